@@ -1,0 +1,2 @@
+/* Placeholder: the b64 module is being written. */
+#include "ssoInt.h"

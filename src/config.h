@@ -1,0 +1,4 @@
+/* Placeholder. */
+#ifndef SSO_CONFIG_H
+#define SSO_CONFIG_H
+#endif

@@ -1,0 +1,2 @@
+/* Placeholder: the json module is being written. */
+#include "ssoInt.h"

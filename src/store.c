@@ -1,0 +1,2 @@
+/* Placeholder: the store module is being written. */
+#include "ssoInt.h"

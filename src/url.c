@@ -1,0 +1,2 @@
+/* Placeholder: the url module is being written. */
+#include "ssoInt.h"

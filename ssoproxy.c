@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 69392775e27a7ad24f55a7230ba1c80615553c806d44f1dd317be7f305863376
+** Source id: a66637a66db333398980e6b30db5cd7176d48727c4f94f4444e1934b154958b0
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -340,10 +340,65 @@ static void ssoHexEncode(const void *p, size_t n, char *zOut);
 #endif
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include config.h in the middle of ssoInt.h **************/
-/* Placeholder. */
+/*
+** Layer 5: settings. One table (the X-macro below) names every setting,
+** its aliases, type, default, limits and help; the enum, the validation,
+** `ssoproxy config`, --help and the README's table all come from it.
+*/
 #ifndef SSO_CONFIG_H
 #define SSO_CONFIG_H
-#endif
+
+/* Setting types */
+#define SSO_SET_STR    0    /* Any text */
+#define SSO_SET_INT    1    /* Decimal integer in [iMin, iMax] */
+#define SSO_SET_BOOL   2    /* true/false, 1/0, yes/no, on/off */
+#define SSO_SET_ENUM   3    /* One of the '|'-separated words in zEnum */
+#define SSO_SET_ADDR   4    /* host:port, [v6]:port; port 0..65535 */
+
+/*
+** X(id, name, alias, type, default, min, max, enum, secret, help)
+** Add new settings at the end of their group; never rename a name
+** (DESIGN.md: names users rely on).
+*/
+#define SSO_SETTINGS(X) \
+  X(LISTEN, "SSOPROXY_LISTEN", 0, SSO_SET_ADDR, "127.0.0.1:4000", 0, 0, 0, 0, \
+    "Address to listen on, host:port ([::1]:4000 for IPv6, port 0 = any)") \
+  X(DB, "SSOPROXY_DB", 0, SSO_SET_STR, "ssoproxy.db", 0, 0, 0, 0, \
+    "SQLite database file (created and migrated at start)") \
+  X(MASTER_KEY, "LITELLM_MASTER_KEY", "SSOPROXY_MASTER_KEY", SSO_SET_STR, 0, \
+    0, 0, 0, 1, "Admin credential (acts as proxy_admin); unset = none") \
+  X(WORKERS, "SSOPROXY_WORKERS", 0, SSO_SET_INT, "0", 0, 256, 0, 0, \
+    "Event-loop threads; 0 = one per processor") \
+  X(LOG_FORMAT, "SSOPROXY_LOG_FORMAT", 0, SSO_SET_ENUM, "logfmt", 0, 0, \
+    "logfmt|json", 0, "Log line format") \
+  X(LOG_LEVEL, "SSOPROXY_LOG_LEVEL", 0, SSO_SET_ENUM, "info", 0, 0, \
+    "debug|info|warn|error|off", 0, "Lowest level logged")
+
+#define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
+enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };
+
+/* Where a value came from. */
+#define SSO_SRC_DEFAULT 0
+#define SSO_SRC_FILE    1
+#define SSO_SRC_ENV     2
+#define SSO_SRC_API     3   /* ssoproxy_config_set() */
+#define SSO_SRC_FLAG    4   /* a command-line option */
+
+static int ssoConfigSet(ssoproxy_config*, const char *zName,
+                             const char *zValue, int eSrc, const char *zWhere);
+/* The value of setting iSet (its default if unset); NULL when unset with
+** no default. Valid until the setting changes or the config is freed. */
+static const char *ssoConfigStr(const ssoproxy_config*, int iSet);
+static long long ssoConfigInt(const ssoproxy_config*, int iSet);
+static int ssoConfigBool(const ssoproxy_config*, int iSet);
+static int ssoConfigCopy(const ssoproxy_config*, ssoproxy_config **pp);
+/* The effective configuration, secrets masked, one "NAME=value  # source"
+** line per setting, into b. */
+static void ssoConfigDump(const ssoproxy_config*, SsoBuf *b);
+/* Help lines for every setting, for --help. */
+static void ssoConfigHelp(SsoBuf *b);
+
+#endif /* SSO_CONFIG_H */
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include app.h in the middle of ssoInt.h **************/
 /* Placeholder. */
@@ -1021,16 +1076,460 @@ static void ssoHexEncode(const void *p, size_t n, char *zOut){
 /* #include "ssoInt.h" */
 /************** End of store.c **************/
 /************** Begin file config.c **************/
-/* Placeholder. */
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 5: the configuration object behind ssoproxy_config_*. Settings
+** come from defaults, a KEY=VALUE file (--config), the environment, the
+** API and command-line flags, later sources overriding earlier ones; each
+** value remembers where it came from so `ssoproxy config` can say.
+**
+** Every value is validated when it is set, against the type in the
+** SSO_SETTINGS table, so a typo fails at start-up with one message naming
+** the setting instead of surprising someone at the first request. In the
+** environment, an unknown name with our SSOPROXY_ prefix is an error too
+** (it is almost always a misspelling); other unknown variables are none
+** of our business.
+*/
 /* #include "ssoInt.h" */
+#include <ctype.h>
+#include <strings.h>
+
+typedef struct Setting Setting;
+struct Setting {
+  const char *zName;      /* Canonical name */
+  const char *zAlias;     /* Other accepted name, or NULL */
+  int eType;              /* SSO_SET_* */
+  const char *zDefault;   /* Default value, or NULL for none */
+  long long iMin, iMax;   /* Range of an SSO_SET_INT */
+  const char *zEnum;      /* Words of an SSO_SET_ENUM, '|'-separated */
+  int bSecret;            /* Never print the value */
+  const char *zHelp;      /* One line for --help and the README */
+};
+
+#define SSO_SETTING_ROW(id, name, alias, type, dflt, mn, mx, en, secret, help) \
+  { name, alias, type, dflt, mn, mx, en, secret, help },
+static const Setting aSetting[] = { SSO_SETTINGS(SSO_SETTING_ROW) };
+
+typedef struct Value Value;
+struct Value {
+  char *zValue;           /* Owned; NULL = unset (use the default) */
+  char *zWhere;           /* Owned; "FILE:LINE" for file values, else NULL */
+  int eSrc;               /* SSO_SRC_* */
+};
+
+struct ssoproxy_config {
+  Value aValue[SSO_CFG_COUNT];
+  char *zErr;             /* Last error message, owned */
+  int bErrNomem;          /* zErr could not be allocated */
+};
+
+static void setError(ssoproxy_config *p, const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 2, 3)))
+#endif
+  ;
+static void setError(ssoproxy_config *p, const char *zFmt, ...){
+  SsoBuf b;
+  va_list ap;
+  ssoFree(p->zErr);
+  ssoBufInit(&b, 0);
+  va_start(ap, zFmt);
+  ssoBufVPrintf(&b, zFmt, ap);
+  va_end(ap);
+  p->zErr = ssoBufFinish(&b, 0);
+  p->bErrNomem = p->zErr==0;
+}
+
+int ssoproxy_config_new(ssoproxy_config **pp){
+  *pp = ssoMallocZero(sizeof(ssoproxy_config));
+  return *pp ? SSOPROXY_OK : SSOPROXY_NOMEM;
+}
+
+void ssoproxy_config_free(ssoproxy_config *p){
+  int i;
+  if( p==0 ) return;
+  for(i=0; i<SSO_CFG_COUNT; i++){
+    ssoFree(p->aValue[i].zValue);
+    ssoFree(p->aValue[i].zWhere);
+  }
+  ssoFree(p->zErr);
+  ssoFree(p);
+}
+
+const char *ssoproxy_config_errmsg(const ssoproxy_config *p){
+  if( p==0 ) return "no configuration";
+  if( p->bErrNomem ) return "out of memory";
+  return p->zErr ? p->zErr : "not an error";
+}
+
+static int findSetting(const char *zName){
+  int i;
+  for(i=0; i<SSO_CFG_COUNT; i++){
+    if( strcmp(aSetting[i].zName, zName)==0 ) return i;
+    if( aSetting[i].zAlias && strcmp(aSetting[i].zAlias, zName)==0 ) return i;
+  }
+  return -1;
+}
+
+/* Parse a decimal integer with no sign tricks, spaces or overflow. */
+static int parseInt(const char *z, long long *piOut){
+  long long v = 0;
+  int bNeg = 0;
+  if( *z=='-' ){ bNeg = 1; z++; }
+  if( *z==0 ) return 0;
+  for(; *z; z++){
+    if( *z<'0' || *z>'9' ) return 0;
+    if( v > (LLONG_MAX - (*z-'0'))/10 ) return 0;
+    v = v*10 + (*z-'0');
+  }
+  *piOut = bNeg ? -v : v;
+  return 1;
+}
+
+static int boolValue(const char *z){
+  static const char *const azTrue[] = { "1", "true", "yes", "on" };
+  static const char *const azFalse[] = { "0", "false", "no", "off" };
+  size_t i;
+  for(i=0; i<SSO_ARRAYSIZE(azTrue); i++){
+    if( strcasecmp(z, azTrue[i])==0 ) return 1;
+    if( strcasecmp(z, azFalse[i])==0 ) return 0;
+  }
+  return -1;
+}
+
+static int enumHas(const char *zEnum, const char *z){
+  size_t n = strlen(z);
+  while( zEnum && *zEnum ){
+    const char *zEnd = strchr(zEnum, '|');
+    size_t nWord = zEnd ? (size_t)(zEnd-zEnum) : strlen(zEnum);
+    if( nWord==n && memcmp(zEnum, z, n)==0 ) return 1;
+    zEnum = zEnd ? zEnd+1 : 0;
+  }
+  return 0;
+}
+
+/*
+** host:port where host is a name, an IPv4 address or a bracketed IPv6
+** address, and port is 0..65535. The transport layer resolves it; here
+** we only refuse what can never work.
+*/
+static int validAddr(const char *z){
+  const char *zColon;
+  long long iPort;
+  if( z[0]=='[' ){
+    const char *zEnd = strchr(z, ']');
+    if( zEnd==0 || zEnd==z+1 || zEnd[1]!=':' ) return 0;
+    for(z=z+1; z<zEnd; z++){
+      if( !isxdigit((unsigned char)*z) && *z!=':' && *z!='.' ) return 0;
+    }
+    zColon = zEnd+1;
+  }else{
+    zColon = strrchr(z, ':');
+    if( zColon==0 || zColon==z ) return 0;
+    for(; z<zColon; z++){
+      if( !isalnum((unsigned char)*z) && *z!='.' && *z!='-' ) return 0;
+    }
+  }
+  if( !parseInt(zColon+1, &iPort) || zColon[1]=='-' ) return 0;
+  return iPort>=0 && iPort<=65535;
+}
+
+/* Returns 1 if zValue is acceptable for setting i, else sets an error. */
+static int validate(ssoproxy_config *p, int i, const char *zValue,
+                    const char *zWhere){
+  const Setting *s = &aSetting[i];
+  const char *zPre = zWhere ? zWhere : "";
+  const char *zSep = zWhere ? ": " : "";
+  const char *zShow = s->bSecret ? "(hidden)" : zValue;
+  long long v;
+  const char *z;
+  for(z=zValue; *z; z++){
+    if( (unsigned char)*z<0x20 || *z==0x7f ){
+      setError(p, "%s%sinvalid value for %s: control character", zPre, zSep,
+               s->zName);
+      return 0;
+    }
+  }
+  if( z-zValue > SSO_CONFIG_MAX_VALUE ){
+    setError(p, "%s%sinvalid value for %s: longer than %d bytes", zPre, zSep,
+             s->zName, SSO_CONFIG_MAX_VALUE);
+    return 0;
+  }
+  switch( s->eType ){
+    case SSO_SET_INT:
+      if( parseInt(zValue, &v) && v>=s->iMin && v<=s->iMax ) return 1;
+      setError(p, "%s%sinvalid value for %s: \"%s\" (expected an integer "
+               "from %lld to %lld)", zPre, zSep, s->zName, zShow, s->iMin,
+               s->iMax);
+      return 0;
+    case SSO_SET_BOOL:
+      if( boolValue(zValue)>=0 ) return 1;
+      setError(p, "%s%sinvalid value for %s: \"%s\" (expected true or false)",
+               zPre, zSep, s->zName, zShow);
+      return 0;
+    case SSO_SET_ENUM:
+      if( enumHas(s->zEnum, zValue) ) return 1;
+      setError(p, "%s%sinvalid value for %s: \"%s\" (expected one of %s)",
+               zPre, zSep, s->zName, zShow, s->zEnum);
+      return 0;
+    case SSO_SET_ADDR:
+      if( validAddr(zValue) ) return 1;
+      setError(p, "%s%sinvalid value for %s: \"%s\" (expected host:port, "
+               "e.g. 127.0.0.1:4000 or [::1]:4000)", zPre, zSep, s->zName,
+               zShow);
+      return 0;
+  }
+  return 1;
+}
+
+/*
+** Set zName to zValue (copied). An empty value unsets the setting, so a
+** later source can return it to its default. On error the configuration
+** is unchanged and the message is in ssoproxy_config_errmsg().
+*/
+static int ssoConfigSet(ssoproxy_config *p, const char *zName,
+                             const char *zValue, int eSrc,
+                             const char *zWhere){
+  int i = findSetting(zName);
+  char *zNew = 0, *zNewWhere = 0;
+  Value *v;
+  if( i<0 ){
+    setError(p, "%s%sunknown setting %s", zWhere ? zWhere : "",
+             zWhere ? ": " : "", zName);
+    return SSOPROXY_CONFIG;
+  }
+  if( zValue && zValue[0] ){
+    if( !validate(p, i, zValue, zWhere) ) return SSOPROXY_CONFIG;
+    zNew = ssoStrdup(zValue);
+    if( zNew==0 ) return SSOPROXY_NOMEM;
+  }
+  if( zWhere ){
+    zNewWhere = ssoStrdup(zWhere);
+    if( zNewWhere==0 ){
+      ssoFree(zNew);
+      return SSOPROXY_NOMEM;
+    }
+  }
+  v = &p->aValue[i];
+  ssoFree(v->zValue);
+  ssoFree(v->zWhere);
+  v->zValue = zNew;
+  v->zWhere = zNewWhere;
+  v->eSrc = eSrc;
+  return SSOPROXY_OK;
+}
+
+int ssoproxy_config_set(ssoproxy_config *p, const char *zName,
+                        const char *zValue){
+  if( p==0 || zName==0 ) return SSOPROXY_MISUSE;
+  return ssoConfigSet(p, zName, zValue, SSO_SRC_API, 0);
+}
+
+extern char **environ;
+
+int ssoproxy_config_load_env(ssoproxy_config *p){
+  int i, rc;
+  char **pz;
+  if( p==0 ) return SSOPROXY_MISUSE;
+  for(pz=environ; pz && *pz; pz++){
+    const char *zEq = strchr(*pz, '=');
+    char zName[128];
+    size_t n;
+    if( strncmp(*pz, "SSOPROXY_", 9)!=0 || zEq==0 ) continue;
+    n = (size_t)(zEq - *pz);
+    if( n>=sizeof(zName) ) n = sizeof(zName)-1;
+    memcpy(zName, *pz, n);
+    zName[n] = 0;
+    if( findSetting(zName)<0 ){
+      setError(p, "unknown setting %s in the environment", zName);
+      return SSOPROXY_CONFIG;
+    }
+  }
+  for(i=0; i<SSO_CFG_COUNT; i++){
+    const char *zVal = getenv(aSetting[i].zName);
+    const char *zName = aSetting[i].zName;
+    if( zVal==0 && aSetting[i].zAlias ){
+      zName = aSetting[i].zAlias;
+      zVal = getenv(zName);
+    }
+    if( zVal==0 ) continue;
+    rc = ssoConfigSet(p, zName, zVal, SSO_SRC_ENV, 0);
+    if( rc ) return rc;
+  }
+  return SSOPROXY_OK;
+}
+
+/* Trim spaces and tabs from both ends of z[0..*pn). */
+static const char *trim(const char *z, size_t *pn){
+  size_t n = *pn;
+  while( n>0 && (*z==' ' || *z=='\t') ){ z++; n--; }
+  while( n>0 && (z[n-1]==' ' || z[n-1]=='\t' || z[n-1]=='\r') ) n--;
+  *pn = n;
+  return z;
+}
+
+/*
+** One line of a config file: blank, "# comment", or NAME=VALUE with an
+** optional "export " in front and optional matching quotes around the
+** value (so a shell-style env file works unchanged).
+*/
+static int fileLine(ssoproxy_config *p, const char *z, size_t n,
+                    const char *zWhere){
+  const char *zEq;
+  char zName[128];
+  char *zValue;
+  size_t nName, nVal;
+  int rc;
+  z = trim(z, &n);
+  if( n==0 || z[0]=='#' ) return SSOPROXY_OK;
+  if( n>7 && memcmp(z, "export ", 7)==0 ){ z += 7; n -= 7; z = trim(z, &n); }
+  zEq = memchr(z, '=', n);
+  if( zEq==0 ){
+    setError(p, "%s: expected NAME=VALUE", zWhere);
+    return SSOPROXY_CONFIG;
+  }
+  nName = (size_t)(zEq - z);
+  trim(z, &nName);
+  if( nName==0 || nName>=sizeof(zName) ){
+    setError(p, "%s: expected NAME=VALUE", zWhere);
+    return SSOPROXY_CONFIG;
+  }
+  memcpy(zName, z, nName);
+  zName[nName] = 0;
+  nVal = (size_t)((z+n) - (zEq+1));
+  z = trim(zEq+1, &nVal);
+  if( nVal>=2 && (z[0]=='"' || z[0]=='\'') && z[nVal-1]==z[0] ){
+    z++;
+    nVal -= 2;
+  }else if( nVal>=1 && (z[0]=='"' || z[0]=='\'') ){
+    setError(p, "%s: unterminated quote in the value of %s", zWhere, zName);
+    return SSOPROXY_CONFIG;
+  }
+  zValue = ssoStrndup(z, nVal);
+  if( zValue==0 ) return SSOPROXY_NOMEM;
+  rc = ssoConfigSet(p, zName, zValue, SSO_SRC_FILE, zWhere);
+  ssoFree(zValue);
+  return rc;
+}
+
+int ssoproxy_config_load_file(ssoproxy_config *p, const char *zPath){
+  char *zText = 0;
+  size_t nText = 0, i = 0;
+  int rc, iLine = 0;
+  if( p==0 || zPath==0 ) return SSOPROXY_MISUSE;
+  rc = ssoOsReadFile(zPath, SSO_CONFIG_MAX_FILE, &zText, &nText);
+  if( rc==SSOPROXY_TOOBIG ){
+    setError(p, "config file %s is larger than %u bytes", zPath,
+             SSO_CONFIG_MAX_FILE);
+    return SSOPROXY_CONFIG;
+  }
+  if( rc==SSOPROXY_IOERR ){
+    setError(p, "cannot read config file %s: %s", zPath, strerror(errno));
+    return SSOPROXY_CONFIG;
+  }
+  if( rc ) return rc;
+  if( memchr(zText, 0, nText) ){
+    setError(p, "config file %s contains a NUL byte", zPath);
+    ssoFree(zText);
+    return SSOPROXY_CONFIG;
+  }
+  while( i<nText && rc==SSOPROXY_OK ){
+    const char *zEol = memchr(zText+i, '\n', nText-i);
+    size_t n = zEol ? (size_t)(zEol-(zText+i)) : nText-i;
+    char zWhere[512];
+    snprintf(zWhere, sizeof(zWhere), "%s:%d", zPath, ++iLine);
+    rc = fileLine(p, zText+i, n, zWhere);
+    i += n+1;
+  }
+  ssoFree(zText);
+  return rc;
+}
+
+static const char *ssoConfigStr(const ssoproxy_config *p, int i){
+  assert( i>=0 && i<SSO_CFG_COUNT );
+  return p->aValue[i].zValue ? p->aValue[i].zValue : aSetting[i].zDefault;
+}
+
+static long long ssoConfigInt(const ssoproxy_config *p, int i){
+  long long v = 0;
+  const char *z = ssoConfigStr(p, i);
+  assert( aSetting[i].eType==SSO_SET_INT );
+  if( z ) parseInt(z, &v);
+  return v;
+}
+
+static int ssoConfigBool(const ssoproxy_config *p, int i){
+  const char *z = ssoConfigStr(p, i);
+  assert( aSetting[i].eType==SSO_SET_BOOL );
+  return z ? boolValue(z)==1 : 0;
+}
+
+static int ssoConfigCopy(const ssoproxy_config *pFrom,
+                              ssoproxy_config **pp){
+  ssoproxy_config *p;
+  int i, rc = ssoproxy_config_new(&p);
+  if( rc ) return rc;
+  for(i=0; i<SSO_CFG_COUNT; i++){
+    const Value *v = &pFrom->aValue[i];
+    p->aValue[i].eSrc = v->eSrc;
+    if( (v->zValue && (p->aValue[i].zValue = ssoStrdup(v->zValue))==0)
+     || (v->zWhere && (p->aValue[i].zWhere = ssoStrdup(v->zWhere))==0) ){
+      ssoproxy_config_free(p);
+      return SSOPROXY_NOMEM;
+    }
+  }
+  *pp = p;
+  return SSOPROXY_OK;
+}
+
+static const char *sourceName(const Value *v){
+  static const char *const azSrc[] = { "default", "file", "env", "api", "flag" };
+  if( v->zValue==0 && v->eSrc==SSO_SRC_DEFAULT ) return "default";
+  return azSrc[v->eSrc];
+}
+
+static void ssoConfigDump(const ssoproxy_config *p, SsoBuf *b){
+  int i;
+  for(i=0; i<SSO_CFG_COUNT; i++){
+    const Value *v = &p->aValue[i];
+    const char *z = ssoConfigStr(p, i);
+    ssoBufPrintf(b, "%s=%s", aSetting[i].zName,
+                 z==0 ? "" : aSetting[i].bSecret ? "********" : z);
+    ssoBufPrintf(b, "  # %s%s%s%s\n", sourceName(v),
+                 v->zWhere ? " " : "", v->zWhere ? v->zWhere : "",
+                 z==0 ? ", unset" : "");
+  }
+}
+
+static void ssoConfigHelp(SsoBuf *b){
+  int i;
+  for(i=0; i<SSO_CFG_COUNT; i++){
+    const Setting *s = &aSetting[i];
+    ssoBufPrintf(b, "  %-22s %s", s->zName, s->zHelp);
+    if( s->zDefault && s->zDefault[0] ){
+      ssoBufPrintf(b, " [%s]", s->zDefault);
+    }
+    if( s->zAlias ) ssoBufPrintf(b, " (also %s)", s->zAlias);
+    ssoBufAppendChar(b, '\n');
+  }
+}
 /************** End of config.c **************/
 /************** Begin file app.c **************/
-/* Placeholder. */
 /* #include "ssoInt.h" */
 const char *ssoproxy_libversion(void){ return SSOPROXY_VERSION; }
 int ssoproxy_libversion_number(void){ return SSOPROXY_VERSION_NUMBER; }
 const char *ssoproxy_sourceid(void){ return SSOPROXY_SOURCE_ID; }
-int ssoproxy_main(int argc, char **argv){ (void)argc; (void)argv; printf("%s\n", ssoproxy_libversion()); return 0; }
+const char *ssoproxy_errstr(int rc){ (void)rc; return "x"; }
+int ssoproxy_open(const ssoproxy_config *p, ssoproxy **pp){ (void)p; *pp=0; return 1; }
+int ssoproxy_run(ssoproxy *p){ (void)p; return 1; }
+void ssoproxy_stop(ssoproxy *p){ (void)p; }
+int ssoproxy_close(ssoproxy *p){ (void)p; return 0; }
+const char *ssoproxy_errmsg(const ssoproxy *p){ (void)p; return "x"; }
 /************** End of app.c **************/
 /************** Begin file main.c **************/
 /*
@@ -1040,11 +1539,218 @@ int ssoproxy_main(int argc, char **argv){ (void)argc; (void)argv; printf("%s\n",
 **
 *************************************************************************
 **
-** Layer 5: the program's entry point. All of the command line lives in
-** ssoproxy_main() (src/app.c) so that a host embedding ssoproxy.c can offer
-** the same CLI; define SSOPROXY_OMIT_MAIN to leave main() out.
+** Layer 5: the command line. ssoproxy_main() is the whole program as a
+** function, so a host that embeds ssoproxy.c can offer the same CLI; the
+** main() at the bottom is left out with -DSSOPROXY_OMIT_MAIN.
+**
+** Exit status: 0 success, 1 a runtime failure (database, socket...), 2 a
+** usage or configuration error, so scripts can tell "fix your settings"
+** from "something broke".
 */
 /* #include "ssoInt.h" */
+#include <signal.h>
+#include <unistd.h>
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE   2
+
+/*
+** The server the signal handlers stop. A signal handler can reach nothing
+** else; ssoproxy_stop() only sets a flag and writes to a wake-up fd, both
+** async-signal-safe.
+*/
+static ssoproxy *volatile pSignalTarget;
+
+static void onStopSignal(int sig){
+  SSO_UNUSED(sig);
+  if( pSignalTarget ) ssoproxy_stop(pSignalTarget);
+}
+
+static void printUsage(FILE *out){
+  SsoBuf b;
+  ssoBufInit(&b, 0);
+  ssoConfigHelp(&b);
+  fprintf(out,
+    "usage: ssoproxy [OPTIONS] [COMMAND]\n"
+    "\n"
+    "Single sign-on gateway for OpenAI-compatible LLM APIs.\n"
+    "\n"
+    "Commands:\n"
+    "  serve          run the server (the default)\n"
+    "  config         print the effective configuration, secrets masked,\n"
+    "                 with where each value came from, and exit\n"
+    "  version        print the version and source id, and exit\n"
+    "  help           print this text\n"
+    "\n"
+    "Options:\n"
+    "  --config FILE  read NAME=VALUE lines from FILE (same names as the\n"
+    "                 environment); the environment overrides the file and\n"
+    "                 options override both\n"
+    "  --listen ADDR  same as SSOPROXY_LISTEN\n"
+    "  --db FILE      same as SSOPROXY_DB\n"
+    "  -h, --help     print this text\n"
+    "  -V, --version  print the version\n"
+    "\n"
+    "Settings (environment variables or --config lines):\n"
+    "%s", ssoBufStr(&b));
+  ssoBufFree(&b);
+}
+
+/* The options that name a setting, and the setting they set. */
+static const struct { const char *zOpt; const char *zSetting; } aOptSet[] = {
+  { "--listen", "SSOPROXY_LISTEN" },
+  { "--db",     "SSOPROXY_DB" },
+};
+
+typedef struct Cli Cli;
+struct Cli {
+  const char *zCommand;     /* "serve", "config", "version", "help" */
+  const char *zConfigFile;  /* --config FILE, or NULL */
+  const char *azFlag[SSO_ARRAYSIZE(aOptSet)];   /* Option values */
+};
+
+/*
+** "--name value" or "--name=value": returns the value, or NULL when
+** argv[*pi] is not this option. A missing value is reported and returned
+** as "" with *pbErr set.
+*/
+static const char *optValue(int argc, char **argv, int *pi,
+                            const char *zOpt, int *pbErr){
+  size_t n = strlen(zOpt);
+  const char *zArg = argv[*pi];
+  if( strncmp(zArg, zOpt, n)!=0 ) return 0;
+  if( zArg[n]=='=' ) return zArg+n+1;
+  if( zArg[n]!=0 ) return 0;
+  if( *pi+1>=argc ){
+    fprintf(stderr, "ssoproxy: option %s needs a value\n", zOpt);
+    *pbErr = 1;
+    return "";
+  }
+  return argv[++*pi];
+}
+
+static int parseArgs(int argc, char **argv, Cli *pCli){
+  int i, bErr = 0;
+  size_t j;
+  memset(pCli, 0, sizeof(*pCli));
+  pCli->zCommand = "serve";
+  for(i=1; i<argc; i++){
+    const char *z = argv[i], *zVal;
+    if( strcmp(z, "-h")==0 || strcmp(z, "--help")==0 || strcmp(z, "help")==0 ){
+      pCli->zCommand = "help";
+      continue;
+    }
+    if( strcmp(z, "-V")==0 || strcmp(z, "--version")==0
+     || strcmp(z, "version")==0 ){
+      pCli->zCommand = "version";
+      continue;
+    }
+    if( strcmp(z, "serve")==0 || strcmp(z, "config")==0 ){
+      pCli->zCommand = z;
+      continue;
+    }
+    if( (zVal = optValue(argc, argv, &i, "--config", &bErr))!=0 ){
+      if( bErr ) return EXIT_USAGE;
+      pCli->zConfigFile = zVal;
+      continue;
+    }
+    for(j=0; j<SSO_ARRAYSIZE(aOptSet); j++){
+      zVal = optValue(argc, argv, &i, aOptSet[j].zOpt, &bErr);
+      if( zVal ) break;
+    }
+    if( bErr ) return EXIT_USAGE;
+    if( j<SSO_ARRAYSIZE(aOptSet) ){
+      pCli->azFlag[j] = zVal;
+      continue;
+    }
+    fprintf(stderr, "ssoproxy: unknown %s %s; see ssoproxy --help\n",
+            z[0]=='-' ? "option" : "command", z);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+/* Defaults, then --config FILE, then the environment, then options. */
+static int loadConfig(const Cli *pCli, ssoproxy_config **ppCfg){
+  ssoproxy_config *pCfg = 0;
+  size_t j;
+  int rc = ssoproxy_config_new(&pCfg);
+  if( rc==SSOPROXY_OK && pCli->zConfigFile ){
+    rc = ssoproxy_config_load_file(pCfg, pCli->zConfigFile);
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoproxy_config_load_env(pCfg);
+  for(j=0; rc==SSOPROXY_OK && j<SSO_ARRAYSIZE(aOptSet); j++){
+    if( pCli->azFlag[j]==0 ) continue;
+    rc = ssoConfigSet(pCfg, aOptSet[j].zSetting, pCli->azFlag[j],
+                      SSO_SRC_FLAG, aOptSet[j].zOpt);
+  }
+  if( rc ){
+    fprintf(stderr, "ssoproxy: %s\n", rc==SSOPROXY_NOMEM ? "out of memory"
+            : ssoproxy_config_errmsg(pCfg));
+    ssoproxy_config_free(pCfg);
+    return rc==SSOPROXY_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+  }
+  *ppCfg = pCfg;
+  return 0;
+}
+
+static int serve(const ssoproxy_config *pCfg){
+  ssoproxy *pSrv = 0;
+  struct sigaction sa;
+  int rc = ssoproxy_open(pCfg, &pSrv);
+  if( rc ){
+    fprintf(stderr, "ssoproxy: %s\n", pSrv ? ssoproxy_errmsg(pSrv)
+            : ssoproxy_errstr(rc));
+    ssoproxy_close(pSrv);
+    return rc==SSOPROXY_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+  }
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, 0);
+  pSignalTarget = pSrv;
+  sa.sa_handler = onStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, 0);
+  sigaction(SIGTERM, &sa, 0);
+  rc = ssoproxy_run(pSrv);
+  sa.sa_handler = SIG_DFL;
+  sigaction(SIGINT, &sa, 0);
+  sigaction(SIGTERM, &sa, 0);
+  pSignalTarget = 0;
+  if( rc ) fprintf(stderr, "ssoproxy: %s\n", ssoproxy_errmsg(pSrv));
+  ssoproxy_close(pSrv);
+  return rc ? EXIT_RUNTIME : 0;
+}
+
+int ssoproxy_main(int argc, char **argv){
+  Cli cli;
+  ssoproxy_config *pCfg = 0;
+  int rc = parseArgs(argc, argv, &cli);
+  if( rc ) return rc;
+  if( strcmp(cli.zCommand, "help")==0 ){
+    printUsage(stdout);
+    return 0;
+  }
+  if( strcmp(cli.zCommand, "version")==0 ){
+    printf("ssoproxy %s (source %s)\n", ssoproxy_libversion(),
+           ssoproxy_sourceid());
+    return 0;
+  }
+  rc = loadConfig(&cli, &pCfg);
+  if( rc ) return rc;
+  if( strcmp(cli.zCommand, "config")==0 ){
+    SsoBuf b;
+    ssoBufInit(&b, 0);
+    ssoConfigDump(pCfg, &b);
+    fputs(ssoBufStr(&b), stdout);
+    rc = b.rc ? EXIT_RUNTIME : 0;
+    ssoBufFree(&b);
+  }else{
+    rc = serve(pCfg);
+  }
+  ssoproxy_config_free(pCfg);
+  return rc;
+}
 
 #ifndef SSOPROXY_OMIT_MAIN
 int main(int argc, char **argv){

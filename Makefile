@@ -85,7 +85,8 @@ $(O)/unit-san: test/unit.c $(TEST_SRC) ssoproxy.c ssoproxy.h
 
 $(O)/embed: test/embed/embed.c ssoproxy.c ssoproxy.h
 	@mkdir -p $(O)
-	$(CC) $(BUILD_CFLAGS) -I. -o $@ test/embed/embed.c $(DEP_LIBS)
+	$(CC) $(BUILD_CFLAGS) -DSSOPROXY_OMIT_MAIN -c ssoproxy.c -o $(O)/embed-ssoproxy.o
+	$(CC) $(BUILD_CFLAGS) -I. -o $@ test/embed/embed.c $(O)/embed-ssoproxy.o $(DEP_LIBS)
 
 # The fuzz targets, built twice: with libFuzzer for `make fuzz`, and with
 # a small replay main() so `make test` re-runs the corpus and crashers.

@@ -25,7 +25,7 @@ if [ -z "$missing" ]; then
   have_header sqlite3.h sqlite3 || missing="$missing sqlite3"
 fi
 if [ "$mode" = "--test" ]; then
-  for t in clang curl llvm-nm; do
+  for t in clang curl; do
     command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
   done
   # libFuzzer and the sanitizer runtimes ship with clang's runtime package.

@@ -28,7 +28,11 @@ SSO_PRIVATE void ssoBufPrintf(SsoBuf*, const char *zFmt, ...)
   __attribute__((format(printf, 2, 3)))
 #endif
   ;
-SSO_PRIVATE void ssoBufVPrintf(SsoBuf*, const char *zFmt, va_list);
+SSO_PRIVATE void ssoBufVPrintf(SsoBuf*, const char *zFmt, va_list)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 2, 0)))
+#endif
+  ;
 /* Append z[0..n) as a JSON string literal, quotes included (RFC 8259 §7). */
 SSO_PRIVATE void ssoBufAppendJsonString(SsoBuf*, const char *z, size_t n);
 SSO_PRIVATE const char *ssoBufStr(const SsoBuf*);      /* never NULL */

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: a66637a66db333398980e6b30db5cd7176d48727c4f94f4444e1934b154958b0
+** Source id: 77f14bdec3e7ee5bafb072a3854eaddfd32f9a8aacf8a61c902cb59334b6e4d8
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -125,7 +125,7 @@ struct SsoStr {
 #define SSO_FORM_MAX_PARAMS  256        /* Fields in a query or form body */
 
 /* base64 (src/b64.c) */
-#define SSO_B64_MAX_INPUT    (16u << 20)
+#define SSO_B64_MAX_INPUT    (16u << 20)/* Characters in one text to decode */
 
 /* Configuration (src/config.c) */
 #define SSO_CONFIG_MAX_FILE  (1u << 20) /* Bytes in a --config file */
@@ -219,7 +219,11 @@ static void ssoBufPrintf(SsoBuf*, const char *zFmt, ...)
   __attribute__((format(printf, 2, 3)))
 #endif
   ;
-static void ssoBufVPrintf(SsoBuf*, const char *zFmt, va_list);
+static void ssoBufVPrintf(SsoBuf*, const char *zFmt, va_list)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 2, 0)))
+#endif
+  ;
 /* Append z[0..n) as a JSON string literal, quotes included (RFC 8259 §7). */
 static void ssoBufAppendJsonString(SsoBuf*, const char *z, size_t n);
 static const char *ssoBufStr(const SsoBuf*);      /* never NULL */
@@ -316,10 +320,67 @@ static void ssoHexEncode(const void *p, size_t n, char *zOut);
 #endif /* SSO_CRYPTO_H */
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include b64.h in the middle of ssoInt.h **************/
-/* Placeholder: the b64 module is being written. */
+/*
+** Layer 1: base64 (RFC 4648 §4) and base64url (RFC 4648 §5), strict.
+*/
 #ifndef SSO_B64_H
 #define SSO_B64_H
-#endif
+
+/*
+** The two alphabets. SSO_B64_STD is "A-Za-z0-9+/" with '=' padding, as
+** in PEM, HTTP Basic and most configuration values. SSO_B64_URL is
+** "A-Za-z0-9-_" without padding, as JWS/JWT (RFC 7515 §2) and PKCE
+** (RFC 7636 §4.2) use it.
+*/
+#define SSO_B64_STD 0
+#define SSO_B64_URL 1
+
+/* Characters that n bytes encode to (no NUL counted). */
+static size_t ssoB64EncodedLen(size_t n, int eAlpha);
+
+/*
+** Encode p[0..n) into zOut, which must hold ssoB64EncodedLen(n)+1 bytes.
+** Writes a NUL after the text; returns the text's length.
+*/
+static size_t ssoB64EncodeTo(const void *p, size_t n, int eAlpha,
+                                  char *zOut);
+
+/* Append the encoding of p[0..n) to a builder (errors are sticky). */
+static void ssoB64Encode(SsoBuf*, const void *p, size_t n, int eAlpha);
+
+/* The most bytes n characters can decode to, in either alphabet. */
+static size_t ssoB64DecodedMax(size_t n);
+
+/*
+** Strict decode of z[0..n) into aOut[0..nOut). Only the canonical
+** encoding of some byte string is accepted (RFC 4648 §3.3, §3.5):
+** characters outside the alphabet (whitespace and line breaks included,
+** and the other alphabet's "+/" or "-_") are rejected, as are padding in
+** SSO_B64_URL, missing or misplaced padding in SSO_B64_STD, a length
+** that no byte string encodes to, and non-zero unused bits in the last
+** character. Hence encode(decode(z)) == z whenever decode succeeds.
+**
+** Returns SSOPROXY_OK with *pnOut set; SSOPROXY_PARSE with *piErr the
+** offset of the first bad byte (n when the input stops too early);
+** SSOPROXY_TOOBIG when n exceeds SSO_B64_MAX_INPUT (*piErr is that
+** limit) or the result would not fit in nOut (ssoB64DecodedMax(n) always
+** fits). aOut may equal z: decoding in place works. piErr may be NULL.
+** On error the contents of aOut are unspecified.
+*/
+static int ssoB64Decode(const char *z, size_t n, int eAlpha,
+                             unsigned char *aOut, size_t nOut,
+                             size_t *pnOut, size_t *piErr);
+
+/*
+** As ssoB64Decode, into a new buffer the caller ssoFree()s. The result
+** is followed by a NUL that *pnOut does not count, so decoded text can be
+** used as a C string. *ppOut is NULL on any error (SSOPROXY_NOMEM too).
+*/
+static int ssoB64DecodeAlloc(const char *z, size_t n, int eAlpha,
+                                  unsigned char **ppOut, size_t *pnOut,
+                                  size_t *piErr);
+
+#endif /* SSO_B64_H */
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include json.h in the middle of ssoInt.h **************/
 /* Placeholder: the json module is being written. */
@@ -328,10 +389,198 @@ static void ssoHexEncode(const void *p, size_t n, char *zOut);
 #endif
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include url.h in the middle of ssoInt.h **************/
-/* Placeholder: the url module is being written. */
+/*
+** Layer 1: absolute URLs (RFC 3986), percent-encoding, query strings and
+** application/x-www-form-urlencoded bodies.
+*/
 #ifndef SSO_URL_H
 #define SSO_URL_H
-#endif
+
+/* What the host of a parsed URL is (SsoUrl.eHost). */
+#define SSO_URL_HOST_NONE 0   /* No authority, or an empty host */
+#define SSO_URL_HOST_NAME 1   /* A reg-name, lower-cased: "idp.example.com" */
+#define SSO_URL_HOST_IPV4 2   /* A dotted-quad literal: "127.0.0.1" */
+#define SSO_URL_HOST_IPV6 3   /* A bracketed literal; host holds the text
+                              ** without brackets, in RFC 5952 form */
+
+/*
+** A parsed absolute URL. Every SsoStr points into one arena block and is
+** also NUL-terminated, so .z may be used as a C string; absent parts are
+** "" with their b-flag clear. Only scheme and host are changed from the
+** input (lower-cased; IPv6 written canonically); userinfo, path, query
+** and fragment are exactly as written, percent-escapes and all.
+*/
+typedef struct SsoUrl SsoUrl;
+struct SsoUrl {
+  SsoStr scheme;          /* Lower-cased, e.g. "https" */
+  SsoStr userinfo;        /* Before the '@'; callers normally refuse it */
+  SsoStr host;            /* See eHost */
+  SsoStr path;            /* "" or starts with '/' when there is an authority */
+  SsoStr query;           /* After '?', before '#' */
+  SsoStr fragment;        /* After '#' */
+  int eHost;              /* SSO_URL_HOST_* */
+  int iPort;              /* The explicit port, else the scheme default
+                          ** (80 http, 443 https), else 0 */
+  unsigned char aAddr[16];/* IPv4 (4 bytes) or IPv6 (16) literal address */
+  int bAuthority;         /* "//" followed the scheme */
+  int bUserinfo;          /* An '@' was in the authority */
+  int bPort;              /* The port was written out */
+  int bQuery;             /* A '?' was present (query may still be "") */
+  int bFragment;          /* A '#' was present */
+};
+
+/*
+** Parse the absolute URL z[0..n) (RFC 3986 §3; a scheme is required, so
+** relative references such as "//host/x" or "/path" are refused). The
+** parts are copied into pArena and live until it is freed.
+**
+** Strictly refused, with SSOPROXY_PARSE and *piErr at the first bad byte:
+** control bytes, space, DEL, backslash, bytes >= 0x80 (callers must
+** percent-encode), characters RFC 3986 does not allow in the part they
+** are in (e.g. '"' '<' '>' '{' '|' '^' '`', '[' outside an IP literal, a
+** second '#' or '@'), '%' not followed by two hex digits, '%' in a host,
+** a port that is empty, not all digits, has a leading zero, or is outside
+** 1..65535, a missing or empty host for http and https, IPv6 zone ids and
+** IPvFuture literals, empty DNS labels ("a..b", a trailing '.'), labels
+** over 63 bytes, hosts over 253 bytes, and hosts whose last label is a
+** number but that are not a dotted quad ("127.1", "0x7f.1", "2130706433":
+** resolvers and browsers read those as IPv4 addresses, so we refuse them
+** rather than disagree with them about which machine is meant).
+**
+** Returns SSOPROXY_OK, SSOPROXY_PARSE, SSOPROXY_TOOBIG (n > SSO_URL_MAX;
+** *piErr = SSO_URL_MAX) or SSOPROXY_NOMEM. piErr may be NULL. On error
+** every part of *pUrl is "" and every number and flag 0.
+*/
+static int ssoUrlParse(SsoArena *pArena, const char *z, size_t n,
+                            SsoUrl *pUrl, size_t *piErr);
+
+/* 80 for "http", 443 for "https" (lower-case), else 0. */
+static int ssoUrlDefaultPort(const char *zScheme, size_t nScheme);
+
+/*
+** 1 if the host is a loopback IP literal: 127.0.0.0/8 or [::1]. The name
+** "localhost" is not (RFC 8252 §8.3: it may resolve elsewhere), nor are
+** IPv4-mapped addresses such as [::ffff:127.0.0.1].
+*/
+static int ssoUrlIsLoopback(const SsoUrl*);
+
+/*
+** Appenders (errors are sticky in the SsoBuf):
+**  HostPort: host, bracketed if IPv6, then ":port" unless the port is the
+**            scheme's default -- the HTTP Host header (RFC 9110 §7.2).
+**  Origin:   scheme "://" HostPort (RFC 6454 §6.2), for CORS and
+**            allow-list comparisons. Returns SSOPROXY_PARSE, appending
+**            nothing, when the URL has no host.
+**  Target:   path (or "/" if empty) and "?query": the origin-form request
+**            target (RFC 9112 §3.2.1). Never the fragment.
+**  Append:   the whole URL rebuilt from its parts; parsing the result
+**            gives the same parts.
+*/
+static void ssoUrlAppendHostPort(SsoBuf*, const SsoUrl*);
+static int ssoUrlAppendOrigin(SsoBuf*, const SsoUrl*);
+static void ssoUrlAppendTarget(SsoBuf*, const SsoUrl*);
+static void ssoUrlAppend(SsoBuf*, const SsoUrl*);
+
+/*
+** Percent-encoding. Flags:
+**   SSO_URL_FORM   application/x-www-form-urlencoded (WHATWG URL §5.2):
+**                  encoding keeps ALPHA DIGIT "*-._", writes space as '+'
+**                  and escapes everything else ('~' too); decoding turns
+**                  '+' into space. Without the flag: an RFC 3986 component
+**                  (§2.3, §2.1): encoding keeps ALPHA DIGIT "-._~" and
+**                  escapes the rest as %XX, upper-case; decoding leaves
+**                  '+' alone.
+**   SSO_URL_NONUL  decoding refuses a NUL byte (raw or %00), so the result
+**                  is a C string with no hidden end.
+*/
+#define SSO_URL_FORM  0x01
+#define SSO_URL_NONUL 0x02
+static void ssoUrlEncode(SsoBuf*, const char *z, size_t n,
+                              unsigned mFlags);
+
+/*
+** Decode z[0..n) into zOut, which holds n+1 bytes (a decoded string is
+** never longer) and may be z itself. NUL-terminates; *pnOut is the length.
+** Returns SSOPROXY_PARSE with *piErr at the '%' of a bad escape ('%' not
+** followed by two hex digits) or at a refused NUL. Other bytes are copied
+** as they are: this checks escapes, not the characters around them.
+*/
+static int ssoUrlDecode(const char *z, size_t n, unsigned mFlags,
+                             char *zOut, size_t *pnOut, size_t *piErr);
+/* As ssoUrlDecode, into pArena; *pOut is NUL-terminated. */
+static int ssoUrlDecodeArena(SsoArena*, const char *z, size_t n,
+                                  unsigned mFlags, SsoStr *pOut,
+                                  size_t *piErr);
+
+/*
+** Query strings and form bodies: "a=1&b=x+y%21" -> ("a","1"), ("b","x y!").
+** Names and values are decoded in SSO_URL_FORM mode ('+' is space, which
+** is also how RFC 6749 §4.1.2 puts code and state in a redirect's query),
+** with NUL refused, and copied NUL-terminated into the arena. Empty pairs
+** ("&&", a leading or trailing '&') are skipped; a pair without '=' has
+** the value "". Parameters keep their order; duplicates are kept, so
+** callers can see them (RFC 6749 §3.1: parameters MUST NOT be sent more
+** than once) -- use ssoFormGet(), which reports them.
+*/
+typedef struct SsoFormParam SsoFormParam;
+struct SsoFormParam {
+  SsoStr name;
+  SsoStr value;
+};
+typedef struct SsoForm SsoForm;
+struct SsoForm {
+  SsoFormParam *aParam;   /* In pArena; NULL when nParam is 0 */
+  int nParam;
+};
+
+/*
+** Returns SSOPROXY_OK; SSOPROXY_PARSE (bad escape or NUL, *piErr is its
+** offset in z); SSOPROXY_TOOBIG beyond SSO_FORM_MAX_PARAMS pairs (*piErr
+** is where the first pair too many starts); SSOPROXY_NOMEM. On error
+** *pForm is empty. piErr may be NULL.
+*/
+static int ssoFormParse(SsoArena*, const char *z, size_t n,
+                             SsoForm *pForm, size_t *piErr);
+
+/* How many parameters are named exactly zName (case-sensitive). */
+static int ssoFormCount(const SsoForm*, const char *zName);
+
+/*
+** The value of the one parameter named zName: SSOPROXY_OK and *pValue;
+** SSOPROXY_NOTFOUND if absent; SSOPROXY_CONSTRAINT if given more than
+** once (RFC 6749 §3.1). *pValue is "" unless the result is SSOPROXY_OK.
+** pValue may be NULL.
+*/
+static int ssoFormGet(const SsoForm*, const char *zName,
+                           SsoStr *pValue);
+
+/* Index of the first parameter whose name appeared before it, or -1. */
+static int ssoFormFirstDuplicate(const SsoForm*);
+
+/*
+** Append nPair name/value pairs, azPair = {name0, value0, name1, ...},
+** form-encoded as "name=value" joined by '&'. A pair whose value is NULL
+** is left out (handy for optional parameters). A '&' is written before
+** each pair unless the builder is empty or ends in '?' or '&', so the
+** same call continues a query or a body.
+*/
+static void ssoFormAppend(SsoBuf*, const char *const *azPair,
+                               int nPair);
+
+/*
+** Append the URL zUrl[0..nUrl) with the pairs added to its query: '?' if
+** it has none, else '&' after what is there; the pairs go before any
+** "#fragment", which is kept if bKeepFragment and otherwise refused with
+** SSOPROXY_PARSE (an OAuth redirect_uri MUST NOT have one, RFC 6749
+** §3.1.2), nothing appended. zUrl should have passed ssoUrlParse():
+** only the first '#' and the first '?' before it are looked for. Returns
+** the builder's rc otherwise.
+*/
+static int ssoUrlAppendQuery(SsoBuf*, const char *zUrl, size_t nUrl,
+                                  const char *const *azPair, int nPair,
+                                  int bKeepFragment);
+
+#endif /* SSO_URL_H */
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include store.h in the middle of ssoInt.h **************/
 /* Placeholder: the store module is being written. */
@@ -1060,16 +1309,1005 @@ static void ssoHexEncode(const void *p, size_t n, char *zOut){
 }
 /************** End of crypto.c **************/
 /************** Begin file b64.c **************/
-/* Placeholder: the b64 module is being written. */
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 1: base64 and base64url (RFC 4648), used by JWS/JWT (jose),
+** PKCE challenges, API keys, cookies and HTTP Basic credentials.
+**
+** Decoding is strict on purpose. A JWS signature covers the encoded
+** text, so two spellings of the same bytes must not both be accepted, and
+** a lenient decoder (skipping whitespace, ignoring padding or the unused
+** bits of the last character) lets an attacker make many distinct tokens
+** that mean one thing. We accept exactly the canonical encoding: then
+** encode(decode(x)) == x for every accepted x, which the fuzz target
+** checks.
+**
+** Both directions are driven by tables. The decoder looks each character
+** up once and tests four lookups with one branch per group of four; only
+** the last group (or a bad one) takes the slow path that finds the exact
+** offset of the problem.
+*/
 /* #include "ssoInt.h" */
+
+static const char zStdAlpha[] =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char zUrlAlpha[] =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/*
+** Decoding tables: 0..63 is the value of a character of the alphabet, PD
+** is the padding character of the standard alphabet, XX anything else.
+** Both PD and XX have a bit in 0xC0 set, so OR-ing four lookups and
+** testing 0xC0 tells whether a group is plain data.
+*/
+#define XX 0xff
+#define PD 0x40
+/* RFC 4648 §4 alphabet; '=' is PAD */
+static const unsigned char aDecStd[256] = {
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* 00 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* 10 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,62,XX,XX,XX,63,  /* 20 */
+  52,53,54,55,56,57,58,59,60,61,XX,XX,XX,PD,XX,XX,  /* 30 */
+  XX, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,10,11,12,13,14,  /* 40 */
+  15,16,17,18,19,20,21,22,23,24,25,XX,XX,XX,XX,XX,  /* 50 */
+  XX,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,  /* 60 */
+  41,42,43,44,45,46,47,48,49,50,51,XX,XX,XX,XX,XX,  /* 70 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* 80 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* 90 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* a0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* b0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* c0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* d0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* e0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* f0 */
+};
+/* RFC 4648 §5 alphabet; no padding */
+static const unsigned char aDecUrl[256] = {
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* 00 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* 10 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,62,XX,XX,  /* 20 */
+  52,53,54,55,56,57,58,59,60,61,XX,XX,XX,XX,XX,XX,  /* 30 */
+  XX, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,10,11,12,13,14,  /* 40 */
+  15,16,17,18,19,20,21,22,23,24,25,XX,XX,XX,XX,63,  /* 50 */
+  XX,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,  /* 60 */
+  41,42,43,44,45,46,47,48,49,50,51,XX,XX,XX,XX,XX,  /* 70 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* 80 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* 90 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* a0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* b0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* c0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* d0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* e0 */
+  XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,XX,  /* f0 */
+};
+#undef XX
+#undef PD
+#define B64_PAD 0x40        /* PD, for the code below */
+
+static size_t ssoB64EncodedLen(size_t n, int eAlpha){
+  size_t nRem = n%3;
+  assert( n/3 <= SIZE_MAX/4 - 1 );
+  if( nRem==0 ) return n/3*4;
+  return n/3*4 + (eAlpha==SSO_B64_URL ? nRem+1 : 4);
+}
+
+static size_t ssoB64EncodeTo(const void *p, size_t n, int eAlpha,
+                                  char *zOut){
+  const unsigned char *a = p;
+  const char *zAlpha = eAlpha==SSO_B64_URL ? zUrlAlpha : zStdAlpha;
+  size_t i, o = 0;
+  for(i=0; i+3<=n; i+=3){
+    unsigned v = ((unsigned)a[i]<<16) | ((unsigned)a[i+1]<<8) | a[i+2];
+    zOut[o]   = zAlpha[v>>18];
+    zOut[o+1] = zAlpha[(v>>12) & 0x3f];
+    zOut[o+2] = zAlpha[(v>>6) & 0x3f];
+    zOut[o+3] = zAlpha[v & 0x3f];
+    o += 4;
+  }
+  if( i<n ){
+    /* One or two bytes left: 2 or 3 characters, then padding (§4). */
+    unsigned v = (unsigned)a[i]<<16;
+    if( i+1<n ) v |= (unsigned)a[i+1]<<8;
+    zOut[o++] = zAlpha[v>>18];
+    zOut[o++] = zAlpha[(v>>12) & 0x3f];
+    if( i+1<n ) zOut[o++] = zAlpha[(v>>6) & 0x3f];
+    if( eAlpha!=SSO_B64_URL ){
+      while( o%4 ) zOut[o++] = '=';
+    }
+  }
+  zOut[o] = 0;
+  return o;
+}
+
+static void ssoB64Encode(SsoBuf *pBuf, const void *p, size_t n,
+                              int eAlpha){
+  size_t nText;
+  if( pBuf->rc ) return;
+  if( n>SSO_MAX_ALLOC ){
+    pBuf->rc = SSOPROXY_TOOBIG;
+    return;
+  }
+  nText = ssoB64EncodedLen(n, eAlpha);
+  if( ssoBufReserve(pBuf, nText) ) return;
+  pBuf->n += ssoB64EncodeTo(p, n, eAlpha, pBuf->z + pBuf->n);
+}
+
+static size_t ssoB64DecodedMax(size_t n){
+  return n/4*3 + (n%4>1 ? n%4-1 : 0);
+}
+
+/*
+** The exact decoded length if z[0..n) is valid (anything when it is not:
+** the decoder then fails before writing past it).
+*/
+static size_t decodedLen(const char *z, size_t n, int eAlpha){
+  size_t nOut = ssoB64DecodedMax(n);
+  if( eAlpha!=SSO_B64_URL && n>=4 && n%4==0 ){
+    if( z[n-1]=='=' ) nOut--;
+    if( z[n-1]=='=' && z[n-2]=='=' ) nOut--;
+  }
+  return nOut;
+}
+
+/*
+** The slow path: the group at a[i..] is the last one, or holds padding or
+** a bad character. Decodes it into aOut[*pO..] or sets *piBad.
+*/
+static int decodeTail(const unsigned char *a, size_t n, size_t i,
+                      const unsigned char *aDec, unsigned char *aOut,
+                      size_t *pO, size_t *piBad){
+  size_t nRest = n - i, nGroup = nRest<4 ? nRest : 4, nData = 0;
+  unsigned v[4] = {0, 0, 0, 0};
+  while( nData<nGroup && (v[nData] = aDec[a[i+nData]])<B64_PAD ) nData++;
+  if( nData<nGroup ){
+    /* a[i+nData] is not data: padding is the only thing allowed. */
+    size_t j = i + nData;
+    if( v[nData]!=B64_PAD || nData<2 ){ *piBad = j; return SSOPROXY_PARSE; }
+    if( nData==2 && nRest>=4 && a[i+3]!='=' ){
+      *piBad = i+3; return SSOPROXY_PARSE;
+    }
+    if( nRest<4 ){ *piBad = n; return SSOPROXY_PARSE; }
+    if( nRest>4 ){ *piBad = i+4; return SSOPROXY_PARSE; }
+  }else if( nData>0 && aDec!=aDecUrl ){
+    /* A short final group without the padding §3.2 requires. */
+    *piBad = n; return SSOPROXY_PARSE;
+  }
+  if( nData==0 ) return SSOPROXY_OK;
+  if( nData==1 ){ *piBad = n; return SSOPROXY_PARSE; }
+  assert( nData<4 );
+  /* §3.5: the bits of the last character that carry no data must be 0,
+  ** or many texts would decode to the same bytes. */
+  if( nData==2 && (v[1] & 0x0f) ){ *piBad = i+1; return SSOPROXY_PARSE; }
+  if( nData==3 && (v[2] & 0x03) ){ *piBad = i+2; return SSOPROXY_PARSE; }
+  aOut[(*pO)++] = (unsigned char)((v[0]<<2) | (v[1]>>4));
+  if( nData==3 ) aOut[(*pO)++] = (unsigned char)((v[1]<<4) | (v[2]>>2));
+  return SSOPROXY_OK;
+}
+
+static int ssoB64Decode(const char *z, size_t n, int eAlpha,
+                             unsigned char *aOut, size_t nOut,
+                             size_t *pnOut, size_t *piErr){
+  const unsigned char *a = (const unsigned char*)z;
+  const unsigned char *aDec = eAlpha==SSO_B64_URL ? aDecUrl : aDecStd;
+  size_t i, o = 0, iBad = 0, nFull;
+  int rc;
+  *pnOut = 0;
+  if( n>SSO_B64_MAX_INPUT ){
+    iBad = SSO_B64_MAX_INPUT;
+    rc = SSOPROXY_TOOBIG;
+    goto end;
+  }
+  if( decodedLen(z, n, eAlpha)>nOut ){
+    rc = SSOPROXY_TOOBIG;
+    goto end;
+  }
+  /* The fast path: whole groups of four data characters. All four are
+  ** read before the three bytes are written, so aOut may alias z. */
+  nFull = n & ~(size_t)3;
+  for(i=0; i<nFull; i+=4){
+    unsigned v0 = aDec[a[i]], v1 = aDec[a[i+1]];
+    unsigned v2 = aDec[a[i+2]], v3 = aDec[a[i+3]];
+    if( (v0|v1|v2|v3) & 0xC0 ) break;
+    aOut[o]   = (unsigned char)((v0<<2) | (v1>>4));
+    aOut[o+1] = (unsigned char)((v1<<4) | (v2>>2));
+    aOut[o+2] = (unsigned char)((v2<<6) | v3);
+    o += 3;
+  }
+  rc = decodeTail(a, n, i, aDec, aOut, &o, &iBad);
+  if( rc==SSOPROXY_OK ) *pnOut = o;
+end:
+  if( rc && piErr ) *piErr = iBad;
+  return rc;
+}
+
+static int ssoB64DecodeAlloc(const char *z, size_t n, int eAlpha,
+                                  unsigned char **ppOut, size_t *pnOut,
+                                  size_t *piErr){
+  unsigned char *a = 0;
+  size_t nMax;
+  int rc;
+  *ppOut = 0;
+  *pnOut = 0;
+  if( n>SSO_B64_MAX_INPUT ){
+    if( piErr ) *piErr = SSO_B64_MAX_INPUT;
+    return SSOPROXY_TOOBIG;
+  }
+  nMax = ssoB64DecodedMax(n);
+  a = ssoMalloc(nMax+1);
+  if( a==0 ) return SSOPROXY_NOMEM;
+  rc = ssoB64Decode(z, n, eAlpha, a, nMax, pnOut, piErr);
+  if( rc ){
+    ssoFree(a);
+    return rc;
+  }
+  a[*pnOut] = 0;
+  *ppOut = a;
+  return SSOPROXY_OK;
+}
+
+#undef B64_PAD
 /************** End of b64.c **************/
 /************** Begin file json.c **************/
 /* Placeholder: the json module is being written. */
 /* #include "ssoInt.h" */
 /************** End of json.c **************/
 /************** Begin file url.c **************/
-/* Placeholder: the url module is being written. */
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 1: URLs. Parsing absolute URLs (RFC 3986), percent-encoding
+** (§2.1) and the application/x-www-form-urlencoded format used by query
+** strings and OAuth token requests (WHATWG URL §5, RFC 6749 Appendix B).
+**
+** Its users decide security questions with what it returns: the OIDC
+** relying party builds authorization URLs and reads ?code=&state= from
+** callbacks, the OAuth flows decide whether a redirect_uri is loopback
+** (RFC 8252 §7.3) or on an allow-list, the HTTP client connects to the
+** host and port it reports. So the parser is strict rather than
+** forgiving: where browsers, resolvers and RFC 3986 might read a string
+** differently (backslashes, "127.1", '@' in odd places, raw spaces or
+** non-ASCII bytes) it refuses the string instead of guessing, and every
+** refusal carries the offset of the first bad byte.
+**
+** Parsing never allocates until the whole URL has been checked; then all
+** parts are copied into one arena block (lower-casing scheme and host),
+** so the caller frees a URL with its arena.
+*/
 /* #include "ssoInt.h" */
+
+/*
+** Character classes, one bit per part of a URL (RFC 3986 §2.2, §2.3,
+** §3.1-§3.5). Table-driven so each byte costs one lookup.
+*/
+#define U_SCHEME 0x01   /* ALPHA DIGIT + - . */
+#define U_HOST   0x02   /* ALPHA DIGIT - . _ (our reg-name subset) */
+#define U_USER   0x04   /* unreserved sub-delims : */
+#define U_PATH   0x08   /* pchar and '/': unreserved sub-delims : @ / */
+#define U_QUERY  0x10   /* query and fragment: U_PATH and '?' */
+#define U_UNRES  0x20   /* unreserved: ALPHA DIGIT - . _ ~ */
+#define U_FORM   0x40   /* kept by the form encoder: ALPHA DIGIT * - . _ */
+#define U_HEX    0x80   /* HEXDIG */
+static const unsigned char aClass[256] = {
+  /* 0x00..0x1f: control bytes, nothing */
+  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+  0x00,0x1c,0x00,0x00,0x1c,0x00,0x1c,0x1c,  /* 20    ! " # $ % & ' */
+  0x1c,0x1c,0x5c,0x1d,0x1c,0x7f,0x7f,0x18,  /* 28  ( ) * + , - . / */
+  0xff,0xff,0xff,0xff,0xff,0xff,0xff,0xff,  /* 30  0 1 2 3 4 5 6 7 */
+  0xff,0xff,0x1c,0x1c,0x00,0x1c,0x00,0x10,  /* 38  8 9 : ; < = > ? */
+  0x18,0xff,0xff,0xff,0xff,0xff,0xff,0x7f,  /* 40  @ A B C D E F G */
+  0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,  /* 48  H I J K L M N O */
+  0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,  /* 50  P Q R S T U V W */
+  0x7f,0x7f,0x7f,0x00,0x00,0x00,0x00,0x7e,  /* 58  X Y Z [ \ ] ^ _ */
+  0x00,0xff,0xff,0xff,0xff,0xff,0xff,0x7f,  /* 60  ` a b c d e f g */
+  0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,  /* 68  h i j k l m n o */
+  0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,  /* 70  p q r s t u v w */
+  0x7f,0x7f,0x7f,0x00,0x00,0x00,0x3c,0x00,  /* 78  x y z { | } ~ DEL */
+  /* 0x80..0xff: nothing; bytes outside ASCII must be percent-encoded */
+};
+
+static int hexVal(unsigned char c){
+  if( (aClass[c] & U_HEX)==0 ) return -1;
+  return c<='9' ? c-'0' : (c|0x20)-'a'+10;
+}
+
+static int isHexEscape(const char *z, size_t i, size_t iEnd){
+  return i+2<iEnd && (aClass[(unsigned char)z[i+1]] & U_HEX)
+                  && (aClass[(unsigned char)z[i+2]] & U_HEX);
+}
+
+/*
+** Every byte of z[i..iEnd) must be in class m or start a %XX escape
+** (§2.1). Returns SSOPROXY_PARSE with *piBad at the first that is not.
+*/
+static int checkPart(const char *z, size_t i, size_t iEnd, unsigned m,
+                     size_t *piBad){
+  for(; i<iEnd; i++){
+    unsigned char c = (unsigned char)z[i];
+    if( aClass[c] & m ) continue;
+    if( c=='%' && isHexEscape(z, i, iEnd) ){
+      i += 2;
+      continue;
+    }
+    *piBad = i;
+    return SSOPROXY_PARSE;
+  }
+  return SSOPROXY_OK;
+}
+
+/* The default port of http and https (RFC 9110 §4.2.1, §4.2.2). */
+static int ssoUrlDefaultPort(const char *zScheme, size_t nScheme){
+  if( nScheme==4 && strncmp(zScheme, "http", 4)==0 ) return 80;
+  if( nScheme==5 && strncmp(zScheme, "https", 5)==0 ) return 443;
+  return 0;
+}
+
+/* ssoUrlDefaultPort() for a scheme not yet lower-cased. */
+static int schemeDefaultPort(const char *z, size_t n){
+  char zLower[6];
+  size_t k;
+  if( n>5 ) return 0;
+  for(k=0; k<n; k++) zLower[k] = (char)(z[k] | 0x20);
+  return ssoUrlDefaultPort(zLower, n);
+}
+
+/*
+** A dotted-quad IPv4 address, exactly as RFC 3986 §3.2.2 IPv4address:
+** four dec-octets 0..255 without leading zeros. Returns 1 if z[0..n) is
+** one, with the address in a[0..4).
+*/
+static int parseIpv4(const char *z, size_t n, unsigned char *a){
+  size_t i = 0;
+  int k;
+  for(k=0; k<4; k++){
+    size_t j = i;
+    unsigned v = 0;
+    while( j<n && j-i<3 && z[j]>='0' && z[j]<='9' ){
+      v = v*10 + (unsigned)(z[j]-'0');
+      j++;
+    }
+    if( j==i || v>255 || (z[i]=='0' && j-i>1) ) return 0;
+    a[k] = (unsigned char)v;
+    i = j;
+    if( k<3 ){
+      if( i>=n || z[i]!='.' ) return 0;
+      i++;
+    }
+  }
+  return i==n;
+}
+
+/*
+** An IPv6 address (RFC 3986 §3.2.2 IPv6address, RFC 4291 §2.2): up to
+** eight groups of 1-4 hex digits, at most one "::" standing for one or
+** more zero groups, optionally ending in a dotted quad. z[0..n) is the
+** text between the brackets. Zone ids (RFC 6874 "%25eth0") are refused
+** like any other stray byte: a zone means nothing off the host that
+** wrote it. Returns SSOPROXY_OK with a[0..16) set, or SSOPROXY_PARSE with
+** *piBad an offset into z.
+*/
+static int parseIpv6(const char *z, size_t n, unsigned char *a,
+                     size_t *piBad){
+  unsigned aGroup[8];
+  int nGroup = 0, iGap = -1, k;
+  size_t i = 0;
+  if( n>=2 && z[0]==':' && z[1]==':' ){
+    iGap = 0;
+    i = 2;
+  }
+  while( i<n ){
+    size_t j = i;
+    unsigned v = 0;
+    while( j<n && j-i<4 && hexVal((unsigned char)z[j])>=0 ){
+      v = v*16 + (unsigned)hexVal((unsigned char)z[j]);
+      j++;
+    }
+    if( j<n && z[j]=='.' ){
+      /* ls32 as a dotted quad: the rest of the text, two groups' worth */
+      unsigned char a4[4];
+      if( nGroup>6 || !parseIpv4(z+i, n-i, a4) ){ *piBad = i; goto bad; }
+      aGroup[nGroup++] = (unsigned)a4[0]<<8 | a4[1];
+      aGroup[nGroup++] = (unsigned)a4[2]<<8 | a4[3];
+      i = n;
+      break;
+    }
+    if( j==i || nGroup==8 ){ *piBad = j; goto bad; }
+    if( j<n && hexVal((unsigned char)z[j])>=0 ){ *piBad = j; goto bad; }
+    aGroup[nGroup++] = v;
+    i = j;
+    if( i==n ) break;
+    if( z[i]!=':' || i+1==n ){ *piBad = i; goto bad; }
+    i++;
+    if( z[i]==':' ){
+      if( iGap>=0 ){ *piBad = i; goto bad; }
+      iGap = nGroup;
+      i++;
+    }
+  }
+  if( (iGap<0 && nGroup!=8) || (iGap>=0 && nGroup>7) ){
+    *piBad = n;
+    goto bad;
+  }
+  memset(a, 0, 16);
+  for(k=0; k<nGroup; k++){
+    int iAt = (iGap>=0 && k>=iGap) ? k + (8-nGroup) : k;
+    a[2*iAt] = (unsigned char)(aGroup[k]>>8);
+    a[2*iAt+1] = (unsigned char)(aGroup[k] & 0xff);
+  }
+  return SSOPROXY_OK;
+bad:
+  return SSOPROXY_PARSE;
+}
+
+/*
+** Write a[0..16) as RFC 5952 §4 text: lower-case hex, no leading zeros,
+** the longest run of two or more zero groups (the first if tied) as
+** "::". Returns the length; zOut holds at least 40 bytes.
+*/
+static size_t formatIpv6(const unsigned char *a, char *zOut){
+  int k, iBest = -1, nBest = 1, iRun = -1;
+  size_t o = 0;
+  for(k=0; k<=8; k++){
+    int bZero = k<8 && a[2*k]==0 && a[2*k+1]==0;
+    if( bZero && iRun<0 ) iRun = k;
+    if( !bZero && iRun>=0 ){
+      if( k-iRun>nBest ){ iBest = iRun; nBest = k-iRun; }
+      iRun = -1;
+    }
+  }
+  for(k=0; k<8; k++){
+    if( k==iBest ){
+      zOut[o++] = ':';
+      zOut[o++] = ':';
+      k += nBest-1;
+      continue;
+    }
+    if( o>0 && zOut[o-1]!=':' ) zOut[o++] = ':';
+    o += (size_t)snprintf(zOut+o, 5, "%x", (unsigned)a[2*k]<<8 | a[2*k+1]);
+  }
+  zOut[o] = 0;
+  return o;
+}
+
+/*
+** A reg-name host, in the subset DNS can carry: labels of ALPHA DIGIT
+** '-' '_' separated by single dots, each 1..63 bytes, 253 in all
+** (RFC 1035 §2.3.4). Percent-escapes and sub-delims, which RFC 3986
+** allows but no resolver means the same way, are refused. A host whose
+** last label is a number is an IPv4 address to browsers and to
+** inet_aton() ("127.1", "0x7f.0.0.1", "2130706433" are all 127.0.0.1),
+** so it must be a strict dotted quad or it is refused.
+*/
+static int parseHostName(const char *z, size_t i, size_t iEnd, SsoUrl *p,
+                         size_t *piBad){
+  size_t j, iLabel = i;
+  int bNumber = 1, bHex = 0;
+  if( iEnd-i>253 ){ *piBad = i+253; return SSOPROXY_PARSE; }
+  for(j=i; j<=iEnd; j++){
+    unsigned char c = j<iEnd ? (unsigned char)z[j] : '.';
+    if( c=='.' ){
+      if( j==iLabel || j-iLabel>63 ){
+        *piBad = j==iLabel ? j : iLabel+63;
+        return SSOPROXY_PARSE;
+      }
+      if( j<iEnd ){
+        iLabel = j+1;
+        bNumber = 1;
+        bHex = 0;
+      }
+      continue;
+    }
+    if( (aClass[c] & U_HOST)==0 ){ *piBad = j; return SSOPROXY_PARSE; }
+    /* Track whether the current label is a number (WHATWG "ends in a
+    ** number"): all digits, or "0x" followed by hex digits. */
+    if( j==iLabel+1 && z[iLabel]=='0' && (c|0x20)=='x' ){
+      bHex = 1;
+    }else if( !(c>='0' && c<='9') && !(bHex && (aClass[c] & U_HEX)) ){
+      bNumber = 0;
+    }
+  }
+  p->host.z = z+i;
+  p->host.n = iEnd-i;
+  if( !bNumber ){
+    p->eHost = SSO_URL_HOST_NAME;
+  }else if( parseIpv4(z+i, iEnd-i, p->aAddr) ){
+    p->eHost = SSO_URL_HOST_IPV4;
+  }else{
+    *piBad = i;
+    return SSOPROXY_PARSE;
+  }
+  return SSOPROXY_OK;
+}
+
+/* port = 1..65535 in decimal, no sign, no leading zero. */
+static int parsePort(const char *z, size_t i, size_t iEnd, int *piPort,
+                     size_t *piBad){
+  long v = 0;
+  size_t j;
+  if( i==iEnd || z[i]=='0' ){ *piBad = i; return SSOPROXY_PARSE; }
+  for(j=i; j<iEnd; j++){
+    if( z[j]<'0' || z[j]>'9' ){ *piBad = j; return SSOPROXY_PARSE; }
+    v = v*10 + (z[j]-'0');
+    if( v>65535 ){ *piBad = j; return SSOPROXY_PARSE; }
+  }
+  *piPort = (int)v;
+  return SSOPROXY_OK;
+}
+
+/*
+** authority = [ userinfo "@" ] host [ ":" port ]  (§3.2), in z[i..iEnd).
+** userinfo cannot contain '@', so the first '@' ends it and a second one
+** lands in the host, where it is refused: "http://a@b@c" has no reading
+** we could be sure a browser shares.
+*/
+static int parseAuthority(const char *z, size_t i, size_t iEnd, SsoUrl *p,
+                          size_t *piBad){
+  size_t iAt = i, iHostEnd, j;
+  int rc;
+  while( iAt<iEnd && z[iAt]!='@' ) iAt++;
+  if( iAt<iEnd ){
+    rc = checkPart(z, i, iAt, U_USER, piBad);
+    if( rc ) return rc;
+    p->bUserinfo = 1;
+    p->userinfo.z = z+i;
+    p->userinfo.n = iAt-i;
+    i = iAt+1;
+  }
+  p->host.z = z+i;
+  if( i<iEnd && z[i]=='[' ){
+    size_t iLocal = 0;
+    j = i+1;
+    while( j<iEnd && z[j]!=']' ) j++;
+    if( j==iEnd ){ *piBad = iEnd; return SSOPROXY_PARSE; }
+    if( parseIpv6(z+i+1, j-i-1, p->aAddr, &iLocal) ){
+      *piBad = i+1+iLocal;
+      return SSOPROXY_PARSE;
+    }
+    p->eHost = SSO_URL_HOST_IPV6;
+    p->host.z = z+i+1;
+    p->host.n = j-i-1;
+    iHostEnd = j+1;
+  }else{
+    j = i;
+    while( j<iEnd && z[j]!=':' ) j++;
+    if( j>i ){
+      rc = parseHostName(z, i, j, p, piBad);
+      if( rc ) return rc;
+    }
+    iHostEnd = j;
+  }
+  if( iHostEnd<iEnd ){
+    if( z[iHostEnd]!=':' ){ *piBad = iHostEnd; return SSOPROXY_PARSE; }
+    rc = parsePort(z, iHostEnd+1, iEnd, &p->iPort, piBad);
+    if( rc ) return rc;
+    p->bPort = 1;
+  }
+  if( p->eHost==SSO_URL_HOST_NONE && (p->bUserinfo || p->bPort) ){
+    *piBad = i;
+    return SSOPROXY_PARSE;
+  }
+  return SSOPROXY_OK;
+}
+
+/*
+** URI = scheme ":" [ "//" authority ] path [ "?" query ] [ "#" fragment ]
+** (§3). Fills *p with views into z; nothing is copied yet.
+*/
+static int parseUrl(const char *z, size_t n, SsoUrl *p, size_t *piBad){
+  size_t i = 0, iEnd;
+  int rc, iDefault;
+  /* §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+  if( n==0 || (z[0]|0x20)<'a' || (z[0]|0x20)>'z' ){
+    *piBad = 0;
+    return SSOPROXY_PARSE;
+  }
+  while( i<n && (aClass[(unsigned char)z[i]] & U_SCHEME) ) i++;
+  if( i==n || z[i]!=':' ){ *piBad = i; return SSOPROXY_PARSE; }
+  p->scheme.z = z;
+  p->scheme.n = i;
+  i++;
+  if( i+1<n && z[i]=='/' && z[i+1]=='/' ){
+    p->bAuthority = 1;
+    i += 2;
+    iEnd = i;
+    while( iEnd<n && z[iEnd]!='/' && z[iEnd]!='?' && z[iEnd]!='#' ) iEnd++;
+    rc = parseAuthority(z, i, iEnd, p, piBad);
+    if( rc ) return rc;
+    i = iEnd;
+  }
+  iEnd = i;
+  while( iEnd<n && z[iEnd]!='?' && z[iEnd]!='#' ) iEnd++;
+  rc = checkPart(z, i, iEnd, U_PATH, piBad);
+  if( rc ) return rc;
+  p->path.z = z+i;
+  p->path.n = iEnd-i;
+  i = iEnd;
+  if( i<n && z[i]=='?' ){
+    i++;
+    iEnd = i;
+    while( iEnd<n && z[iEnd]!='#' ) iEnd++;
+    rc = checkPart(z, i, iEnd, U_QUERY, piBad);
+    if( rc ) return rc;
+    p->bQuery = 1;
+    p->query.z = z+i;
+    p->query.n = iEnd-i;
+    i = iEnd;
+  }
+  if( i<n ){
+    assert( z[i]=='#' );
+    i++;
+    rc = checkPart(z, i, n, U_QUERY, piBad);
+    if( rc ) return rc;
+    p->bFragment = 1;
+    p->fragment.z = z+i;
+    p->fragment.n = n-i;
+  }
+  /* http(s) URIs must have a non-empty host (RFC 9110 §4.2.1). The scheme
+  ** is compared case-insensitively (§3.1) before it is lower-cased. */
+  iDefault = schemeDefaultPort(p->scheme.z, p->scheme.n);
+  if( iDefault ){
+    if( !p->bAuthority ){ *piBad = p->scheme.n+1; return SSOPROXY_PARSE; }
+    if( p->eHost==SSO_URL_HOST_NONE ){
+      *piBad = (size_t)(p->host.z - z);
+      return SSOPROXY_PARSE;
+    }
+  }
+  if( !p->bPort ) p->iPort = iDefault;
+  return SSOPROXY_OK;
+}
+
+/* Copy s to *pz, optionally lower-cased, NUL-terminated; s points there. */
+static void putPart(char **pz, SsoStr *s, int bLower){
+  char *zOut = *pz;
+  size_t k;
+  for(k=0; k<s->n; k++){
+    char c = s->z[k];
+    zOut[k] = (bLower && c>='A' && c<='Z') ? (char)(c+32) : c;
+  }
+  zOut[s->n] = 0;
+  s->z = zOut;
+  *pz = zOut + s->n + 1;
+}
+
+/* Move every part from the input into one arena block. */
+static int copyParts(SsoArena *pArena, SsoUrl *p){
+  size_t nAll = p->scheme.n + p->userinfo.n + p->host.n + p->path.n
+              + p->query.n + p->fragment.n + 6 + 40;
+  char *z = ssoArenaAlloc(pArena, nAll);
+  if( z==0 ) return SSOPROXY_NOMEM;
+  putPart(&z, &p->scheme, 1);
+  putPart(&z, &p->userinfo, 0);
+  if( p->eHost==SSO_URL_HOST_IPV6 ){
+    p->host.n = formatIpv6(p->aAddr, z);
+    p->host.z = z;
+    z += p->host.n + 1;
+  }else{
+    putPart(&z, &p->host, 1);
+  }
+  putPart(&z, &p->path, 0);
+  putPart(&z, &p->query, 0);
+  putPart(&z, &p->fragment, 0);
+  return SSOPROXY_OK;
+}
+
+static int ssoUrlParse(SsoArena *pArena, const char *z, size_t n,
+                            SsoUrl *pUrl, size_t *piErr){
+  size_t iBad = 0;
+  int rc;
+  memset(pUrl, 0, sizeof(*pUrl));
+  if( n>SSO_URL_MAX ){
+    iBad = SSO_URL_MAX;
+    rc = SSOPROXY_TOOBIG;
+    goto end;
+  }
+  rc = parseUrl(z, n, pUrl, &iBad);
+  if( rc ) goto end;
+  rc = copyParts(pArena, pUrl);
+end:
+  if( rc ){
+    memset(pUrl, 0, sizeof(*pUrl));
+    pUrl->scheme.z = pUrl->userinfo.z = pUrl->host.z = "";
+    pUrl->path.z = pUrl->query.z = pUrl->fragment.z = "";
+    if( piErr && rc!=SSOPROXY_NOMEM ) *piErr = iBad;
+  }
+  return rc;
+}
+
+static int ssoUrlIsLoopback(const SsoUrl *p){
+  static const unsigned char aLoop6[16] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1};
+  if( p->eHost==SSO_URL_HOST_IPV4 ) return p->aAddr[0]==127;
+  if( p->eHost==SSO_URL_HOST_IPV6 ) return memcmp(p->aAddr, aLoop6, 16)==0;
+  return 0;
+}
+
+static void ssoUrlAppendHostPort(SsoBuf *pBuf, const SsoUrl *p){
+  int bV6 = p->eHost==SSO_URL_HOST_IPV6;
+  if( bV6 ) ssoBufAppendChar(pBuf, '[');
+  ssoBufAppend(pBuf, p->host.z, p->host.n);
+  if( bV6 ) ssoBufAppendChar(pBuf, ']');
+  if( p->iPort && p->iPort!=ssoUrlDefaultPort(p->scheme.z, p->scheme.n) ){
+    ssoBufPrintf(pBuf, ":%d", p->iPort);
+  }
+}
+
+static int ssoUrlAppendOrigin(SsoBuf *pBuf, const SsoUrl *p){
+  if( p->eHost==SSO_URL_HOST_NONE ) return SSOPROXY_PARSE;
+  ssoBufAppend(pBuf, p->scheme.z, p->scheme.n);
+  ssoBufAppend(pBuf, "://", 3);
+  ssoUrlAppendHostPort(pBuf, p);
+  return pBuf->rc;
+}
+
+static void ssoUrlAppendTarget(SsoBuf *pBuf, const SsoUrl *p){
+  if( p->path.n ) ssoBufAppend(pBuf, p->path.z, p->path.n);
+  else ssoBufAppendChar(pBuf, '/');
+  if( p->bQuery ){
+    ssoBufAppendChar(pBuf, '?');
+    ssoBufAppend(pBuf, p->query.z, p->query.n);
+  }
+}
+
+static void ssoUrlAppend(SsoBuf *pBuf, const SsoUrl *p){
+  ssoBufAppend(pBuf, p->scheme.z, p->scheme.n);
+  ssoBufAppendChar(pBuf, ':');
+  if( p->bAuthority ){
+    int bV6 = p->eHost==SSO_URL_HOST_IPV6;
+    ssoBufAppend(pBuf, "//", 2);
+    if( p->bUserinfo ){
+      ssoBufAppend(pBuf, p->userinfo.z, p->userinfo.n);
+      ssoBufAppendChar(pBuf, '@');
+    }
+    if( bV6 ) ssoBufAppendChar(pBuf, '[');
+    ssoBufAppend(pBuf, p->host.z, p->host.n);
+    if( bV6 ) ssoBufAppendChar(pBuf, ']');
+    if( p->bPort ) ssoBufPrintf(pBuf, ":%d", p->iPort);
+  }
+  ssoBufAppend(pBuf, p->path.z, p->path.n);
+  if( p->bQuery ){
+    ssoBufAppendChar(pBuf, '?');
+    ssoBufAppend(pBuf, p->query.z, p->query.n);
+  }
+  if( p->bFragment ){
+    ssoBufAppendChar(pBuf, '#');
+    ssoBufAppend(pBuf, p->fragment.z, p->fragment.n);
+  }
+}
+
+/* ---------------------------------------------------------------------
+** Percent-encoding
+*/
+
+static void ssoUrlEncode(SsoBuf *pBuf, const char *z, size_t n,
+                              unsigned mFlags){
+  static const char zHex[] = "0123456789ABCDEF";
+  unsigned char mKeep = (mFlags & SSO_URL_FORM) ? U_FORM : U_UNRES;
+  size_t i, iRun = 0;
+  for(i=0; i<n; i++){
+    unsigned char c = (unsigned char)z[i];
+    char aEsc[3];
+    if( aClass[c] & mKeep ) continue;
+    ssoBufAppend(pBuf, z+iRun, i-iRun);
+    iRun = i+1;
+    if( c==' ' && (mFlags & SSO_URL_FORM) ){
+      ssoBufAppendChar(pBuf, '+');
+      continue;
+    }
+    aEsc[0] = '%';
+    aEsc[1] = zHex[c>>4];
+    aEsc[2] = zHex[c&15];
+    ssoBufAppend(pBuf, aEsc, 3);
+  }
+  ssoBufAppend(pBuf, z+iRun, n-iRun);
+}
+
+static int ssoUrlDecode(const char *z, size_t n, unsigned mFlags,
+                             char *zOut, size_t *pnOut, size_t *piErr){
+  size_t i, o = 0;
+  for(i=0; i<n; i++){
+    unsigned char c = (unsigned char)z[i];
+    size_t iAt = i;
+    if( c=='%' ){
+      if( !isHexEscape(z, i, n) ) goto bad;
+      c = (unsigned char)(hexVal((unsigned char)z[i+1])<<4
+                          | hexVal((unsigned char)z[i+2]));
+      i += 2;
+    }else if( c=='+' && (mFlags & SSO_URL_FORM) ){
+      c = ' ';
+    }
+    if( c==0 && (mFlags & SSO_URL_NONUL) ) goto bad;
+    zOut[o++] = (char)c;
+    continue;
+  bad:
+    zOut[o] = 0;
+    *pnOut = 0;
+    if( piErr ) *piErr = iAt;
+    return SSOPROXY_PARSE;
+  }
+  zOut[o] = 0;
+  *pnOut = o;
+  return SSOPROXY_OK;
+}
+
+static int ssoUrlDecodeArena(SsoArena *pArena, const char *z, size_t n,
+                                  unsigned mFlags, SsoStr *pOut,
+                                  size_t *piErr){
+  char *zOut = ssoArenaAlloc(pArena, n+1);
+  size_t nOut = 0;
+  int rc;
+  pOut->z = "";
+  pOut->n = 0;
+  if( zOut==0 ) return SSOPROXY_NOMEM;
+  rc = ssoUrlDecode(z, n, mFlags, zOut, &nOut, piErr);
+  if( rc==SSOPROXY_OK ){
+    pOut->z = zOut;
+    pOut->n = nOut;
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
+** Query strings and form bodies
+*/
+
+static int ssoFormParse(SsoArena *pArena, const char *z, size_t n,
+                             SsoForm *pForm, size_t *piErr){
+  SsoFormParam *aParam;
+  char *zText;
+  size_t i, iStart = 0, iBad = 0;
+  int nPair = 0, k = 0, rc = SSOPROXY_OK;
+  pForm->aParam = 0;
+  pForm->nParam = 0;
+  /* First pass: count the non-empty pairs, so that a body of a million
+  ** '&'-separated pairs costs nothing before it is refused. */
+  for(i=0; i<=n; i++){
+    if( i<n && z[i]!='&' ) continue;
+    if( i>iStart && ++nPair>SSO_FORM_MAX_PARAMS ){
+      if( piErr ) *piErr = iStart;
+      return SSOPROXY_TOOBIG;
+    }
+    iStart = i+1;
+  }
+  if( nPair==0 ) return SSOPROXY_OK;
+  /* Decoded text is never longer than the input: n bytes plus a NUL
+  ** after each name and each value is enough for all of it. */
+  aParam = ssoArenaAlloc(pArena, sizeof(SsoFormParam)*(size_t)nPair);
+  zText = ssoArenaAlloc(pArena, n + 2*(size_t)nPair);
+  if( aParam==0 || zText==0 ) return SSOPROXY_NOMEM;
+  iStart = 0;
+  for(i=0; i<=n && rc==SSOPROXY_OK; i++){
+    const char *zEq;
+    size_t nName, iErr = 0;
+    if( i<n && z[i]!='&' ) continue;
+    if( i>iStart ){
+      SsoFormParam *pP = &aParam[k++];
+      zEq = memchr(z+iStart, '=', i-iStart);
+      nName = zEq ? (size_t)(zEq - (z+iStart)) : i-iStart;
+      rc = ssoUrlDecode(z+iStart, nName, SSO_URL_FORM|SSO_URL_NONUL, zText,
+                        &pP->name.n, &iErr);
+      if( rc ){ iBad = iStart + iErr; break; }
+      pP->name.z = zText;
+      zText += pP->name.n + 1;
+      if( zEq ){
+        size_t iVal = iStart + nName + 1;
+        rc = ssoUrlDecode(z+iVal, i-iVal, SSO_URL_FORM|SSO_URL_NONUL, zText,
+                          &pP->value.n, &iErr);
+        if( rc ){ iBad = iVal + iErr; break; }
+      }else{
+        zText[0] = 0;
+        pP->value.n = 0;
+      }
+      pP->value.z = zText;
+      zText += pP->value.n + 1;
+    }
+    iStart = i+1;
+  }
+  if( rc ){
+    if( piErr ) *piErr = iBad;
+    return rc;
+  }
+  assert( k==nPair );
+  pForm->aParam = aParam;
+  pForm->nParam = nPair;
+  return SSOPROXY_OK;
+}
+
+static int nameIs(const SsoStr *pName, const char *zName, size_t nName){
+  return pName->n==nName && memcmp(pName->z, zName, nName)==0;
+}
+
+static int ssoFormCount(const SsoForm *pForm, const char *zName){
+  size_t nName = strlen(zName);
+  int i, nFound = 0;
+  for(i=0; i<pForm->nParam; i++){
+    if( nameIs(&pForm->aParam[i].name, zName, nName) ) nFound++;
+  }
+  return nFound;
+}
+
+static int ssoFormGet(const SsoForm *pForm, const char *zName,
+                           SsoStr *pValue){
+  size_t nName = strlen(zName);
+  const SsoFormParam *pFound = 0;
+  int i;
+  if( pValue ){
+    pValue->z = "";
+    pValue->n = 0;
+  }
+  for(i=0; i<pForm->nParam; i++){
+    if( !nameIs(&pForm->aParam[i].name, zName, nName) ) continue;
+    if( pFound ) return SSOPROXY_CONSTRAINT;
+    pFound = &pForm->aParam[i];
+  }
+  if( pFound==0 ) return SSOPROXY_NOTFOUND;
+  if( pValue ) *pValue = pFound->value;
+  return SSOPROXY_OK;
+}
+
+/* Quadratic, but nParam is at most SSO_FORM_MAX_PARAMS. */
+static int ssoFormFirstDuplicate(const SsoForm *pForm){
+  int i, j;
+  for(i=1; i<pForm->nParam; i++){
+    const SsoStr *pName = &pForm->aParam[i].name;
+    for(j=0; j<i; j++){
+      if( nameIs(&pForm->aParam[j].name, pName->z, pName->n) ) return i;
+    }
+  }
+  return -1;
+}
+
+static void ssoFormAppend(SsoBuf *pBuf, const char *const *azPair,
+                               int nPair){
+  int k;
+  for(k=0; k<nPair; k++){
+    const char *zName = azPair[2*k], *zValue = azPair[2*k+1];
+    if( zValue==0 ) continue;
+    if( pBuf->n>0 && pBuf->z[pBuf->n-1]!='?' && pBuf->z[pBuf->n-1]!='&' ){
+      ssoBufAppendChar(pBuf, '&');
+    }
+    ssoUrlEncode(pBuf, zName, strlen(zName), SSO_URL_FORM);
+    ssoBufAppendChar(pBuf, '=');
+    ssoUrlEncode(pBuf, zValue, strlen(zValue), SSO_URL_FORM);
+  }
+}
+
+static int ssoUrlAppendQuery(SsoBuf *pBuf, const char *zUrl,
+                                  size_t nUrl, const char *const *azPair,
+                                  int nPair, int bKeepFragment){
+  const char *zHash = nUrl ? memchr(zUrl, '#', nUrl) : 0;
+  size_t nBase = zHash ? (size_t)(zHash - zUrl) : nUrl;
+  int k, bAny = 0;
+  if( zHash && !bKeepFragment ) return SSOPROXY_PARSE;
+  for(k=0; k<nPair; k++) bAny |= azPair[2*k+1]!=0;
+  ssoBufAppend(pBuf, zUrl, nBase);
+  if( bAny ){
+    /* The builder's last byte is now the URL's, so ssoFormAppend()
+    ** adds '&' after an existing query and nothing after '?' or '&'. */
+    if( nBase==0 || memchr(zUrl, '?', nBase)==0 ){
+      ssoBufAppendChar(pBuf, '?');
+    }
+    ssoFormAppend(pBuf, azPair, nPair);
+  }
+  if( zHash ) ssoBufAppend(pBuf, zHash, nUrl-nBase);
+  return pBuf->rc;
+}
+
+#undef U_SCHEME
+#undef U_HOST
+#undef U_USER
+#undef U_PATH
+#undef U_QUERY
+#undef U_UNRES
+#undef U_FORM
+#undef U_HEX
 /************** End of url.c **************/
 /************** Begin file store.c **************/
 /* Placeholder: the store module is being written. */

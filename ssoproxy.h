@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "a66637a66db333398980e6b30db5cd7176d48727c4f94f4444e1934b154958b0"
+#define SSOPROXY_SOURCE_ID      "77f14bdec3e7ee5bafb072a3854eaddfd32f9a8aacf8a61c902cb59334b6e4d8"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -22,7 +22,7 @@
 #define SSO_FORM_MAX_PARAMS  256        /* Fields in a query or form body */
 
 /* base64 (src/b64.c) */
-#define SSO_B64_MAX_INPUT    (16u << 20)
+#define SSO_B64_MAX_INPUT    (16u << 20)/* Characters in one text to decode */
 
 /* Configuration (src/config.c) */
 #define SSO_CONFIG_MAX_FILE  (1u << 20) /* Bytes in a --config file */

@@ -45,4 +45,12 @@ out=$(env SSOPROXY_LISTEN=x $S 2>&1 >/dev/null)
 [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && ok one-line-error ||
   fail one-line-error "$out"
 
+# The README's configuration table lists every setting there is.
+missing=""
+for n in $($S config | sed 's/=.*//'); do
+  grep -q "| \`$n\`" README.md || missing="$missing $n"
+done
+[ -z "$missing" ] && ok readme-lists-every-setting ||
+  fail readme-lists-every-setting "not in README.md:$missing"
+
 finish

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "69392775e27a7ad24f55a7230ba1c80615553c806d44f1dd317be7f305863376"
+#define SSOPROXY_SOURCE_ID      "91fc91f42fe10e2bfb1fa398480bd4d2d15a8e6ad6cee1fe40dcbaac01e815a9"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "77f14bdec3e7ee5bafb072a3854eaddfd32f9a8aacf8a61c902cb59334b6e4d8"
+#define SSOPROXY_SOURCE_ID      "a72f207413835b757b461a51fd333b2edf94814ff1c822181c20508d6b40f9ff"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

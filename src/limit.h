@@ -16,6 +16,7 @@
 /* JSON (src/json.c) */
 #define SSO_JSON_MAX_DEPTH   64         /* Nesting of arrays and objects */
 #define SSO_JSON_MAX_INPUT   (16u << 20)/* Bytes in one document */
+#define SSO_JSON_MAX_NODES   (1u << 20) /* Values in one document (32 B each) */
 
 /* URLs and forms (src/url.c) */
 #define SSO_URL_MAX          8192       /* Bytes in one URL */

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "a72f207413835b757b461a51fd333b2edf94814ff1c822181c20508d6b40f9ff"
+#define SSOPROXY_SOURCE_ID      "126f6bf6f4653e044545d37a1cd110e70e027cbea1eaf5429d955f8a82f7cf32"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

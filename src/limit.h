@@ -31,5 +31,6 @@
 
 /* Storage (src/store.c) */
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */
+#define SSO_DB_MAX_PAGE      1000       /* Rows in one page of a list */
 
 #endif /* SSO_LIMIT_H */

@@ -10,9 +10,11 @@
 ** JSON functions, mbedTLS's base64 and SHA-256, a memchr() scan that
 ** touches every byte once) and the figure that counts is the ratio
 ** ours/reference, lower is better. The sides of a workload are timed
-** interleaved, A B C then C B A, for several rounds; each round times a
-** batch of calls long enough for the clock to be precise (about 20 ms),
-** and the median of the per-round ns/op is reported.
+** interleaved, A B C then C B A, for many rounds; each round times a
+** batch of calls long enough for the clock to be precise yet short
+** enough (about 4 ms) that most batches run without the scheduler
+** preempting them on a loaded machine, and the median of the per-round
+** ns/op is reported, with the quartiles of the per-round ratios.
 **
 **   codec [-r ROUNDS] [-t MS] [FILTER]   markdown table on stdout
 **   codec --list                         one line per workload: ID, sides,
@@ -36,8 +38,8 @@
 # define BENCH_NOINLINE
 #endif
 
-#define BENCH_ROUNDS   9      /* Rounds per workload (odd: a true median) */
-#define BENCH_MS       20     /* Target length of one timed batch */
+#define BENCH_ROUNDS   25     /* Rounds per workload (odd: a true median) */
+#define BENCH_MS       4      /* Target length of one timed batch */
 #define BENCH_ONCE_BYTES 1000000  /* Input bytes per --once run */
 #define BENCH_MAX_SIDE 3      /* Ours plus up to two references */
 #define BENCH_MAX_ROUNDS 99
@@ -658,7 +660,7 @@ static int runAll(Ctx *p, const Work *aW, int nW, const char *zFilter,
   static double aNs[BENCH_MAX_SIDE][BENCH_MAX_ROUNDS];
   int i, r, s;
   printf("| workload | bytes | ours ns/op | reference | ref ns/op "
-         "| ratio ours/ref | per-round range | ours MB/s |\n");
+         "| ratio ours/ref | round ratios p25–p75 | ours MB/s |\n");
   printf("|---|--:|--:|---|--:|--:|--:|--:|\n");
   for(i=0; i<nW; i++){
     const Work *pW = &aW[i];
@@ -667,18 +669,16 @@ static int runAll(Ctx *p, const Work *aW, int nW, const char *zFilter,
     runWork(p, pW, nRound, ms, aNs);
     rOurs = median(aNs[0], nRound);
     for(s=1; s<pW->nSide; s++){
-      double rRef = median(aNs[s], nRound), lo = 1e300, hi = 0;
+      double rRef = median(aNs[s], nRound), aRatio[BENCH_MAX_ROUNDS];
       char zOurs[32], zRef[32];
-      for(r=0; r<nRound; r++){
-        double x = aNs[0][r] / aNs[s][r];
-        if( x<lo ) lo = x;
-        if( x>hi ) hi = x;
-      }
+      for(r=0; r<nRound; r++) aRatio[r] = aNs[0][r] / aNs[s][r];
+      qsort(aRatio, (size_t)nRound, sizeof(double), cmpDouble);
       fmtNs(zOurs, sizeof(zOurs), rOurs);
       fmtNs(zRef, sizeof(zRef), rRef);
       printf("| %s | %zu | %s | %s | %s | **%.2f** | %.2f–%.2f | %.0f |\n",
              pW->zTitle, pW->nByte, zOurs, pW->aSide[s].zName, zRef,
-             rOurs/rRef, lo, hi, (double)pW->nByte / rOurs * 1e3);
+             rOurs/rRef, aRatio[nRound/4], aRatio[(3*nRound)/4],
+             (double)pW->nByte / rOurs * 1e3);
     }
     fflush(stdout);
   }

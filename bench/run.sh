@@ -8,10 +8,11 @@
 #
 #   --record      append the tables, this command and the machine's facts
 #                 to bench/RESULTS.md
-#   --callgrind   also count instructions per operation under valgrind's
-#                 callgrind (deterministic, unlike times); needs valgrind
-#   -r ROUNDS     interleaved rounds per workload (default 9)
-#   -t MS         length of one timed batch (default 20)
+#   --callgrind   also count instructions (and simulated branch
+#                 mispredictions) per operation under valgrind's callgrind:
+#                 deterministic, unlike times; needs valgrind
+#   -r ROUNDS     interleaved rounds per workload (default 25)
+#   -t MS         length of one timed batch (default 4)
 #   FILTER        only the workloads whose id contains FILTER
 #                 (`build/bench/codec --list` lists them)
 #
@@ -74,30 +75,37 @@ fi
 if [ $callgrind = 1 ]; then
   echo "counting instructions under callgrind" >&2
   rm -f $O/callgrind.out $O/callgrind.out.*
-  valgrind --tool=callgrind --callgrind-out-file=$O/callgrind.out \
+  valgrind --tool=callgrind --branch-sim=yes --callgrind-out-file=$O/callgrind.out \
     --toggle-collect=benchLoop --dump-after=benchLoop \
     $O/codec --once-all ${filter:+"$filter"} >$O/callgrind.runs \
     2>$O/callgrind.log || { cat $O/callgrind.log >&2; exit 1; }
+  # Each part has "events: Ir Bc Bcm Bi Bim" and "summary: <counts>".
   k=0
   while read -r id side n; do
     k=$((k+1))
-    ir=$(sed -n 's/^summary: *//p' $O/callgrind.out.$k)
-    [ -n "$ir" ] || { echo "no summary in $O/callgrind.out.$k" >&2; exit 1; }
-    printf '%s\t%s\t%s\n' "$id" "$side" $((ir / n))
+    awk -v id="$id" -v side="$side" -v n="$n" '
+      /^events:/  { for(i=2; i<=NF; i++) col[$i] = i }
+      /^summary:/ { ok = 1; ir = $col["Ir"]; bm = $col["Bcm"] + $col["Bim"] }
+      END {
+        if( !ok ) exit 1
+        printf "%s\t%s\t%.0f\t%.0f\n", id, side, ir/n, bm/n
+      }' $O/callgrind.out.$k ||
+      { echo "no summary in $O/callgrind.out.$k" >&2; exit 1; }
   done <$O/callgrind.runs >$O/callgrind.ir
   # Join with the workload list (titles, bytes, reference names).
   $O/codec --list | awk -F '\t' -v vg="$(valgrind --version)" '
-    NR==FNR { ir[$1 "/" $2] = $3; next }
+    NR==FNR { ir[$1 "/" $2] = $3; bm[$1 "/" $2] = $4; next }
     ($1 "/0") in ir {
       if( !hdr++ ){
-        printf "\nInstructions per operation (callgrind, %s):\n\n", vg
-        print "| workload | ours Ir/op | reference | ref Ir/op | ratio ours/ref | ours Ir/byte |"
-        print "|---|--:|---|--:|--:|--:|"
+        printf "\nInstructions per operation (callgrind --branch-sim=yes, %s):\n\n", vg
+        print "| workload | ours Ir/op | reference | ref Ir/op | ratio ours/ref | ours Ir/byte | mispredicts/op ours, ref |"
+        print "|---|--:|---|--:|--:|--:|--:|"
       }
       a = ir[$1 "/0"]
       for(s=1; s<$2; s++){
         b = ir[$1 "/" s]
-        printf "| %s | %d | %s | %d | **%.2f** | %.1f |\n", $4, a, $(4+s), b, a/b, a/$3
+        printf "| %s | %d | %s | %d | **%.2f** | %.1f | %d, %d |\n",
+               $4, a, $(4+s), b, a/b, a/$3, bm[$1 "/0"], bm[$1 "/" s]
       }
     }' $O/callgrind.ir - >$O/callgrind.md
   cat $O/callgrind.md

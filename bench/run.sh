@@ -44,6 +44,7 @@ for a do
 done
 
 # The value of a Makefile variable, exactly as make computes it.
+# shellcheck disable=SC2016  # $(...) is make's expansion, not the shell's
 makevar() {
   printf 'bench-print-var:\n\t@echo $(%s)\n' "$1" |
     make -s --no-print-directory ${CC:+"CC=$CC"} ${CFLAGS:+"CFLAGS=$CFLAGS"} \

@@ -115,8 +115,9 @@ fuzz: test-deps $(addprefix $(O)/fuzz-,$(FUZZERS))
 	    $(O)/corpus-$$f test/fuzz/corpus/$$f || exit 1; \
 	done
 
+# BENCH_ARGS: e.g. --record, --callgrind, a workload filter (bench/run.sh -h)
 bench: deps ssoproxy
-	@sh bench/run.sh
+	@CC="$(CC)" CFLAGS="$(CFLAGS)" sh bench/run.sh $(BENCH_ARGS)
 
 install: ssoproxy
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include

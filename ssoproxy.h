@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "69392775e27a7ad24f55a7230ba1c80615553c806d44f1dd317be7f305863376"
+#define SSOPROXY_SOURCE_ID      "bdd085ddc952002db372a49664b3de3d678aae7a16f4854d52cfd128912aeba0"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: bdd085ddc952002db372a49664b3de3d678aae7a16f4854d52cfd128912aeba0
+** Source id: f614dddb314d2c516c320e8bb498e9bdfe66b8c083fffbb4eeb9a5f20b6a95a0
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -695,6 +695,13 @@ struct SsoServerConfig {
   size_t nWriteHigh;    /* Queued output bytes that pause a stream */
   SsoLog *pLog;         /* Access and error log; NULL: none */
   int bAccessLog;       /* One line per request on pLog */
+  /* Transport for each accepted connection (TLS plugs in here): set
+  ** *ppIo and *ppCtx (freed by (*ppIo)->xFree when the connection
+  ** closes) and return SSOPROXY_OK, or fail and the connection is
+  ** dropped. Called on the worker's thread. NULL: plain sockets. */
+  int (*xTransport)(void *pArg, int fd, const SsoIoMethods **ppIo,
+                    void **ppCtx);
+  void *pTransportArg;
   /* Per-worker context: called on each worker's own thread before it
   ** serves (a failure stops the server and ssoServerRun returns it) and
   ** after it has stopped. Handlers see the context as pWorkerCtx. */
@@ -2970,6 +2977,8 @@ struct Conn {
   unsigned char bFirst;     /* No request answered yet */
   unsigned char bOom;       /* Out of memory building output */
   unsigned char bParsed;    /* req.method/path are valid */
+  unsigned char bWriteWantsRead;  /* Transport: output waits for input */
+  unsigned char bReadWantsWrite;  /* Transport: input waits for output */
   char zClient[64];
   char zId[20];
   SsoHttpHeader aHdr[];     /* mxHeader entries for the parser */
@@ -3483,13 +3492,17 @@ static size_t outQueued(const Conn *c){ return c->nOut - c->iOut; }
 
 /* Write what may be written. Sets bDead if the peer is gone. */
 static void flushOut(Conn *c){
+  c->bWriteWantsRead = 0;
   while( c->iOut<c->nOutReady && !c->bDead ){
     long n = c->pIo->xWrite(c->pIoCtx, c->fd, c->aOut+c->iOut,
                             c->nOutReady-c->iOut);
     if( n>0 ){
       c->iOut += (size_t)n;
       c->iWriteAt = connNow(c);
-    }else if( n==SSO_IO_WANT_WRITE || n==SSO_IO_WANT_READ ){
+    }else if( n==SSO_IO_WANT_WRITE ){
+      break;
+    }else if( n==SSO_IO_WANT_READ ){
+      c->bWriteWantsRead = 1;     /* TLS: renegotiation, key update */
       break;
     }else{
       c->bDead = 1;
@@ -3981,6 +3994,7 @@ static void readIn(Conn *c){
     c->bDead = 1;       /* cannot happen: limits end a request first */
     return;
   }
+  c->bReadWantsWrite = 0;
   n = c->pIo->xRead(c->pIoCtx, c->fd, c->aIn+c->nIn, nFree);
   if( n>0 ){
     if( c->eState==CONN_HEAD && c->nIn==c->iReq ) c->iReqStart = connNow(c);
@@ -3988,6 +4002,8 @@ static void readIn(Conn *c){
     c->iReadAt = connNow(c);
   }else if( n==0 ){
     c->bPeerEof = 1;
+  }else if( n==SSO_IO_WANT_WRITE ){
+    c->bReadWantsWrite = 1;       /* TLS: handshake wants to send */
   }else if( n==SSO_IO_ERROR ){
     c->bDead = 1;
   }
@@ -4042,6 +4058,11 @@ static void updateInterest(Conn *c){
     eMask |= SSO_LOOP_READ;
   }
   if( c->eState==CONN_LINGER ) eMask |= SSO_LOOP_READ;
+  /* A transport (TLS) may need the other direction to make progress. */
+  if( c->bWriteWantsRead && c->iOut<c->nOutReady ) eMask |= SSO_LOOP_READ;
+  if( c->bReadWantsWrite && (eMask & SSO_LOOP_READ) ){
+    eMask = (eMask & ~SSO_LOOP_READ) | SSO_LOOP_WRITE;
+  }
   if( ssoLoopMod(c->pWorker->pLoop, c->fd, eMask) ) c->bDead = 1;
 }
 
@@ -4124,11 +4145,15 @@ static void onConnIo(SsoLoop *pLoop, int fd, int eEvents, void *pArg){
   Conn *c = pArg;
   SSO_UNUSED(pLoop);
   SSO_UNUSED(fd);
+  int bWantsRead = c->bWriteWantsRead, bWantsWrite = c->bReadWantsWrite;
   c->bBusy = 1;
-  if( eEvents & SSO_LOOP_WRITE ) flushOut(c);
-  if( (eEvents & SSO_LOOP_READ) && !c->bDead ){
+  if( (eEvents & SSO_LOOP_WRITE) || (bWantsRead && (eEvents & SSO_LOOP_READ)) ){
+    flushOut(c);
+  }
+  if( ((eEvents & SSO_LOOP_READ) || (bWantsWrite && (eEvents & SSO_LOOP_WRITE)))
+   && !c->bDead ){
     if( c->eState==CONN_LINGER ) discardIn(c);
-    else readIn(c);
+    else if( c->eState==CONN_HEAD || c->eState==CONN_BODY ) readIn(c);
   }
   if( c->eState!=CONN_LINGER ) pump(c);
   c->bBusy = 0;
@@ -4178,6 +4203,11 @@ static int connNew(Worker *w, int fd, const struct sockaddr_storage *pSa){
   c->pWorker = w;
   c->fd = fd;
   c->pIo = ssoLoopPlainIo();
+  if( cfg->xTransport
+   && cfg->xTransport(cfg->pTransportArg, fd, &c->pIo, &c->pIoCtx) ){
+    ssoFree(c);
+    return SSOPROXY_ERROR;
+  }
   c->head.aHdr = c->aHdr;
   c->head.mxHdr = cfg->mxHeader;
   c->eState = CONN_HEAD;
@@ -4189,6 +4219,7 @@ static int connNew(Worker *w, int fd, const struct sockaddr_storage *pSa){
   /* Answers are written whole; Nagle would only delay stream pieces. */
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   if( ssoLoopAdd(w->pLoop, fd, SSO_LOOP_READ, onConnIo, c) ){
+    if( c->pIo->xFree ) c->pIo->xFree(c->pIoCtx);
     ssoFree(c);
     return SSOPROXY_NOMEM;
   }
@@ -4404,7 +4435,9 @@ static int ssoServerRun(SsoServer *p){
 static void ssoServerStop(SsoServer *p){
   int i;
   atomic_store(&p->bStop, 1);
-  for(i=0; i<p->nWorker; i++) ssoLoopWake(p->aWorker[i].pLoop);
+  for(i=0; i<p->nWorker; i++){
+    if( p->aWorker[i].pLoop ) ssoLoopWake(p->aWorker[i].pLoop);
+  }
 }
 
 /* ---- The handler API ------------------------------------------------------------ */

@@ -124,6 +124,8 @@ struct Conn {
   unsigned char bFirst;     /* No request answered yet */
   unsigned char bOom;       /* Out of memory building output */
   unsigned char bParsed;    /* req.method/path are valid */
+  unsigned char bWriteWantsRead;  /* Transport: output waits for input */
+  unsigned char bReadWantsWrite;  /* Transport: input waits for output */
   char zClient[64];
   char zId[20];
   SsoHttpHeader aHdr[];     /* mxHeader entries for the parser */
@@ -637,13 +639,17 @@ static size_t outQueued(const Conn *c){ return c->nOut - c->iOut; }
 
 /* Write what may be written. Sets bDead if the peer is gone. */
 static void flushOut(Conn *c){
+  c->bWriteWantsRead = 0;
   while( c->iOut<c->nOutReady && !c->bDead ){
     long n = c->pIo->xWrite(c->pIoCtx, c->fd, c->aOut+c->iOut,
                             c->nOutReady-c->iOut);
     if( n>0 ){
       c->iOut += (size_t)n;
       c->iWriteAt = connNow(c);
-    }else if( n==SSO_IO_WANT_WRITE || n==SSO_IO_WANT_READ ){
+    }else if( n==SSO_IO_WANT_WRITE ){
+      break;
+    }else if( n==SSO_IO_WANT_READ ){
+      c->bWriteWantsRead = 1;     /* TLS: renegotiation, key update */
       break;
     }else{
       c->bDead = 1;
@@ -1135,6 +1141,7 @@ static void readIn(Conn *c){
     c->bDead = 1;       /* cannot happen: limits end a request first */
     return;
   }
+  c->bReadWantsWrite = 0;
   n = c->pIo->xRead(c->pIoCtx, c->fd, c->aIn+c->nIn, nFree);
   if( n>0 ){
     if( c->eState==CONN_HEAD && c->nIn==c->iReq ) c->iReqStart = connNow(c);
@@ -1142,6 +1149,8 @@ static void readIn(Conn *c){
     c->iReadAt = connNow(c);
   }else if( n==0 ){
     c->bPeerEof = 1;
+  }else if( n==SSO_IO_WANT_WRITE ){
+    c->bReadWantsWrite = 1;       /* TLS: handshake wants to send */
   }else if( n==SSO_IO_ERROR ){
     c->bDead = 1;
   }
@@ -1196,6 +1205,11 @@ static void updateInterest(Conn *c){
     eMask |= SSO_LOOP_READ;
   }
   if( c->eState==CONN_LINGER ) eMask |= SSO_LOOP_READ;
+  /* A transport (TLS) may need the other direction to make progress. */
+  if( c->bWriteWantsRead && c->iOut<c->nOutReady ) eMask |= SSO_LOOP_READ;
+  if( c->bReadWantsWrite && (eMask & SSO_LOOP_READ) ){
+    eMask = (eMask & ~SSO_LOOP_READ) | SSO_LOOP_WRITE;
+  }
   if( ssoLoopMod(c->pWorker->pLoop, c->fd, eMask) ) c->bDead = 1;
 }
 
@@ -1278,11 +1292,15 @@ static void onConnIo(SsoLoop *pLoop, int fd, int eEvents, void *pArg){
   Conn *c = pArg;
   SSO_UNUSED(pLoop);
   SSO_UNUSED(fd);
+  int bWantsRead = c->bWriteWantsRead, bWantsWrite = c->bReadWantsWrite;
   c->bBusy = 1;
-  if( eEvents & SSO_LOOP_WRITE ) flushOut(c);
-  if( (eEvents & SSO_LOOP_READ) && !c->bDead ){
+  if( (eEvents & SSO_LOOP_WRITE) || (bWantsRead && (eEvents & SSO_LOOP_READ)) ){
+    flushOut(c);
+  }
+  if( ((eEvents & SSO_LOOP_READ) || (bWantsWrite && (eEvents & SSO_LOOP_WRITE)))
+   && !c->bDead ){
     if( c->eState==CONN_LINGER ) discardIn(c);
-    else readIn(c);
+    else if( c->eState==CONN_HEAD || c->eState==CONN_BODY ) readIn(c);
   }
   if( c->eState!=CONN_LINGER ) pump(c);
   c->bBusy = 0;
@@ -1332,6 +1350,11 @@ static int connNew(Worker *w, int fd, const struct sockaddr_storage *pSa){
   c->pWorker = w;
   c->fd = fd;
   c->pIo = ssoLoopPlainIo();
+  if( cfg->xTransport
+   && cfg->xTransport(cfg->pTransportArg, fd, &c->pIo, &c->pIoCtx) ){
+    ssoFree(c);
+    return SSOPROXY_ERROR;
+  }
   c->head.aHdr = c->aHdr;
   c->head.mxHdr = cfg->mxHeader;
   c->eState = CONN_HEAD;
@@ -1343,6 +1366,7 @@ static int connNew(Worker *w, int fd, const struct sockaddr_storage *pSa){
   /* Answers are written whole; Nagle would only delay stream pieces. */
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   if( ssoLoopAdd(w->pLoop, fd, SSO_LOOP_READ, onConnIo, c) ){
+    if( c->pIo->xFree ) c->pIo->xFree(c->pIoCtx);
     ssoFree(c);
     return SSOPROXY_NOMEM;
   }
@@ -1558,7 +1582,9 @@ SSO_PRIVATE int ssoServerRun(SsoServer *p){
 SSO_PRIVATE void ssoServerStop(SsoServer *p){
   int i;
   atomic_store(&p->bStop, 1);
-  for(i=0; i<p->nWorker; i++) ssoLoopWake(p->aWorker[i].pLoop);
+  for(i=0; i<p->nWorker; i++){
+    if( p->aWorker[i].pLoop ) ssoLoopWake(p->aWorker[i].pLoop);
+  }
 }
 
 /* ---- The handler API ------------------------------------------------------------ */

@@ -49,6 +49,13 @@ struct SsoServerConfig {
   size_t nWriteHigh;    /* Queued output bytes that pause a stream */
   SsoLog *pLog;         /* Access and error log; NULL: none */
   int bAccessLog;       /* One line per request on pLog */
+  /* Transport for each accepted connection (TLS plugs in here): set
+  ** *ppIo and *ppCtx (freed by (*ppIo)->xFree when the connection
+  ** closes) and return SSOPROXY_OK, or fail and the connection is
+  ** dropped. Called on the worker's thread. NULL: plain sockets. */
+  int (*xTransport)(void *pArg, int fd, const SsoIoMethods **ppIo,
+                    void **ppCtx);
+  void *pTransportArg;
   /* Per-worker context: called on each worker's own thread before it
   ** serves (a failure stops the server and ssoServerRun returns it) and
   ** after it has stopped. Handlers see the context as pWorkerCtx. */

@@ -1408,6 +1408,85 @@ static void test_server_health_draining(void){
   CHECK_INT( tsStop(&t), SSOPROXY_OK );
 }
 
+/*
+** A transport as awkward as TLS can be: writes at most 7 bytes at a
+** time, sometimes wants to read before it can write (only when there is
+** input, as a real TLS layer would), and every other read wants to write
+** first. The server must still answer everything correctly.
+*/
+typedef struct Awkward Awkward;
+struct Awkward { unsigned nRead, nWrite; };
+static atomic_int nAwkwardFree, nAwkwardFlip;
+static long awkRead(void *pCtx, int fd, void *p, size_t n){
+  Awkward *a = pCtx;
+  if( a->nRead++ % 2 ){
+    atomic_fetch_add(&nAwkwardFlip, 1);
+    return SSO_IO_WANT_WRITE;
+  }
+  return ssoLoopPlainIo()->xRead(0, fd, p, n);
+}
+static long awkWrite(void *pCtx, int fd, const void *p, size_t n){
+  Awkward *a = pCtx;
+  struct pollfd pfd;
+  pfd.fd = fd;
+  pfd.events = POLLIN;
+  if( a->nWrite++ % 3==1 && poll(&pfd, 1, 0)==1 ){
+    atomic_fetch_add(&nAwkwardFlip, 1);
+    return SSO_IO_WANT_READ;
+  }
+  return ssoLoopPlainIo()->xWrite(0, fd, p, n<7 ? n : 7);
+}
+static void awkFree(void *pCtx){
+  ssoFree(pCtx);
+  atomic_fetch_add(&nAwkwardFree, 1);
+}
+static const SsoIoMethods awkMethods = { awkRead, awkWrite, awkFree };
+static int awkTransport(void *pArg, int fd, const SsoIoMethods **ppIo,
+                        void **ppCtx){
+  SSO_UNUSED(pArg);
+  SSO_UNUSED(fd);
+  *ppCtx = ssoMallocZero(sizeof(Awkward));
+  if( *ppCtx==0 ) return SSOPROXY_NOMEM;
+  *ppIo = &awkMethods;
+  return SSOPROXY_OK;
+}
+
+static void test_server_transport(void){
+  SsoServerConfig cfg;
+  TSrv t;
+  Cli c;
+  Resp r;
+  int i;
+  tsConfig(&cfg);
+  cfg.xTransport = awkTransport;
+  atomic_store(&nAwkwardFree, 0);
+  atomic_store(&nAwkwardFlip, 0);
+  gStream.nTotal = 200000;
+  gStream.nChunk = 5000;
+  if( tsStart(&t, &cfg, 0) ){ CHECK( 0 ); return; }
+  CHECK( cliOpen(&c, &t)==0 );
+  for(i=0; i<3; i++){
+    CHECK( cliSend(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "POST /echo HTTP/1.1\r\nHost: x\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n"
+                       "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")==0 );
+    CHECK( cliRead(&c, &r, 0)==0 );
+    CHECK_STR( r.zBody, "hello" );
+    respFree(&r);
+    CHECK( cliRead(&c, &r, 0)==0 );
+    CHECK_STR( r.zBody, "hello world" );
+    respFree(&r);
+  }
+  CHECK( cliSend(&c, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  CHECK( cliRead(&c, &r, 0)==0 );
+  CHECK_INT( r.nBody, 200000 );
+  respFree(&r);
+  cliClose(&c);
+  CHECK_INT( tsStop(&t), SSOPROXY_OK );
+  CHECK_INT( atomic_load(&nAwkwardFree), 1 );
+  CHECK( atomic_load(&nAwkwardFlip)>0 );
+}
+
 static int failInit(void *pArg, int iWorker, void **ppCtx){
   SSO_UNUSED(pArg);
   *ppCtx = 0;
@@ -1503,6 +1582,7 @@ static const TestCase aServerTests[] = {
   TEST_CASE(test_server_stream_backpressure),
   TEST_CASE(test_server_stream_http10),
   TEST_CASE(test_server_ipv6),
+  TEST_CASE(test_server_transport),
   TEST_CASE(test_server_access_log),
   TEST_CASE(test_server_health),
   TEST_CASE(test_server_health_draining),

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: f614dddb314d2c516c320e8bb498e9bdfe66b8c083fffbb4eeb9a5f20b6a95a0
+** Source id: 4248e0614531cb5fc3f98906cd6859d66d608fc013029906e7f96662f4a91d60
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -4405,6 +4405,13 @@ static int ssoServerRun(SsoServer *p){
   /* Workers take no signals: the host's handler runs on its own thread
   ** and calls ssoServerStop(), which is all a handler may do anyway. */
   sigfillset(&all);
+  /* Faults stay deliverable: blocking them would hide a crash. */
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGFPE);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGABRT);
+  sigdelset(&all, SIGTRAP);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   for(i=1; i<p->nWorker; i++){
     Worker *w = &p->aWorker[i];

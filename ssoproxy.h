@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "f614dddb314d2c516c320e8bb498e9bdfe66b8c083fffbb4eeb9a5f20b6a95a0"
+#define SSOPROXY_SOURCE_ID      "4248e0614531cb5fc3f98906cd6859d66d608fc013029906e7f96662f4a91d60"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1552,6 +1552,13 @@ SSO_PRIVATE int ssoServerRun(SsoServer *p){
   /* Workers take no signals: the host's handler runs on its own thread
   ** and calls ssoServerStop(), which is all a handler may do anyway. */
   sigfillset(&all);
+  /* Faults stay deliverable: blocking them would hide a crash. */
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGFPE);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGABRT);
+  sigdelset(&all, SIGTRAP);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   for(i=1; i<p->nWorker; i++){
     Worker *w = &p->aWorker[i];

@@ -28,7 +28,7 @@ SAN_FLAGS := -O1 -g -fno-omit-frame-pointer \
 SRC := $(shell tool/mkamalg.sh --list)
 HDR := $(wildcard src/*.h) src/ssoproxy.h.in
 TEST_SRC := $(wildcard test/*.c test/*.h)
-FUZZERS := json url b64
+FUZZERS := json url b64 http
 O := build
 
 .PHONY: all amalgamation test san fuzz bench install clean run deps \
@@ -78,6 +78,12 @@ split: ssoproxy.h
 $(O)/unit: test/unit.c $(TEST_SRC) ssoproxy.c ssoproxy.h
 	@mkdir -p $(O)
 	$(CC) $(BUILD_CFLAGS) -O1 -DSSOPROXY_OMIT_MAIN -I. -o $@ test/unit.c $(DEP_LIBS)
+
+# The same tests with the poll() backend of the event loop (epoll is the
+# default on Linux), so both backends stay correct.
+$(O)/unit-poll: test/unit.c $(TEST_SRC) ssoproxy.c ssoproxy.h
+	@mkdir -p $(O)
+	$(CC) $(BUILD_CFLAGS) -O1 -DSSO_USE_POLL -DSSOPROXY_OMIT_MAIN -I. -o $@ test/unit.c $(DEP_LIBS)
 
 $(O)/unit-san: test/unit.c $(TEST_SRC) ssoproxy.c ssoproxy.h
 	@mkdir -p $(O)

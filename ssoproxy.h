@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "126f6bf6f4653e044545d37a1cd110e70e027cbea1eaf5429d955f8a82f7cf32"
+#define SSOPROXY_SOURCE_ID      "8af67d6660ff7b72f9a0911ca5b8cf0607a7f7c72fd6951aa449fe90e17b671f"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -29,6 +29,25 @@
 #define SSO_CONFIG_MAX_FILE  (1u << 20) /* Bytes in a --config file */
 #define SSO_CONFIG_MAX_VALUE 8192       /* Bytes in one setting's value */
 
+/* HTTP transport (src/http.c, src/server.c): defaults of server settings */
+#define SSO_HTTP_MAX_LINE        8192       /* Request line bytes: 414 past it */
+#define SSO_HTTP_MAX_HEAD        16384      /* Whole request head bytes: 431 */
+#define SSO_HTTP_MAX_HEADERS     64         /* Header fields per request: 431 */
+#define SSO_HTTP_MAX_BODY        (32u << 20)/* Request body bytes: 413 past it */
+#define SSO_HTTP_MAX_CHUNK_LINE  4096       /* One chunk-size line or trailer line */
+#define SSO_HTTP_MAX_CHUNK_OVER  65536      /* Chunk framing bytes beyond the data */
+#define SSO_SERVER_LISTEN        "127.0.0.1:4000" /* Default listen address */
+#define SSO_SERVER_MAX_WORKERS   64         /* Ceiling on worker threads */
+#define SSO_SERVER_MAX_CONN      1024       /* Open client connections, all workers */
+#define SSO_SERVER_HEADER_MS     10000      /* First byte to complete head: 408 */
+#define SSO_SERVER_BODY_MS       30000      /* Longest pause while a body arrives */
+#define SSO_SERVER_KEEPALIVE_MS  15000      /* Idle keep-alive connection lifetime */
+#define SSO_SERVER_WRITE_MS      60000      /* Longest stall of a reader of ours */
+#define SSO_SERVER_SHUTDOWN_MS   10000      /* Graceful stop: in-flight deadline */
+#define SSO_SERVER_LINGER_MS     2000       /* Drain input after a closing answer */
+#define SSO_SERVER_WRITE_HIGH    (256u << 10)/* Queued output that pauses a producer */
+#define SSO_SERVER_READ_INIT     8192       /* First size of a connection's input */
+
 /* Storage (src/store.c) */
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */
 #define SSO_DB_MAX_PAGE      1000       /* Rows in one page of a list */

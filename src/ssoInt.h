@@ -69,7 +69,11 @@ struct SsoStr {
 #include "b64.h"
 #include "json.h"
 #include "url.h"
+#include "loop.h"
+#include "http.h"
+#include "server.h"
 #include "store.h"
+#include "health.h"
 #include "config.h"
 #include "app.h"
 

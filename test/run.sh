@@ -81,6 +81,9 @@ step amalgamation-gcc-clang amalgamation_compiles
 step split-build make -s split
 step build-unit make -s $O/unit
 suite unit $O/unit
+step build-unit-poll make -s $O/unit-poll
+suite unit-poll-loop $O/unit-poll test_loop
+suite unit-poll-server $O/unit-poll test_server
 step build-unit-san make -s CC=clang $O/unit-san
 suite unit-san $O/unit-san
 step build-embed make -s $O/embed

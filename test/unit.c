@@ -14,6 +14,8 @@
 #include "t_b64.c"
 #include "t_json.c"
 #include "t_url.c"
+#include "t_http.c"
+#include "t_server.c"
 #include "t_store.c"
 #include "t_config.c"
 
@@ -24,6 +26,8 @@ int main(int argc, char **argv){
     { aB64Tests,    (int)SSO_ARRAYSIZE(aB64Tests) },
     { aJsonTests,   (int)SSO_ARRAYSIZE(aJsonTests) },
     { aUrlTests,    (int)SSO_ARRAYSIZE(aUrlTests) },
+    { aHttpTests,   (int)SSO_ARRAYSIZE(aHttpTests) },
+    { aServerTests, (int)SSO_ARRAYSIZE(aServerTests) },
     { aStoreTests,  (int)SSO_ARRAYSIZE(aStoreTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
   };

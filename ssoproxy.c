@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 8af67d6660ff7b72f9a0911ca5b8cf0607a7f7c72fd6951aa449fe90e17b671f
+** Source id: 32402050715d010194630958585b96540c890353bbf68e8789c7e24f35975b68
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -1524,23 +1524,58 @@ static int ssoHealthRegister(SsoServer*, const SsoHealth *pHealth);
 #define SSO_SET_ADDR   4    /* host:port, [v6]:port; port 0..65535 */
 
 /*
-** X(id, name, alias, type, default, min, max, enum, secret, help)
-** Add new settings at the end of their group; never rename a name
-** (DESIGN.md: names users rely on).
+** X(id, name, alias, type, default, int default, min, max, enum, secret, help)
+** Integer settings take their default from the int column (a named limit
+** of limit.h), the others from the string column. Add new settings at the
+** end of their group; never rename one (users' files rely on the names).
 */
 #define SSO_SETTINGS(X) \
-  X(LISTEN, "SSOPROXY_LISTEN", 0, SSO_SET_ADDR, "127.0.0.1:4000", 0, 0, 0, 0, \
-    "Address to listen on, host:port ([::1]:4000 for IPv6, port 0 = any)") \
-  X(DB, "SSOPROXY_DB", 0, SSO_SET_STR, "ssoproxy.db", 0, 0, 0, 0, \
-    "SQLite database file (created and migrated at start)") \
+  X(LISTEN, "SSOPROXY_LISTEN", 0, SSO_SET_ADDR, SSO_SERVER_LISTEN, 0, 0, 0, \
+    0, 0, "Address to listen on, host:port ([::1]:4000 for IPv6, " \
+    "0.0.0.0:4000 for every interface, port 0 = any free port)") \
+  X(DB, "SSOPROXY_DB", 0, SSO_SET_STR, "ssoproxy.db", 0, 0, 0, 0, 0, \
+    "SQLite database file, created and migrated at start") \
   X(MASTER_KEY, "LITELLM_MASTER_KEY", "SSOPROXY_MASTER_KEY", SSO_SET_STR, 0, \
-    0, 0, 0, 1, "Admin credential (acts as proxy_admin); unset = none") \
-  X(WORKERS, "SSOPROXY_WORKERS", 0, SSO_SET_INT, "0", 0, 256, 0, 0, \
-    "Event-loop threads; 0 = one per processor") \
-  X(LOG_FORMAT, "SSOPROXY_LOG_FORMAT", 0, SSO_SET_ENUM, "logfmt", 0, 0, \
+    0, 0, 0, 0, 1, "Admin credential, acts as proxy_admin; unset = none") \
+  X(WORKERS, "SSOPROXY_WORKERS", 0, SSO_SET_INT, 0, 0, 0, \
+    SSO_SERVER_MAX_WORKERS, 0, 0, "Event-loop threads; 0 = one per processor") \
+  X(LOG_FORMAT, "SSOPROXY_LOG_FORMAT", 0, SSO_SET_ENUM, "logfmt", 0, 0, 0, \
     "logfmt|json", 0, "Log line format") \
-  X(LOG_LEVEL, "SSOPROXY_LOG_LEVEL", 0, SSO_SET_ENUM, "info", 0, 0, \
-    "debug|info|warn|error|off", 0, "Lowest level logged")
+  X(LOG_LEVEL, "SSOPROXY_LOG_LEVEL", 0, SSO_SET_ENUM, "info", 0, 0, 0, \
+    "debug|info|warn|error|off", 0, "Lowest level logged") \
+  X(ACCESS_LOG, "SSOPROXY_ACCESS_LOG", 0, SSO_SET_BOOL, "true", 0, 0, 0, 0, 0, \
+    "One log line per request (never the query, credentials or cookies)") \
+  X(MAX_CONNECTIONS, "SSOPROXY_MAX_CONNECTIONS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_MAX_CONN, 1, 1000000, 0, 0, \
+    "Open client connections, all workers; more are answered 503 and closed") \
+  X(MAX_REQUEST_LINE, "SSOPROXY_MAX_REQUEST_LINE", 0, SSO_SET_INT, 0, \
+    SSO_HTTP_MAX_LINE, 256, 1048576, 0, 0, "Request line bytes (414 past it)") \
+  X(MAX_HEADER_BYTES, "SSOPROXY_MAX_HEADER_BYTES", 0, SSO_SET_INT, 0, \
+    SSO_HTTP_MAX_HEAD, 1024, 1048576, 0, 0, \
+    "Bytes of a whole request head (431 past it)") \
+  X(MAX_HEADERS, "SSOPROXY_MAX_HEADERS", 0, SSO_SET_INT, 0, \
+    SSO_HTTP_MAX_HEADERS, 8, 1000, 0, 0, \
+    "Header fields per request (431 past it)") \
+  X(MAX_BODY_BYTES, "SSOPROXY_MAX_BODY_BYTES", 0, SSO_SET_INT, 0, \
+    SSO_HTTP_MAX_BODY, 0, 1073741824, 0, 0, "Request body bytes (413 past it)") \
+  X(HEADER_TIMEOUT_MS, "SSOPROXY_HEADER_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_HEADER_MS, 100, 3600000, 0, 0, \
+    "Time for a request head to arrive (408 past it)") \
+  X(BODY_TIMEOUT_MS, "SSOPROXY_BODY_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_BODY_MS, 100, 3600000, 0, 0, \
+    "Longest pause inside a request body (408 past it)") \
+  X(KEEPALIVE_TIMEOUT_MS, "SSOPROXY_KEEPALIVE_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_KEEPALIVE_MS, 0, 3600000, 0, 0, \
+    "Idle time before a kept-alive connection is closed") \
+  X(WRITE_TIMEOUT_MS, "SSOPROXY_WRITE_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_WRITE_MS, 100, 3600000, 0, 0, \
+    "How long a client may leave our output unread") \
+  X(SHUTDOWN_TIMEOUT_MS, "SSOPROXY_SHUTDOWN_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_SHUTDOWN_MS, 0, 3600000, 0, 0, \
+    "On SIGTERM/SIGINT: time in-flight requests get to finish") \
+  X(WRITE_BUFFER_BYTES, "SSOPROXY_WRITE_BUFFER_BYTES", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_WRITE_HIGH, 4096, 67108864, 0, 0, \
+    "Output queued per connection before a stream is paused")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };
@@ -1569,10 +1604,13 @@ static void ssoConfigHelp(SsoBuf *b);
 #endif /* SSO_CONFIG_H */
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include app.h in the middle of ssoInt.h **************/
-/* Placeholder. */
+/*
+** Layer 5: the server object behind the public ssoproxy_* lifecycle API.
+** Everything is in src/app.c; nothing internal calls it.
+*/
 #ifndef SSO_APP_H
 #define SSO_APP_H
-#endif
+#endif /* SSO_APP_H */
 /************** Continuing where we left off in ssoInt.h **************/
 
 #endif /* SSO_INT_H */
@@ -5012,7 +5050,7 @@ static int ssoLoopSetNonBlock(int fd){
   return 0;
 }
 
-static int parsePort(const char *z, int *piPort){
+static int loopParsePort(const char *z, int *piPort){
   int n = 0, i;
   for(i=0; z[i]; i++){
     if( z[i]<'0' || z[i]>'9' || i>=5 ) return SSOPROXY_CONFIG;
@@ -5042,7 +5080,7 @@ static int ssoLoopParseHostPort(const char *zSpec, char *zHost,
   if( n>=nHost ) return SSOPROXY_CONFIG;
   memcpy(zHost, zSpec, n);
   zHost[n] = 0;
-  return parsePort(zColon+1, piPort);
+  return loopParsePort(zColon+1, piPort);
 }
 
 static char *ssoLoopAddrString(const void *pAddr, char *z, size_t nZ){
@@ -8719,14 +8757,16 @@ struct Setting {
   const char *zAlias;     /* Other accepted name, or NULL */
   int eType;              /* SSO_SET_* */
   const char *zDefault;   /* Default value, or NULL for none */
+  long long iDefault;     /* Default of an SSO_SET_INT */
   long long iMin, iMax;   /* Range of an SSO_SET_INT */
   const char *zEnum;      /* Words of an SSO_SET_ENUM, '|'-separated */
   int bSecret;            /* Never print the value */
   const char *zHelp;      /* One line for --help and the README */
 };
 
-#define SSO_SETTING_ROW(id, name, alias, type, dflt, mn, mx, en, secret, help) \
-  { name, alias, type, dflt, mn, mx, en, secret, help },
+#define SSO_SETTING_ROW(id, name, alias, type, dflt, idflt, mn, mx, en, \
+                        secret, help) \
+  { name, alias, type, dflt, idflt, mn, mx, en, secret, help },
 static const Setting aSetting[] = { SSO_SETTINGS(SSO_SETTING_ROW) };
 
 typedef struct Value Value;
@@ -8742,12 +8782,12 @@ struct ssoproxy_config {
   int bErrNomem;          /* zErr could not be allocated */
 };
 
-static void setError(ssoproxy_config *p, const char *zFmt, ...)
+static void cfgError(ssoproxy_config *p, const char *zFmt, ...)
 #if defined(__GNUC__)
   __attribute__((format(printf, 2, 3)))
 #endif
   ;
-static void setError(ssoproxy_config *p, const char *zFmt, ...){
+static void cfgError(ssoproxy_config *p, const char *zFmt, ...){
   SsoBuf b;
   va_list ap;
   ssoFree(p->zErr);
@@ -8828,29 +8868,22 @@ static int enumHas(const char *zEnum, const char *z){
 }
 
 /*
-** host:port where host is a name, an IPv4 address or a bracketed IPv6
-** address, and port is 0..65535. The transport layer resolves it; here
-** we only refuse what can never work.
+** host:port as the transport layer reads it (ssoLoopParseHostPort: a name,
+** an IPv4 address, a bracketed IPv6 address or nothing for every
+** interface; port 0..65535), with a host made only of the characters a
+** host can have. Resolution happens when the server binds.
 */
 static int validAddr(const char *z){
-  const char *zColon;
-  long long iPort;
-  if( z[0]=='[' ){
-    const char *zEnd = strchr(z, ']');
-    if( zEnd==0 || zEnd==z+1 || zEnd[1]!=':' ) return 0;
-    for(z=z+1; z<zEnd; z++){
-      if( !isxdigit((unsigned char)*z) && *z!=':' && *z!='.' ) return 0;
-    }
-    zColon = zEnd+1;
-  }else{
-    zColon = strrchr(z, ':');
-    if( zColon==0 || zColon==z ) return 0;
-    for(; z<zColon; z++){
-      if( !isalnum((unsigned char)*z) && *z!='.' && *z!='-' ) return 0;
+  char zHost[256];
+  int iPort;
+  const char *c;
+  if( ssoLoopParseHostPort(z, zHost, sizeof(zHost), &iPort) ) return 0;
+  for(c=zHost; *c; c++){
+    if( !isalnum((unsigned char)*c) && *c!='.' && *c!='-' && *c!=':' ){
+      return 0;
     }
   }
-  if( !parseInt(zColon+1, &iPort) || zColon[1]=='-' ) return 0;
-  return iPort>=0 && iPort<=65535;
+  return 1;
 }
 
 /* Returns 1 if zValue is acceptable for setting i, else sets an error. */
@@ -8864,36 +8897,36 @@ static int validate(ssoproxy_config *p, int i, const char *zValue,
   const char *z;
   for(z=zValue; *z; z++){
     if( (unsigned char)*z<0x20 || *z==0x7f ){
-      setError(p, "%s%sinvalid value for %s: control character", zPre, zSep,
+      cfgError(p, "%s%sinvalid value for %s: control character", zPre, zSep,
                s->zName);
       return 0;
     }
   }
   if( z-zValue > SSO_CONFIG_MAX_VALUE ){
-    setError(p, "%s%sinvalid value for %s: longer than %d bytes", zPre, zSep,
+    cfgError(p, "%s%sinvalid value for %s: longer than %d bytes", zPre, zSep,
              s->zName, SSO_CONFIG_MAX_VALUE);
     return 0;
   }
   switch( s->eType ){
     case SSO_SET_INT:
       if( parseInt(zValue, &v) && v>=s->iMin && v<=s->iMax ) return 1;
-      setError(p, "%s%sinvalid value for %s: \"%s\" (expected an integer "
+      cfgError(p, "%s%sinvalid value for %s: \"%s\" (expected an integer "
                "from %lld to %lld)", zPre, zSep, s->zName, zShow, s->iMin,
                s->iMax);
       return 0;
     case SSO_SET_BOOL:
       if( boolValue(zValue)>=0 ) return 1;
-      setError(p, "%s%sinvalid value for %s: \"%s\" (expected true or false)",
+      cfgError(p, "%s%sinvalid value for %s: \"%s\" (expected true or false)",
                zPre, zSep, s->zName, zShow);
       return 0;
     case SSO_SET_ENUM:
       if( enumHas(s->zEnum, zValue) ) return 1;
-      setError(p, "%s%sinvalid value for %s: \"%s\" (expected one of %s)",
+      cfgError(p, "%s%sinvalid value for %s: \"%s\" (expected one of %s)",
                zPre, zSep, s->zName, zShow, s->zEnum);
       return 0;
     case SSO_SET_ADDR:
       if( validAddr(zValue) ) return 1;
-      setError(p, "%s%sinvalid value for %s: \"%s\" (expected host:port, "
+      cfgError(p, "%s%sinvalid value for %s: \"%s\" (expected host:port, "
                "e.g. 127.0.0.1:4000 or [::1]:4000)", zPre, zSep, s->zName,
                zShow);
       return 0;
@@ -8913,7 +8946,7 @@ static int ssoConfigSet(ssoproxy_config *p, const char *zName,
   char *zNew = 0, *zNewWhere = 0;
   Value *v;
   if( i<0 ){
-    setError(p, "%s%sunknown setting %s", zWhere ? zWhere : "",
+    cfgError(p, "%s%sunknown setting %s", zWhere ? zWhere : "",
              zWhere ? ": " : "", zName);
     return SSOPROXY_CONFIG;
   }
@@ -8960,7 +8993,7 @@ int ssoproxy_config_load_env(ssoproxy_config *p){
     memcpy(zName, *pz, n);
     zName[n] = 0;
     if( findSetting(zName)<0 ){
-      setError(p, "unknown setting %s in the environment", zName);
+      cfgError(p, "unknown setting %s in the environment", zName);
       return SSOPROXY_CONFIG;
     }
   }
@@ -9004,13 +9037,13 @@ static int fileLine(ssoproxy_config *p, const char *z, size_t n,
   if( n>7 && memcmp(z, "export ", 7)==0 ){ z += 7; n -= 7; z = trim(z, &n); }
   zEq = memchr(z, '=', n);
   if( zEq==0 ){
-    setError(p, "%s: expected NAME=VALUE", zWhere);
+    cfgError(p, "%s: expected NAME=VALUE", zWhere);
     return SSOPROXY_CONFIG;
   }
   nName = (size_t)(zEq - z);
   trim(z, &nName);
   if( nName==0 || nName>=sizeof(zName) ){
-    setError(p, "%s: expected NAME=VALUE", zWhere);
+    cfgError(p, "%s: expected NAME=VALUE", zWhere);
     return SSOPROXY_CONFIG;
   }
   memcpy(zName, z, nName);
@@ -9021,7 +9054,7 @@ static int fileLine(ssoproxy_config *p, const char *z, size_t n,
     z++;
     nVal -= 2;
   }else if( nVal>=1 && (z[0]=='"' || z[0]=='\'') ){
-    setError(p, "%s: unterminated quote in the value of %s", zWhere, zName);
+    cfgError(p, "%s: unterminated quote in the value of %s", zWhere, zName);
     return SSOPROXY_CONFIG;
   }
   zValue = ssoStrndup(z, nVal);
@@ -9038,17 +9071,17 @@ int ssoproxy_config_load_file(ssoproxy_config *p, const char *zPath){
   if( p==0 || zPath==0 ) return SSOPROXY_MISUSE;
   rc = ssoOsReadFile(zPath, SSO_CONFIG_MAX_FILE, &zText, &nText);
   if( rc==SSOPROXY_TOOBIG ){
-    setError(p, "config file %s is larger than %u bytes", zPath,
+    cfgError(p, "config file %s is larger than %u bytes", zPath,
              SSO_CONFIG_MAX_FILE);
     return SSOPROXY_CONFIG;
   }
   if( rc==SSOPROXY_IOERR ){
-    setError(p, "cannot read config file %s: %s", zPath, strerror(errno));
+    cfgError(p, "cannot read config file %s: %s", zPath, strerror(errno));
     return SSOPROXY_CONFIG;
   }
   if( rc ) return rc;
   if( memchr(zText, 0, nText) ){
-    setError(p, "config file %s contains a NUL byte", zPath);
+    cfgError(p, "config file %s contains a NUL byte", zPath);
     ssoFree(zText);
     return SSOPROXY_CONFIG;
   }
@@ -9070,8 +9103,8 @@ static const char *ssoConfigStr(const ssoproxy_config *p, int i){
 }
 
 static long long ssoConfigInt(const ssoproxy_config *p, int i){
-  long long v = 0;
-  const char *z = ssoConfigStr(p, i);
+  long long v = aSetting[i].iDefault;
+  const char *z = p->aValue[i].zValue;
   assert( aSetting[i].eType==SSO_SET_INT );
   if( z ) parseInt(z, &v);
   return v;
@@ -9112,6 +9145,11 @@ static void ssoConfigDump(const ssoproxy_config *p, SsoBuf *b){
   for(i=0; i<SSO_CFG_COUNT; i++){
     const Value *v = &p->aValue[i];
     const char *z = ssoConfigStr(p, i);
+    char zInt[24];
+    if( z==0 && aSetting[i].eType==SSO_SET_INT ){
+      snprintf(zInt, sizeof(zInt), "%lld", aSetting[i].iDefault);
+      z = zInt;
+    }
     ssoBufPrintf(b, "%s=%s", aSetting[i].zName,
                  z==0 ? "" : aSetting[i].bSecret ? "********" : z);
     ssoBufPrintf(b, "  # %s%s%s%s\n", sourceName(v),
@@ -9124,8 +9162,10 @@ static void ssoConfigHelp(SsoBuf *b){
   int i;
   for(i=0; i<SSO_CFG_COUNT; i++){
     const Setting *s = &aSetting[i];
-    ssoBufPrintf(b, "  %-22s %s", s->zName, s->zHelp);
-    if( s->zDefault && s->zDefault[0] ){
+    ssoBufPrintf(b, "  %-30s %s", s->zName, s->zHelp);
+    if( s->eType==SSO_SET_INT ){
+      ssoBufPrintf(b, " [%lld]", s->iDefault);
+    }else if( s->zDefault && s->zDefault[0] ){
       ssoBufPrintf(b, " [%s]", s->zDefault);
     }
     if( s->zAlias ) ssoBufPrintf(b, " (also %s)", s->zAlias);
@@ -9134,16 +9174,220 @@ static void ssoConfigHelp(SsoBuf *b){
 }
 /************** End of config.c **************/
 /************** Begin file app.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 5: the ssoproxy object, which owns everything a running gateway
+** has: its own copy of the configuration, the log, the database (opened
+** and migrated here, at start, so a bad file fails before any socket is
+** bound), and the server with its worker loops. ssoproxy_open() does all
+** the work that can fail; ssoproxy_run() only serves.
+**
+** Each worker thread opens its own store connection (SQLite in WAL mode
+** lets them read in parallel); the one opened here migrates the schema
+** and stays open for the life of the server.
+*/
 /* #include "ssoInt.h" */
+
+struct ssoproxy {
+  ssoproxy_config *pCfg;    /* Own copy of the configuration */
+  SsoLog log;               /* Where log lines go (stderr) */
+  SsoStore *pStore;         /* Opened and migrated at start */
+  SsoServer *pServer;       /* Listeners, worker loops */
+  SsoHealth health;         /* What /health/readiness checks */
+  char *zErr;               /* Last error message; owned */
+  int bErrNomem;            /* zErr could not be allocated */
+};
+
 const char *ssoproxy_libversion(void){ return SSOPROXY_VERSION; }
 int ssoproxy_libversion_number(void){ return SSOPROXY_VERSION_NUMBER; }
 const char *ssoproxy_sourceid(void){ return SSOPROXY_SOURCE_ID; }
-const char *ssoproxy_errstr(int rc){ (void)rc; return "x"; }
-int ssoproxy_open(const ssoproxy_config *p, ssoproxy **pp){ (void)p; *pp=0; return 1; }
-int ssoproxy_run(ssoproxy *p){ (void)p; return 1; }
-void ssoproxy_stop(ssoproxy *p){ (void)p; }
-int ssoproxy_close(ssoproxy *p){ (void)p; return 0; }
-const char *ssoproxy_errmsg(const ssoproxy *p){ (void)p; return "x"; }
+
+const char *ssoproxy_errstr(int rc){
+  static const char *const azMsg[] = {
+    /* SSOPROXY_OK         */ "not an error",
+    /* SSOPROXY_ERROR      */ "error",
+    /* SSOPROXY_NOMEM      */ "out of memory",
+    /* SSOPROXY_CONFIG     */ "invalid configuration",
+    /* SSOPROXY_IOERR      */ "input/output error",
+    /* SSOPROXY_DB         */ "database error",
+    /* SSOPROXY_MISUSE     */ "library routine called out of sequence",
+    /* SSOPROXY_PARSE      */ "malformed input",
+    /* SSOPROXY_TOOBIG     */ "input too large",
+    /* SSOPROXY_NOTFOUND   */ "not found",
+    /* SSOPROXY_CONSTRAINT */ "constraint failed",
+    /* SSOPROXY_NET        */ "network error",
+  };
+  if( rc<0 || rc>=(int)SSO_ARRAYSIZE(azMsg) ) return "unknown error";
+  return azMsg[rc];
+}
+
+static int appError(ssoproxy *p, int rc, const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+static int appError(ssoproxy *p, int rc, const char *zFmt, ...){
+  SsoBuf b;
+  va_list ap;
+  ssoFree(p->zErr);
+  ssoBufInit(&b, 0);
+  va_start(ap, zFmt);
+  ssoBufVPrintf(&b, zFmt, ap);
+  va_end(ap);
+  p->zErr = ssoBufFinish(&b, 0);
+  p->bErrNomem = p->zErr==0;
+  return rc;
+}
+
+const char *ssoproxy_errmsg(const ssoproxy *p){
+  if( p==0 || p->bErrNomem ) return "out of memory";
+  return p->zErr ? p->zErr : "not an error";
+}
+
+/* Worker threads: one store connection each. */
+static int workerInit(void *pArg, int iWorker, void **ppCtx){
+  ssoproxy *p = pArg;
+  SsoStore *pStore = 0;
+  int rc = ssoStoreOpen(ssoConfigStr(p->pCfg, SSO_CFG_DB), &pStore);
+  SSO_UNUSED(iWorker);
+  if( rc ){
+    ssoLog(&p->log, SSO_LOG_ERROR, "worker cannot open the database",
+           "error", pStore ? ssoStoreErrmsg(pStore) : "out of memory",
+           (char*)0);
+    ssoStoreClose(pStore);
+    return rc;
+  }
+  *ppCtx = pStore;
+  return SSOPROXY_OK;
+}
+
+static void workerFree(void *pArg, int iWorker, void *pCtx){
+  SSO_UNUSED(pArg);
+  SSO_UNUSED(iWorker);
+  ssoStoreClose((SsoStore*)pCtx);
+}
+
+static int dbReady(void *pWorkerCtx, void *pArg, char *zReason,
+                   size_t nReason){
+  SsoStore *pStore = pWorkerCtx;
+  SSO_UNUSED(pArg);
+  if( pStore && ssoStorePing(pStore)==SSOPROXY_OK ) return 0;
+  snprintf(zReason, nReason, "%s",
+           pStore ? "database unavailable" : "database not open");
+  return 1;
+}
+
+static int openStore(ssoproxy *p){
+  const char *zDb = ssoConfigStr(p->pCfg, SSO_CFG_DB);
+  int rc = ssoStoreOpen(zDb, &p->pStore);
+  if( rc==SSOPROXY_NOMEM && p->pStore==0 ) return rc;
+  if( rc ) return appError(p, rc, "%s", ssoStoreErrmsg(p->pStore));
+  return SSOPROXY_OK;
+}
+
+static int openServer(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoServerConfig sc;
+  int rc;
+  ssoServerConfigInit(&sc);
+  sc.zListen = ssoConfigStr(c, SSO_CFG_LISTEN);
+  sc.nWorker = (int)ssoConfigInt(c, SSO_CFG_WORKERS);
+  sc.mxConn = (int)ssoConfigInt(c, SSO_CFG_MAX_CONNECTIONS);
+  sc.mxLine = (size_t)ssoConfigInt(c, SSO_CFG_MAX_REQUEST_LINE);
+  sc.mxHead = (size_t)ssoConfigInt(c, SSO_CFG_MAX_HEADER_BYTES);
+  sc.mxHeader = (int)ssoConfigInt(c, SSO_CFG_MAX_HEADERS);
+  sc.mxBody = (size_t)ssoConfigInt(c, SSO_CFG_MAX_BODY_BYTES);
+  sc.msHeader = (int)ssoConfigInt(c, SSO_CFG_HEADER_TIMEOUT_MS);
+  sc.msBody = (int)ssoConfigInt(c, SSO_CFG_BODY_TIMEOUT_MS);
+  sc.msKeepAlive = (int)ssoConfigInt(c, SSO_CFG_KEEPALIVE_TIMEOUT_MS);
+  sc.msWrite = (int)ssoConfigInt(c, SSO_CFG_WRITE_TIMEOUT_MS);
+  sc.msShutdown = (int)ssoConfigInt(c, SSO_CFG_SHUTDOWN_TIMEOUT_MS);
+  sc.nWriteHigh = (size_t)ssoConfigInt(c, SSO_CFG_WRITE_BUFFER_BYTES);
+  sc.pLog = &p->log;
+  sc.bAccessLog = ssoConfigBool(c, SSO_CFG_ACCESS_LOG);
+  sc.xWorkerInit = workerInit;
+  sc.xWorkerFree = workerFree;
+  sc.pWorkerArg = p;
+  rc = ssoServerNew(&sc, &p->pServer);
+  if( rc==SSOPROXY_NOMEM && p->pServer==0 ) return rc;
+  if( rc ) return appError(p, rc, "%s", ssoServerErrmsg(p->pServer));
+  p->health.xDbReady = dbReady;
+  p->health.pArg = p;
+  return ssoHealthRegister(p->pServer, &p->health);
+}
+
+static void logStart(ssoproxy *p){
+  char zUrl[300], zWorkers[16];
+  snprintf(zUrl, sizeof(zUrl), "http://%s", ssoServerAddress(p->pServer));
+  snprintf(zWorkers, sizeof(zWorkers), "%d",
+           ssoServerWorkerCount(p->pServer));
+  ssoLog(&p->log, SSO_LOG_INFO, "ssoproxy listening", "url", zUrl,
+         "db", ssoConfigStr(p->pCfg, SSO_CFG_DB), "workers", zWorkers,
+         "version", SSOPROXY_VERSION, (char*)0);
+  if( ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY)==0 ){
+    ssoLog(&p->log, SSO_LOG_WARN, "no master key set (LITELLM_MASTER_KEY): "
+           "the management API is usable by admin users' keys and sessions "
+           "only", (char*)0);
+  }
+}
+
+int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
+  ssoproxy *p;
+  int rc;
+  if( pp==0 ) return SSOPROXY_MISUSE;
+  *pp = 0;
+  if( pCfg==0 ) return SSOPROXY_MISUSE;
+  rc = ssoMemInitSqlite();
+  if( rc ) return rc;
+  p = ssoMallocZero(sizeof(*p));
+  if( p==0 ) return SSOPROXY_NOMEM;
+  *pp = p;
+  ssoLogInit(&p->log, -1, SSO_LOG_OFF, 0);
+  rc = ssoConfigCopy(pCfg, &p->pCfg);
+  if( rc ) return appError(p, rc, "out of memory");
+  ssoLogInit(&p->log, 2,
+             ssoLogLevelFromName(ssoConfigStr(p->pCfg, SSO_CFG_LOG_LEVEL)),
+             strcmp(ssoConfigStr(p->pCfg, SSO_CFG_LOG_FORMAT), "json")==0);
+  rc = openStore(p);
+  if( rc==SSOPROXY_OK ) rc = openServer(p);
+  if( rc==SSOPROXY_NOMEM && p->zErr==0 ) appError(p, rc, "out of memory");
+  if( rc==SSOPROXY_OK ) logStart(p);
+  return rc;
+}
+
+int ssoproxy_run(ssoproxy *p){
+  int rc;
+  if( p==0 || p->pServer==0 ) return SSOPROXY_MISUSE;
+  rc = ssoServerRun(p->pServer);
+  if( rc ) return appError(p, rc, "%s", ssoServerErrmsg(p->pServer));
+  ssoLog(&p->log, SSO_LOG_INFO, "ssoproxy stopped", (char*)0);
+  return SSOPROXY_OK;
+}
+
+/* Async-signal-safe and thread-safe: ssoServerStop only sets a flag and
+** writes to each loop's wake-up descriptor. */
+void ssoproxy_stop(ssoproxy *p){
+  if( p && p->pServer ) ssoServerStop(p->pServer);
+}
+
+int ssoproxy_close(ssoproxy *p){
+  if( p==0 ) return SSOPROXY_OK;
+  ssoServerFree(p->pServer);
+  ssoStoreClose(p->pStore);
+  ssoproxy_config_free(p->pCfg);
+  ssoFree(p->zErr);
+  ssoFree(p);
+  return SSOPROXY_OK;
+}
+
+const char *ssoproxy_listen_address(const ssoproxy *p){
+  return (p && p->pServer) ? ssoServerAddress(p->pServer) : "";
+}
 /************** End of app.c **************/
 /************** Begin file main.c **************/
 /*
@@ -9216,8 +9460,8 @@ static const struct { const char *zOpt; const char *zSetting; } aOptSet[] = {
   { "--db",     "SSOPROXY_DB" },
 };
 
-typedef struct Cli Cli;
-struct Cli {
+typedef struct MainArgs MainArgs;
+struct MainArgs {
   const char *zCommand;     /* "serve", "config", "version", "help" */
   const char *zConfigFile;  /* --config FILE, or NULL */
   const char *azFlag[SSO_ARRAYSIZE(aOptSet)];   /* Option values */
@@ -9243,7 +9487,7 @@ static const char *optValue(int argc, char **argv, int *pi,
   return argv[++*pi];
 }
 
-static int parseArgs(int argc, char **argv, Cli *pCli){
+static int parseArgs(int argc, char **argv, MainArgs *pCli){
   int i, bErr = 0;
   size_t j;
   memset(pCli, 0, sizeof(*pCli));
@@ -9285,7 +9529,7 @@ static int parseArgs(int argc, char **argv, Cli *pCli){
 }
 
 /* Defaults, then --config FILE, then the environment, then options. */
-static int loadConfig(const Cli *pCli, ssoproxy_config **ppCfg){
+static int loadConfig(const MainArgs *pCli, ssoproxy_config **ppCfg){
   ssoproxy_config *pCfg = 0;
   size_t j;
   int rc = ssoproxy_config_new(&pCfg);
@@ -9337,7 +9581,7 @@ static int serve(const ssoproxy_config *pCfg){
 }
 
 int ssoproxy_main(int argc, char **argv){
-  Cli cli;
+  MainArgs cli;
   ssoproxy_config *pCfg = 0;
   int rc = parseArgs(argc, argv, &cli);
   if( rc ) return rc;

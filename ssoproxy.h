@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "8af67d6660ff7b72f9a0911ca5b8cf0607a7f7c72fd6951aa449fe90e17b671f"
+#define SSOPROXY_SOURCE_ID      "32402050715d010194630958585b96540c890353bbf68e8789c7e24f35975b68"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

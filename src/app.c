@@ -1,10 +1,214 @@
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 5: the ssoproxy object, which owns everything a running gateway
+** has: its own copy of the configuration, the log, the database (opened
+** and migrated here, at start, so a bad file fails before any socket is
+** bound), and the server with its worker loops. ssoproxy_open() does all
+** the work that can fail; ssoproxy_run() only serves.
+**
+** Each worker thread opens its own store connection (SQLite in WAL mode
+** lets them read in parallel); the one opened here migrates the schema
+** and stays open for the life of the server.
+*/
 #include "ssoInt.h"
+
+struct ssoproxy {
+  ssoproxy_config *pCfg;    /* Own copy of the configuration */
+  SsoLog log;               /* Where log lines go (stderr) */
+  SsoStore *pStore;         /* Opened and migrated at start */
+  SsoServer *pServer;       /* Listeners, worker loops */
+  SsoHealth health;         /* What /health/readiness checks */
+  char *zErr;               /* Last error message; owned */
+  int bErrNomem;            /* zErr could not be allocated */
+};
+
 const char *ssoproxy_libversion(void){ return SSOPROXY_VERSION; }
 int ssoproxy_libversion_number(void){ return SSOPROXY_VERSION_NUMBER; }
 const char *ssoproxy_sourceid(void){ return SSOPROXY_SOURCE_ID; }
-const char *ssoproxy_errstr(int rc){ (void)rc; return "x"; }
-int ssoproxy_open(const ssoproxy_config *p, ssoproxy **pp){ (void)p; *pp=0; return 1; }
-int ssoproxy_run(ssoproxy *p){ (void)p; return 1; }
-void ssoproxy_stop(ssoproxy *p){ (void)p; }
-int ssoproxy_close(ssoproxy *p){ (void)p; return 0; }
-const char *ssoproxy_errmsg(const ssoproxy *p){ (void)p; return "x"; }
+
+const char *ssoproxy_errstr(int rc){
+  static const char *const azMsg[] = {
+    /* SSOPROXY_OK         */ "not an error",
+    /* SSOPROXY_ERROR      */ "error",
+    /* SSOPROXY_NOMEM      */ "out of memory",
+    /* SSOPROXY_CONFIG     */ "invalid configuration",
+    /* SSOPROXY_IOERR      */ "input/output error",
+    /* SSOPROXY_DB         */ "database error",
+    /* SSOPROXY_MISUSE     */ "library routine called out of sequence",
+    /* SSOPROXY_PARSE      */ "malformed input",
+    /* SSOPROXY_TOOBIG     */ "input too large",
+    /* SSOPROXY_NOTFOUND   */ "not found",
+    /* SSOPROXY_CONSTRAINT */ "constraint failed",
+    /* SSOPROXY_NET        */ "network error",
+  };
+  if( rc<0 || rc>=(int)SSO_ARRAYSIZE(azMsg) ) return "unknown error";
+  return azMsg[rc];
+}
+
+static int appError(ssoproxy *p, int rc, const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+static int appError(ssoproxy *p, int rc, const char *zFmt, ...){
+  SsoBuf b;
+  va_list ap;
+  ssoFree(p->zErr);
+  ssoBufInit(&b, 0);
+  va_start(ap, zFmt);
+  ssoBufVPrintf(&b, zFmt, ap);
+  va_end(ap);
+  p->zErr = ssoBufFinish(&b, 0);
+  p->bErrNomem = p->zErr==0;
+  return rc;
+}
+
+const char *ssoproxy_errmsg(const ssoproxy *p){
+  if( p==0 || p->bErrNomem ) return "out of memory";
+  return p->zErr ? p->zErr : "not an error";
+}
+
+/* Worker threads: one store connection each. */
+static int workerInit(void *pArg, int iWorker, void **ppCtx){
+  ssoproxy *p = pArg;
+  SsoStore *pStore = 0;
+  int rc = ssoStoreOpen(ssoConfigStr(p->pCfg, SSO_CFG_DB), &pStore);
+  SSO_UNUSED(iWorker);
+  if( rc ){
+    ssoLog(&p->log, SSO_LOG_ERROR, "worker cannot open the database",
+           "error", pStore ? ssoStoreErrmsg(pStore) : "out of memory",
+           (char*)0);
+    ssoStoreClose(pStore);
+    return rc;
+  }
+  *ppCtx = pStore;
+  return SSOPROXY_OK;
+}
+
+static void workerFree(void *pArg, int iWorker, void *pCtx){
+  SSO_UNUSED(pArg);
+  SSO_UNUSED(iWorker);
+  ssoStoreClose((SsoStore*)pCtx);
+}
+
+static int dbReady(void *pWorkerCtx, void *pArg, char *zReason,
+                   size_t nReason){
+  SsoStore *pStore = pWorkerCtx;
+  SSO_UNUSED(pArg);
+  if( pStore && ssoStorePing(pStore)==SSOPROXY_OK ) return 0;
+  snprintf(zReason, nReason, "%s",
+           pStore ? "database unavailable" : "database not open");
+  return 1;
+}
+
+static int openStore(ssoproxy *p){
+  const char *zDb = ssoConfigStr(p->pCfg, SSO_CFG_DB);
+  int rc = ssoStoreOpen(zDb, &p->pStore);
+  if( rc==SSOPROXY_NOMEM && p->pStore==0 ) return rc;
+  if( rc ) return appError(p, rc, "%s", ssoStoreErrmsg(p->pStore));
+  return SSOPROXY_OK;
+}
+
+static int openServer(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoServerConfig sc;
+  int rc;
+  ssoServerConfigInit(&sc);
+  sc.zListen = ssoConfigStr(c, SSO_CFG_LISTEN);
+  sc.nWorker = (int)ssoConfigInt(c, SSO_CFG_WORKERS);
+  sc.mxConn = (int)ssoConfigInt(c, SSO_CFG_MAX_CONNECTIONS);
+  sc.mxLine = (size_t)ssoConfigInt(c, SSO_CFG_MAX_REQUEST_LINE);
+  sc.mxHead = (size_t)ssoConfigInt(c, SSO_CFG_MAX_HEADER_BYTES);
+  sc.mxHeader = (int)ssoConfigInt(c, SSO_CFG_MAX_HEADERS);
+  sc.mxBody = (size_t)ssoConfigInt(c, SSO_CFG_MAX_BODY_BYTES);
+  sc.msHeader = (int)ssoConfigInt(c, SSO_CFG_HEADER_TIMEOUT_MS);
+  sc.msBody = (int)ssoConfigInt(c, SSO_CFG_BODY_TIMEOUT_MS);
+  sc.msKeepAlive = (int)ssoConfigInt(c, SSO_CFG_KEEPALIVE_TIMEOUT_MS);
+  sc.msWrite = (int)ssoConfigInt(c, SSO_CFG_WRITE_TIMEOUT_MS);
+  sc.msShutdown = (int)ssoConfigInt(c, SSO_CFG_SHUTDOWN_TIMEOUT_MS);
+  sc.nWriteHigh = (size_t)ssoConfigInt(c, SSO_CFG_WRITE_BUFFER_BYTES);
+  sc.pLog = &p->log;
+  sc.bAccessLog = ssoConfigBool(c, SSO_CFG_ACCESS_LOG);
+  sc.xWorkerInit = workerInit;
+  sc.xWorkerFree = workerFree;
+  sc.pWorkerArg = p;
+  rc = ssoServerNew(&sc, &p->pServer);
+  if( rc==SSOPROXY_NOMEM && p->pServer==0 ) return rc;
+  if( rc ) return appError(p, rc, "%s", ssoServerErrmsg(p->pServer));
+  p->health.xDbReady = dbReady;
+  p->health.pArg = p;
+  return ssoHealthRegister(p->pServer, &p->health);
+}
+
+static void logStart(ssoproxy *p){
+  char zUrl[300], zWorkers[16];
+  snprintf(zUrl, sizeof(zUrl), "http://%s", ssoServerAddress(p->pServer));
+  snprintf(zWorkers, sizeof(zWorkers), "%d",
+           ssoServerWorkerCount(p->pServer));
+  ssoLog(&p->log, SSO_LOG_INFO, "ssoproxy listening", "url", zUrl,
+         "db", ssoConfigStr(p->pCfg, SSO_CFG_DB), "workers", zWorkers,
+         "version", SSOPROXY_VERSION, (char*)0);
+  if( ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY)==0 ){
+    ssoLog(&p->log, SSO_LOG_WARN, "no master key set (LITELLM_MASTER_KEY): "
+           "the management API is usable by admin users' keys and sessions "
+           "only", (char*)0);
+  }
+}
+
+int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
+  ssoproxy *p;
+  int rc;
+  if( pp==0 ) return SSOPROXY_MISUSE;
+  *pp = 0;
+  if( pCfg==0 ) return SSOPROXY_MISUSE;
+  rc = ssoMemInitSqlite();
+  if( rc ) return rc;
+  p = ssoMallocZero(sizeof(*p));
+  if( p==0 ) return SSOPROXY_NOMEM;
+  *pp = p;
+  ssoLogInit(&p->log, -1, SSO_LOG_OFF, 0);
+  rc = ssoConfigCopy(pCfg, &p->pCfg);
+  if( rc ) return appError(p, rc, "out of memory");
+  ssoLogInit(&p->log, 2,
+             ssoLogLevelFromName(ssoConfigStr(p->pCfg, SSO_CFG_LOG_LEVEL)),
+             strcmp(ssoConfigStr(p->pCfg, SSO_CFG_LOG_FORMAT), "json")==0);
+  rc = openStore(p);
+  if( rc==SSOPROXY_OK ) rc = openServer(p);
+  if( rc==SSOPROXY_NOMEM && p->zErr==0 ) appError(p, rc, "out of memory");
+  if( rc==SSOPROXY_OK ) logStart(p);
+  return rc;
+}
+
+int ssoproxy_run(ssoproxy *p){
+  int rc;
+  if( p==0 || p->pServer==0 ) return SSOPROXY_MISUSE;
+  rc = ssoServerRun(p->pServer);
+  if( rc ) return appError(p, rc, "%s", ssoServerErrmsg(p->pServer));
+  ssoLog(&p->log, SSO_LOG_INFO, "ssoproxy stopped", (char*)0);
+  return SSOPROXY_OK;
+}
+
+/* Async-signal-safe and thread-safe: ssoServerStop only sets a flag and
+** writes to each loop's wake-up descriptor. */
+void ssoproxy_stop(ssoproxy *p){
+  if( p && p->pServer ) ssoServerStop(p->pServer);
+}
+
+int ssoproxy_close(ssoproxy *p){
+  if( p==0 ) return SSOPROXY_OK;
+  ssoServerFree(p->pServer);
+  ssoStoreClose(p->pStore);
+  ssoproxy_config_free(p->pCfg);
+  ssoFree(p->zErr);
+  ssoFree(p);
+  return SSOPROXY_OK;
+}
+
+const char *ssoproxy_listen_address(const ssoproxy *p){
+  return (p && p->pServer) ? ssoServerAddress(p->pServer) : "";
+}

@@ -27,14 +27,16 @@ struct Setting {
   const char *zAlias;     /* Other accepted name, or NULL */
   int eType;              /* SSO_SET_* */
   const char *zDefault;   /* Default value, or NULL for none */
+  long long iDefault;     /* Default of an SSO_SET_INT */
   long long iMin, iMax;   /* Range of an SSO_SET_INT */
   const char *zEnum;      /* Words of an SSO_SET_ENUM, '|'-separated */
   int bSecret;            /* Never print the value */
   const char *zHelp;      /* One line for --help and the README */
 };
 
-#define SSO_SETTING_ROW(id, name, alias, type, dflt, mn, mx, en, secret, help) \
-  { name, alias, type, dflt, mn, mx, en, secret, help },
+#define SSO_SETTING_ROW(id, name, alias, type, dflt, idflt, mn, mx, en, \
+                        secret, help) \
+  { name, alias, type, dflt, idflt, mn, mx, en, secret, help },
 static const Setting aSetting[] = { SSO_SETTINGS(SSO_SETTING_ROW) };
 
 typedef struct Value Value;
@@ -50,12 +52,12 @@ struct ssoproxy_config {
   int bErrNomem;          /* zErr could not be allocated */
 };
 
-static void setError(ssoproxy_config *p, const char *zFmt, ...)
+static void cfgError(ssoproxy_config *p, const char *zFmt, ...)
 #if defined(__GNUC__)
   __attribute__((format(printf, 2, 3)))
 #endif
   ;
-static void setError(ssoproxy_config *p, const char *zFmt, ...){
+static void cfgError(ssoproxy_config *p, const char *zFmt, ...){
   SsoBuf b;
   va_list ap;
   ssoFree(p->zErr);
@@ -136,29 +138,22 @@ static int enumHas(const char *zEnum, const char *z){
 }
 
 /*
-** host:port where host is a name, an IPv4 address or a bracketed IPv6
-** address, and port is 0..65535. The transport layer resolves it; here
-** we only refuse what can never work.
+** host:port as the transport layer reads it (ssoLoopParseHostPort: a name,
+** an IPv4 address, a bracketed IPv6 address or nothing for every
+** interface; port 0..65535), with a host made only of the characters a
+** host can have. Resolution happens when the server binds.
 */
 static int validAddr(const char *z){
-  const char *zColon;
-  long long iPort;
-  if( z[0]=='[' ){
-    const char *zEnd = strchr(z, ']');
-    if( zEnd==0 || zEnd==z+1 || zEnd[1]!=':' ) return 0;
-    for(z=z+1; z<zEnd; z++){
-      if( !isxdigit((unsigned char)*z) && *z!=':' && *z!='.' ) return 0;
-    }
-    zColon = zEnd+1;
-  }else{
-    zColon = strrchr(z, ':');
-    if( zColon==0 || zColon==z ) return 0;
-    for(; z<zColon; z++){
-      if( !isalnum((unsigned char)*z) && *z!='.' && *z!='-' ) return 0;
+  char zHost[256];
+  int iPort;
+  const char *c;
+  if( ssoLoopParseHostPort(z, zHost, sizeof(zHost), &iPort) ) return 0;
+  for(c=zHost; *c; c++){
+    if( !isalnum((unsigned char)*c) && *c!='.' && *c!='-' && *c!=':' ){
+      return 0;
     }
   }
-  if( !parseInt(zColon+1, &iPort) || zColon[1]=='-' ) return 0;
-  return iPort>=0 && iPort<=65535;
+  return 1;
 }
 
 /* Returns 1 if zValue is acceptable for setting i, else sets an error. */
@@ -172,36 +167,36 @@ static int validate(ssoproxy_config *p, int i, const char *zValue,
   const char *z;
   for(z=zValue; *z; z++){
     if( (unsigned char)*z<0x20 || *z==0x7f ){
-      setError(p, "%s%sinvalid value for %s: control character", zPre, zSep,
+      cfgError(p, "%s%sinvalid value for %s: control character", zPre, zSep,
                s->zName);
       return 0;
     }
   }
   if( z-zValue > SSO_CONFIG_MAX_VALUE ){
-    setError(p, "%s%sinvalid value for %s: longer than %d bytes", zPre, zSep,
+    cfgError(p, "%s%sinvalid value for %s: longer than %d bytes", zPre, zSep,
              s->zName, SSO_CONFIG_MAX_VALUE);
     return 0;
   }
   switch( s->eType ){
     case SSO_SET_INT:
       if( parseInt(zValue, &v) && v>=s->iMin && v<=s->iMax ) return 1;
-      setError(p, "%s%sinvalid value for %s: \"%s\" (expected an integer "
+      cfgError(p, "%s%sinvalid value for %s: \"%s\" (expected an integer "
                "from %lld to %lld)", zPre, zSep, s->zName, zShow, s->iMin,
                s->iMax);
       return 0;
     case SSO_SET_BOOL:
       if( boolValue(zValue)>=0 ) return 1;
-      setError(p, "%s%sinvalid value for %s: \"%s\" (expected true or false)",
+      cfgError(p, "%s%sinvalid value for %s: \"%s\" (expected true or false)",
                zPre, zSep, s->zName, zShow);
       return 0;
     case SSO_SET_ENUM:
       if( enumHas(s->zEnum, zValue) ) return 1;
-      setError(p, "%s%sinvalid value for %s: \"%s\" (expected one of %s)",
+      cfgError(p, "%s%sinvalid value for %s: \"%s\" (expected one of %s)",
                zPre, zSep, s->zName, zShow, s->zEnum);
       return 0;
     case SSO_SET_ADDR:
       if( validAddr(zValue) ) return 1;
-      setError(p, "%s%sinvalid value for %s: \"%s\" (expected host:port, "
+      cfgError(p, "%s%sinvalid value for %s: \"%s\" (expected host:port, "
                "e.g. 127.0.0.1:4000 or [::1]:4000)", zPre, zSep, s->zName,
                zShow);
       return 0;
@@ -221,7 +216,7 @@ SSO_PRIVATE int ssoConfigSet(ssoproxy_config *p, const char *zName,
   char *zNew = 0, *zNewWhere = 0;
   Value *v;
   if( i<0 ){
-    setError(p, "%s%sunknown setting %s", zWhere ? zWhere : "",
+    cfgError(p, "%s%sunknown setting %s", zWhere ? zWhere : "",
              zWhere ? ": " : "", zName);
     return SSOPROXY_CONFIG;
   }
@@ -268,7 +263,7 @@ int ssoproxy_config_load_env(ssoproxy_config *p){
     memcpy(zName, *pz, n);
     zName[n] = 0;
     if( findSetting(zName)<0 ){
-      setError(p, "unknown setting %s in the environment", zName);
+      cfgError(p, "unknown setting %s in the environment", zName);
       return SSOPROXY_CONFIG;
     }
   }
@@ -312,13 +307,13 @@ static int fileLine(ssoproxy_config *p, const char *z, size_t n,
   if( n>7 && memcmp(z, "export ", 7)==0 ){ z += 7; n -= 7; z = trim(z, &n); }
   zEq = memchr(z, '=', n);
   if( zEq==0 ){
-    setError(p, "%s: expected NAME=VALUE", zWhere);
+    cfgError(p, "%s: expected NAME=VALUE", zWhere);
     return SSOPROXY_CONFIG;
   }
   nName = (size_t)(zEq - z);
   trim(z, &nName);
   if( nName==0 || nName>=sizeof(zName) ){
-    setError(p, "%s: expected NAME=VALUE", zWhere);
+    cfgError(p, "%s: expected NAME=VALUE", zWhere);
     return SSOPROXY_CONFIG;
   }
   memcpy(zName, z, nName);
@@ -329,7 +324,7 @@ static int fileLine(ssoproxy_config *p, const char *z, size_t n,
     z++;
     nVal -= 2;
   }else if( nVal>=1 && (z[0]=='"' || z[0]=='\'') ){
-    setError(p, "%s: unterminated quote in the value of %s", zWhere, zName);
+    cfgError(p, "%s: unterminated quote in the value of %s", zWhere, zName);
     return SSOPROXY_CONFIG;
   }
   zValue = ssoStrndup(z, nVal);
@@ -346,17 +341,17 @@ int ssoproxy_config_load_file(ssoproxy_config *p, const char *zPath){
   if( p==0 || zPath==0 ) return SSOPROXY_MISUSE;
   rc = ssoOsReadFile(zPath, SSO_CONFIG_MAX_FILE, &zText, &nText);
   if( rc==SSOPROXY_TOOBIG ){
-    setError(p, "config file %s is larger than %u bytes", zPath,
+    cfgError(p, "config file %s is larger than %u bytes", zPath,
              SSO_CONFIG_MAX_FILE);
     return SSOPROXY_CONFIG;
   }
   if( rc==SSOPROXY_IOERR ){
-    setError(p, "cannot read config file %s: %s", zPath, strerror(errno));
+    cfgError(p, "cannot read config file %s: %s", zPath, strerror(errno));
     return SSOPROXY_CONFIG;
   }
   if( rc ) return rc;
   if( memchr(zText, 0, nText) ){
-    setError(p, "config file %s contains a NUL byte", zPath);
+    cfgError(p, "config file %s contains a NUL byte", zPath);
     ssoFree(zText);
     return SSOPROXY_CONFIG;
   }
@@ -378,8 +373,8 @@ SSO_PRIVATE const char *ssoConfigStr(const ssoproxy_config *p, int i){
 }
 
 SSO_PRIVATE long long ssoConfigInt(const ssoproxy_config *p, int i){
-  long long v = 0;
-  const char *z = ssoConfigStr(p, i);
+  long long v = aSetting[i].iDefault;
+  const char *z = p->aValue[i].zValue;
   assert( aSetting[i].eType==SSO_SET_INT );
   if( z ) parseInt(z, &v);
   return v;
@@ -420,6 +415,11 @@ SSO_PRIVATE void ssoConfigDump(const ssoproxy_config *p, SsoBuf *b){
   for(i=0; i<SSO_CFG_COUNT; i++){
     const Value *v = &p->aValue[i];
     const char *z = ssoConfigStr(p, i);
+    char zInt[24];
+    if( z==0 && aSetting[i].eType==SSO_SET_INT ){
+      snprintf(zInt, sizeof(zInt), "%lld", aSetting[i].iDefault);
+      z = zInt;
+    }
     ssoBufPrintf(b, "%s=%s", aSetting[i].zName,
                  z==0 ? "" : aSetting[i].bSecret ? "********" : z);
     ssoBufPrintf(b, "  # %s%s%s%s\n", sourceName(v),
@@ -432,8 +432,10 @@ SSO_PRIVATE void ssoConfigHelp(SsoBuf *b){
   int i;
   for(i=0; i<SSO_CFG_COUNT; i++){
     const Setting *s = &aSetting[i];
-    ssoBufPrintf(b, "  %-22s %s", s->zName, s->zHelp);
-    if( s->zDefault && s->zDefault[0] ){
+    ssoBufPrintf(b, "  %-30s %s", s->zName, s->zHelp);
+    if( s->eType==SSO_SET_INT ){
+      ssoBufPrintf(b, " [%lld]", s->iDefault);
+    }else if( s->zDefault && s->zDefault[0] ){
       ssoBufPrintf(b, " [%s]", s->zDefault);
     }
     if( s->zAlias ) ssoBufPrintf(b, " (also %s)", s->zAlias);

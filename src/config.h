@@ -14,23 +14,58 @@
 #define SSO_SET_ADDR   4    /* host:port, [v6]:port; port 0..65535 */
 
 /*
-** X(id, name, alias, type, default, min, max, enum, secret, help)
-** Add new settings at the end of their group; never rename a name
-** (DESIGN.md: names users rely on).
+** X(id, name, alias, type, default, int default, min, max, enum, secret, help)
+** Integer settings take their default from the int column (a named limit
+** of limit.h), the others from the string column. Add new settings at the
+** end of their group; never rename one (users' files rely on the names).
 */
 #define SSO_SETTINGS(X) \
-  X(LISTEN, "SSOPROXY_LISTEN", 0, SSO_SET_ADDR, "127.0.0.1:4000", 0, 0, 0, 0, \
-    "Address to listen on, host:port ([::1]:4000 for IPv6, port 0 = any)") \
-  X(DB, "SSOPROXY_DB", 0, SSO_SET_STR, "ssoproxy.db", 0, 0, 0, 0, \
-    "SQLite database file (created and migrated at start)") \
+  X(LISTEN, "SSOPROXY_LISTEN", 0, SSO_SET_ADDR, SSO_SERVER_LISTEN, 0, 0, 0, \
+    0, 0, "Address to listen on, host:port ([::1]:4000 for IPv6, " \
+    "0.0.0.0:4000 for every interface, port 0 = any free port)") \
+  X(DB, "SSOPROXY_DB", 0, SSO_SET_STR, "ssoproxy.db", 0, 0, 0, 0, 0, \
+    "SQLite database file, created and migrated at start") \
   X(MASTER_KEY, "LITELLM_MASTER_KEY", "SSOPROXY_MASTER_KEY", SSO_SET_STR, 0, \
-    0, 0, 0, 1, "Admin credential (acts as proxy_admin); unset = none") \
-  X(WORKERS, "SSOPROXY_WORKERS", 0, SSO_SET_INT, "0", 0, 256, 0, 0, \
-    "Event-loop threads; 0 = one per processor") \
-  X(LOG_FORMAT, "SSOPROXY_LOG_FORMAT", 0, SSO_SET_ENUM, "logfmt", 0, 0, \
+    0, 0, 0, 0, 1, "Admin credential, acts as proxy_admin; unset = none") \
+  X(WORKERS, "SSOPROXY_WORKERS", 0, SSO_SET_INT, 0, 0, 0, \
+    SSO_SERVER_MAX_WORKERS, 0, 0, "Event-loop threads; 0 = one per processor") \
+  X(LOG_FORMAT, "SSOPROXY_LOG_FORMAT", 0, SSO_SET_ENUM, "logfmt", 0, 0, 0, \
     "logfmt|json", 0, "Log line format") \
-  X(LOG_LEVEL, "SSOPROXY_LOG_LEVEL", 0, SSO_SET_ENUM, "info", 0, 0, \
-    "debug|info|warn|error|off", 0, "Lowest level logged")
+  X(LOG_LEVEL, "SSOPROXY_LOG_LEVEL", 0, SSO_SET_ENUM, "info", 0, 0, 0, \
+    "debug|info|warn|error|off", 0, "Lowest level logged") \
+  X(ACCESS_LOG, "SSOPROXY_ACCESS_LOG", 0, SSO_SET_BOOL, "true", 0, 0, 0, 0, 0, \
+    "One log line per request (never the query, credentials or cookies)") \
+  X(MAX_CONNECTIONS, "SSOPROXY_MAX_CONNECTIONS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_MAX_CONN, 1, 1000000, 0, 0, \
+    "Open client connections, all workers; more are answered 503 and closed") \
+  X(MAX_REQUEST_LINE, "SSOPROXY_MAX_REQUEST_LINE", 0, SSO_SET_INT, 0, \
+    SSO_HTTP_MAX_LINE, 256, 1048576, 0, 0, "Request line bytes (414 past it)") \
+  X(MAX_HEADER_BYTES, "SSOPROXY_MAX_HEADER_BYTES", 0, SSO_SET_INT, 0, \
+    SSO_HTTP_MAX_HEAD, 1024, 1048576, 0, 0, \
+    "Bytes of a whole request head (431 past it)") \
+  X(MAX_HEADERS, "SSOPROXY_MAX_HEADERS", 0, SSO_SET_INT, 0, \
+    SSO_HTTP_MAX_HEADERS, 8, 1000, 0, 0, \
+    "Header fields per request (431 past it)") \
+  X(MAX_BODY_BYTES, "SSOPROXY_MAX_BODY_BYTES", 0, SSO_SET_INT, 0, \
+    SSO_HTTP_MAX_BODY, 0, 1073741824, 0, 0, "Request body bytes (413 past it)") \
+  X(HEADER_TIMEOUT_MS, "SSOPROXY_HEADER_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_HEADER_MS, 100, 3600000, 0, 0, \
+    "Time for a request head to arrive (408 past it)") \
+  X(BODY_TIMEOUT_MS, "SSOPROXY_BODY_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_BODY_MS, 100, 3600000, 0, 0, \
+    "Longest pause inside a request body (408 past it)") \
+  X(KEEPALIVE_TIMEOUT_MS, "SSOPROXY_KEEPALIVE_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_KEEPALIVE_MS, 0, 3600000, 0, 0, \
+    "Idle time before a kept-alive connection is closed") \
+  X(WRITE_TIMEOUT_MS, "SSOPROXY_WRITE_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_WRITE_MS, 100, 3600000, 0, 0, \
+    "How long a client may leave our output unread") \
+  X(SHUTDOWN_TIMEOUT_MS, "SSOPROXY_SHUTDOWN_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_SHUTDOWN_MS, 0, 3600000, 0, 0, \
+    "On SIGTERM/SIGINT: time in-flight requests get to finish") \
+  X(WRITE_BUFFER_BYTES, "SSOPROXY_WRITE_BUFFER_BYTES", 0, SSO_SET_INT, 0, \
+    SSO_SERVER_WRITE_HIGH, 4096, 67108864, 0, 0, \
+    "Output queued per connection before a stream is paused")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };

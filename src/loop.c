@@ -564,7 +564,7 @@ SSO_PRIVATE int ssoLoopSetNonBlock(int fd){
   return 0;
 }
 
-static int parsePort(const char *z, int *piPort){
+static int loopParsePort(const char *z, int *piPort){
   int n = 0, i;
   for(i=0; z[i]; i++){
     if( z[i]<'0' || z[i]>'9' || i>=5 ) return SSOPROXY_CONFIG;
@@ -594,7 +594,7 @@ SSO_PRIVATE int ssoLoopParseHostPort(const char *zSpec, char *zHost,
   if( n>=nHost ) return SSOPROXY_CONFIG;
   memcpy(zHost, zSpec, n);
   zHost[n] = 0;
-  return parsePort(zColon+1, piPort);
+  return loopParsePort(zColon+1, piPort);
 }
 
 SSO_PRIVATE char *ssoLoopAddrString(const void *pAddr, char *z, size_t nZ){

@@ -68,8 +68,8 @@ static const struct { const char *zOpt; const char *zSetting; } aOptSet[] = {
   { "--db",     "SSOPROXY_DB" },
 };
 
-typedef struct Cli Cli;
-struct Cli {
+typedef struct MainArgs MainArgs;
+struct MainArgs {
   const char *zCommand;     /* "serve", "config", "version", "help" */
   const char *zConfigFile;  /* --config FILE, or NULL */
   const char *azFlag[SSO_ARRAYSIZE(aOptSet)];   /* Option values */
@@ -95,7 +95,7 @@ static const char *optValue(int argc, char **argv, int *pi,
   return argv[++*pi];
 }
 
-static int parseArgs(int argc, char **argv, Cli *pCli){
+static int parseArgs(int argc, char **argv, MainArgs *pCli){
   int i, bErr = 0;
   size_t j;
   memset(pCli, 0, sizeof(*pCli));
@@ -137,7 +137,7 @@ static int parseArgs(int argc, char **argv, Cli *pCli){
 }
 
 /* Defaults, then --config FILE, then the environment, then options. */
-static int loadConfig(const Cli *pCli, ssoproxy_config **ppCfg){
+static int loadConfig(const MainArgs *pCli, ssoproxy_config **ppCfg){
   ssoproxy_config *pCfg = 0;
   size_t j;
   int rc = ssoproxy_config_new(&pCfg);
@@ -189,7 +189,7 @@ static int serve(const ssoproxy_config *pCfg){
 }
 
 int ssoproxy_main(int argc, char **argv){
-  Cli cli;
+  MainArgs cli;
   ssoproxy_config *pCfg = 0;
   int rc = parseArgs(argc, argv, &cli);
   if( rc ) return rc;

@@ -45,6 +45,46 @@ out=$(env SSOPROXY_LISTEN=x $S 2>&1 >/dev/null)
 [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && ok one-line-error ||
   fail one-line-error "$out"
 
+# serve: port 0, the URL from the log line, health probes, a second
+# server on the same port refused, SIGTERM -> exit 0.
+$S --listen 127.0.0.1:0 --db "$T_DIR/serve.db" 2>"$T_DIR/serve.log" &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+url=""
+i=0
+while [ $i -lt 100 ] && [ -z "$url" ]; do
+  url=$(sed -n 's/.*msg="ssoproxy listening" url=\(http:[^ ]*\).*/\1/p' \
+        "$T_DIR/serve.log")
+  [ -n "$url" ] || sleep 0.1
+  i=$((i+1))
+done
+if [ -n "$url" ]; then ok serve-prints-url; else
+  fail serve-prints-url "$(cat "$T_DIR/serve.log")"; fi
+expect serve-liveliness 0 "^\"I'm alive!\"$" curl -sf "$url/health/liveliness"
+expect serve-readiness 0 '"status":"healthy","db":"connected"' \
+  curl -sf "$url/health/readiness"
+expect serve-unknown-route 0 '^404$' \
+  curl -s -o /dev/null -w '%{http_code}' "$url/nope"
+expect serve-port-in-use 1 'ssoproxy: .*(in use|cannot)' \
+  $S --listen "${url#http://}" --db "$T_DIR/serve2.db"
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+if [ "$st" = 0 ] && grep -q 'msg="ssoproxy stopped"' "$T_DIR/serve.log"; then
+  ok serve-sigterm-exit-0
+else
+  fail serve-sigterm-exit-0 "exit $st; $(tail -n 3 "$T_DIR/serve.log")"
+fi
+[ -f "$T_DIR/serve.db" ] && ok serve-created-db || fail serve-created-db "no file"
+
+printf 'this is not a database at all, just some words in a file\n' \
+  > "$T_DIR/text.db"
+cp "$T_DIR/text.db" "$T_DIR/text.orig"
+expect not-a-database 1 'not an SQLite database' \
+  $S --listen 127.0.0.1:0 --db "$T_DIR/text.db"
+cmp -s "$T_DIR/text.db" "$T_DIR/text.orig" && ok not-a-database-untouched ||
+  fail not-a-database-untouched "the file changed"
+
 # The README's configuration table lists every setting there is.
 missing=""
 for n in $($S config | sed 's/=.*//'); do

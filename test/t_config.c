@@ -26,9 +26,15 @@ static void test_config_defaults_and_types(void){
 
   CHECK_INT( ssoproxy_config_set(p, "SSOPROXY_WORKERS", "4"), SSOPROXY_OK );
   CHECK_INT( ssoConfigInt(p, SSO_CFG_WORKERS), 4 );
-  CHECK_INT( ssoproxy_config_set(p, "SSOPROXY_WORKERS", "257"), SSOPROXY_CONFIG );
+  CHECK_INT( ssoproxy_config_set(p, "SSOPROXY_WORKERS", "65"), SSOPROXY_CONFIG );
   CHECK_STR( ssoproxy_config_errmsg(p), "invalid value for SSOPROXY_WORKERS: "
-             "\"257\" (expected an integer from 0 to 256)" );
+             "\"65\" (expected an integer from 0 to 64)" );
+  CHECK_INT( ssoConfigInt(p, SSO_CFG_MAX_BODY_BYTES), SSO_HTTP_MAX_BODY );
+  CHECK_INT( ssoConfigBool(p, SSO_CFG_ACCESS_LOG), 1 );
+  CHECK_INT( ssoproxy_config_set(p, "SSOPROXY_ACCESS_LOG", "off"), SSOPROXY_OK );
+  CHECK_INT( ssoConfigBool(p, SSO_CFG_ACCESS_LOG), 0 );
+  CHECK_INT( ssoproxy_config_set(p, "SSOPROXY_ACCESS_LOG", "maybe"),
+             SSOPROXY_CONFIG );
   CHECK_INT( ssoConfigInt(p, SSO_CFG_WORKERS), 4 );   /* unchanged */
   CHECK_INT( ssoproxy_config_set(p, "SSOPROXY_WORKERS", "4x"), SSOPROXY_CONFIG );
   CHECK_INT( ssoproxy_config_set(p, "SSOPROXY_WORKERS",
@@ -55,10 +61,10 @@ static void test_config_defaults_and_types(void){
 static void test_config_addresses(void){
   static const char *const azGood[] = {
     "127.0.0.1:4000", "0.0.0.0:0", "[::1]:4000", "[::]:80", "localhost:65535",
-    "gw.example.com:443", "[2001:db8::1]:8080",
+    "gw.example.com:443", "[2001:db8::1]:8080", ":4000",
   };
   static const char *const azBad[] = {
-    "127.0.0.1", ":4000", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
+    "127.0.0.1", "127.0.0.1:", "[a b]:1", "127.0.0.1:65536", "127.0.0.1:-1",
     "[::1:4000", "[]:80", "::1:4000x", "host name:80", "h:4o", "[::1]4000",
   };
   ssoproxy_config *p = 0;
@@ -118,7 +124,7 @@ static void test_config_file_errors(void){
     { "SSOPROXY_DB=\"unterminated\n", ":1: unterminated quote in the value "
       "of SSOPROXY_DB" },
     { "SSOPROXY_WORKERS=many\n", ":1: invalid value for SSOPROXY_WORKERS: "
-      "\"many\" (expected an integer from 0 to 256)" },
+      "\"many\" (expected an integer from 0 to 64)" },
     { "=value\n", ":1: expected NAME=VALUE" },
     { "LITELLM_MASTER_KEY=\"a\tb\"\n", ":1: invalid value for "
       "LITELLM_MASTER_KEY: control character" },

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "126f6bf6f4653e044545d37a1cd110e70e027cbea1eaf5429d955f8a82f7cf32"
+#define SSOPROXY_SOURCE_ID      "882b17d334a2d8956eec60bf551a3c7d1a588a2f7e8e787222f889150a47e7d2"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

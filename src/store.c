@@ -106,7 +106,12 @@ static const char zStoreSetup[] =
 
 /* ---- The statements ---- */
 
-/* Column lists in the order the row readers expect. */
+/*
+** The columns of each table, in the order of its column map (below):
+** every statement that reads a whole row selects them in this order, and
+** every statement that writes one numbers its parameters by it (?1 the
+** first column), so that one binder, storeBindRow(), serves them all.
+*/
 #define STORE_USER_COLS \
   "id, email, display_name, role, source, created_at, updated_at, " \
   "last_login_at, disabled, metadata"
@@ -115,6 +120,67 @@ static const char zStoreSetup[] =
   "last_used_at, blocked, issued_via, rpm_limit, tpm_limit, metadata"
 #define STORE_AUDIT_COLS \
   "id, at, actor, action, object_type, object_id, before, after"
+
+/*
+** Column maps. A row struct holds only three kinds of field: text, a
+** 64-bit integer in which 0 stands for NULL (times, limits, ids), and an
+** int (flags, counts). So a list of (kind, offset) pairs describes a
+** table well enough for one reader and one binder to serve them all,
+** where each table would otherwise need its own copy of both, kept in
+** step with its column list by hand twice over.
+*/
+enum { COL_TEXT, COL_I64, COL_INT };
+typedef struct StoreCol StoreCol;
+struct StoreCol {
+  unsigned char eType;      /* COL_TEXT, COL_I64 or COL_INT */
+  unsigned short iOff;      /* offsetof() its field in the row struct */
+};
+typedef struct StoreTable StoreTable;
+struct StoreTable {
+  const char *zWhat;        /* Row name for "no such ..." */
+  const StoreCol *aCol;     /* Column map, in STORE_*_COLS order */
+  int nCol;                 /* Entries in aCol[] */
+  size_t szRow;             /* sizeof the row struct */
+};
+
+#define U(e, f) { COL_##e, offsetof(SsoUser, f) }
+static const StoreCol aUserCol[] = {
+  U(TEXT, zId), U(TEXT, zEmail), U(TEXT, zName), U(TEXT, zRole),
+  U(TEXT, zSource), U(I64, tCreated), U(I64, tUpdated),
+  U(I64, tLastLogin), U(INT, bDisabled), U(TEXT, zMetadata)
+};
+#undef U
+#define K(e, f) { COL_##e, offsetof(SsoKey, f) }
+static const StoreCol aKeyCol[] = {
+  K(TEXT, zHash), K(TEXT, zDisplay), K(TEXT, zUserId), K(TEXT, zAlias),
+  K(TEXT, zModels), K(I64, tExpires), K(I64, tCreated), K(I64, tLastUsed),
+  K(INT, bBlocked), K(TEXT, zIssuedVia), K(I64, nRpmLimit),
+  K(I64, nTpmLimit), K(TEXT, zMetadata)
+};
+#undef K
+#define A(e, f) { COL_##e, offsetof(SsoAudit, f) }
+static const StoreCol aAuditCol[] = {
+  A(I64, iId), A(I64, tAt), A(TEXT, zActor), A(TEXT, zAction),
+  A(TEXT, zObjectType), A(TEXT, zObjectId), A(TEXT, zBefore),
+  A(TEXT, zAfter)
+};
+#undef A
+/* A row of plain ints, read into an int[]: counts and the probe. */
+static const StoreCol aIntCol[] = {
+  { COL_INT, 0 }, { COL_INT, sizeof(int) }, { COL_INT, 2*sizeof(int) }
+};
+
+static const StoreTable tabUser = {
+  "user", aUserCol, SSO_ARRAYSIZE(aUserCol), sizeof(SsoUser)
+};
+static const StoreTable tabKey = {
+  "key", aKeyCol, SSO_ARRAYSIZE(aKeyCol), sizeof(SsoKey)
+};
+static const StoreTable tabAudit = {
+  "audit entry", aAuditCol, SSO_ARRAYSIZE(aAuditCol), sizeof(SsoAudit)
+};
+static const StoreTable tabCount = { "row", aIntCol, 1, sizeof(int) };
+static const StoreTable tabProbe = { "row", aIntCol, 3, 3*sizeof(int) };
 
 enum {
   STMT_BEGIN, STMT_COMMIT, STMT_ROLLBACK, STMT_PROBE, STMT_WAL,
@@ -149,20 +215,22 @@ static const char *const azStoreSql[STMT_COUNT] = {
     " ORDER BY created_at, id LIMIT 1",
   [STMT_USER_UPDATE] =
     "UPDATE users SET email=?2, display_name=?3, role=?4,"
-    " last_login_at=?5, disabled=?6, metadata=coalesce(?7, metadata),"
-    " updated_at=?8 WHERE id=?1",
+    " last_login_at=?8, disabled=?9, metadata=coalesce(?10, metadata),"
+    " updated_at=?7 WHERE id=?1",
   /* A sign-in: updated_at moves only when something besides the login
   ** time changed. SET expressions see the row as it was. */
   [STMT_USER_LOGIN] =
     "UPDATE users SET email=?2, display_name=?3, role=coalesce(?4, role),"
-    " last_login_at=?5,"
+    " last_login_at=?8,"
     " updated_at=CASE WHEN email IS ?2 AND display_name IS ?3"
-    "  AND role=coalesce(?4, role) THEN updated_at ELSE ?5 END"
+    "  AND role=coalesce(?4, role) THEN updated_at ELSE ?8 END"
     " WHERE id=?1 AND source='sso'",
   [STMT_USER_DELETE] = "DELETE FROM users WHERE id=?1",
+  /* Lists take their filters as ?1 and ?2 (NULL: all) and the page as
+  ** ?3 and ?4, used or not, so that they all bind alike. */
   [STMT_USER_LIST] =
     "SELECT " STORE_USER_COLS " FROM users WHERE ?1 IS NULL OR role=?1"
-    " ORDER BY id LIMIT ?2 OFFSET ?3",
+    " ORDER BY id LIMIT ?3 OFFSET ?4",
   [STMT_USER_COUNT] =
     "SELECT count(*) FROM users WHERE ?1 IS NULL OR role=?1",
 
@@ -182,28 +250,30 @@ static const char *const azStoreSql[STMT_COUNT] = {
     " FROM keys AS k LEFT JOIN users AS u ON u.id=k.user_id"
     " WHERE k.hash=?1",
   [STMT_KEY_UPDATE] =
-    "UPDATE keys SET alias=?2, models=coalesce(?3, models), expires_at=?4,"
-    " blocked=?5, rpm_limit=?6, tpm_limit=?7,"
-    " metadata=coalesce(?8, metadata) WHERE hash=?1",
+    "UPDATE keys SET alias=?4, models=coalesce(?5, models), expires_at=?6,"
+    " blocked=?9, rpm_limit=?11, tpm_limit=?12,"
+    " metadata=coalesce(?13, metadata) WHERE hash=?1",
   [STMT_KEY_DELETE] = "DELETE FROM keys WHERE hash=?1",
   [STMT_KEY_DELETE_ALIAS] = "DELETE FROM keys WHERE alias=?1",
   [STMT_KEY_DELETE_USER] = "DELETE FROM keys WHERE user_id=?1",
-  /* ?1 is unused here so both lists bind alike. */
+  /* Two statements, not "?1 IS NULL OR", so the filtered one can use
+  ** the keys_user index. */
   [STMT_KEY_LIST_ALL] =
     "SELECT " STORE_KEY_COLS " FROM keys"
-    " ORDER BY created_at, hash LIMIT ?2 OFFSET ?3",
+    " ORDER BY created_at, hash LIMIT ?3 OFFSET ?4",
   [STMT_KEY_LIST_USER] =
     "SELECT " STORE_KEY_COLS " FROM keys WHERE user_id=?1"
-    " ORDER BY created_at, hash LIMIT ?2 OFFSET ?3",
+    " ORDER BY created_at, hash LIMIT ?3 OFFSET ?4",
   [STMT_KEY_COUNT_ALL] = "SELECT count(*) FROM keys",
   [STMT_KEY_COUNT_USER] = "SELECT count(*) FROM keys WHERE user_id=?1",
   [STMT_KEY_TOUCH] =
     "UPDATE keys SET last_used_at=?2"
     " WHERE hash=?1 AND (last_used_at IS NULL OR last_used_at<?2)",
 
+  /* A NULL id (?1) makes SQLite assign the next one. */
   [STMT_AUDIT_INSERT] =
-    "INSERT INTO audit_log(at, actor, action, object_type, object_id,"
-    " before, after) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO audit_log(" STORE_AUDIT_COLS ")"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
   [STMT_AUDIT_LIST_ALL] =
     "SELECT " STORE_AUDIT_COLS " FROM audit_log"
     " ORDER BY id DESC LIMIT ?3 OFFSET ?4",
@@ -309,6 +379,34 @@ static void storeBindOpt(sqlite3_stmt *pStmt, int i, long long v, int *pRc){
   *pRc = v ? sqlite3_bind_int64(pStmt, i, v) : sqlite3_bind_null(pStmt, i);
 }
 
+/*
+** Bind each field of pRow, a row of table pTab, to the parameter its
+** column numbers, up to the highest one the statement has: a statement
+** that uses fewer columns leaves the ones between unused (SQLite allows
+** gaps in ?NNN). Flags are bound as 0 or 1, which is what the CHECKs
+** allow.
+*/
+static void storeBindRow(sqlite3_stmt *pStmt, const StoreTable *pTab,
+                         const void *pRow, int *pRc){
+  const char *pBase = pRow;
+  int nParam = sqlite3_bind_parameter_count(pStmt);
+  int i;
+  for(i=0; i<pTab->nCol && i<nParam; i++){
+    const void *pField = pBase + pTab->aCol[i].iOff;
+    switch( pTab->aCol[i].eType ){
+      case COL_TEXT:
+        storeBindText(pStmt, i+1, *(const char *const*)pField, pRc);
+        break;
+      case COL_I64:
+        storeBindOpt(pStmt, i+1, *(const long long*)pField, pRc);
+        break;
+      default:
+        storeBindInt(pStmt, i+1, *(const int*)pField!=0, pRc);
+        break;
+    }
+  }
+}
+
 /* Back to the unbound, unstepped state; drops pointers to the caller's
 ** strings. */
 static void storeDone(sqlite3_stmt *pStmt){
@@ -318,9 +416,11 @@ static void storeDone(sqlite3_stmt *pStmt){
 
 /*
 ** Step a bound statement that returns no row (rcBind: the binds' sticky
-** result), then reset it. Returns an SSOPROXY_ code.
+** result), then reset it. Returns an SSOPROXY_ code. When zWhat is not
+** NULL the statement must change a row: _NOTFOUND naming zWhat if not.
 */
-static int storeRun(SsoStore *p, sqlite3_stmt *pStmt, int rcBind){
+static int storeRun(SsoStore *p, sqlite3_stmt *pStmt, int rcBind,
+                    const char *zWhat){
   int rc = rcBind ? rcBind : sqlite3_step(pStmt);
   if( rc==SQLITE_DONE || rc==SQLITE_ROW ){
     rc = SSOPROXY_OK;
@@ -328,6 +428,9 @@ static int storeRun(SsoStore *p, sqlite3_stmt *pStmt, int rcBind){
     rc = storeError(p, rc);
   }
   storeDone(pStmt);
+  if( rc==SSOPROXY_OK && zWhat && sqlite3_changes(p->db)==0 ){
+    rc = storeNotFound(p, zWhat);
+  }
   return rc;
 }
 
@@ -335,7 +438,42 @@ static int storeRun(SsoStore *p, sqlite3_stmt *pStmt, int rcBind){
 static int storeExec(SsoStore *p, int e){
   sqlite3_stmt *pStmt;
   int rc = storeStmt(p, e, &pStmt);
-  return rc ? rc : storeRun(p, pStmt, SQLITE_OK);
+  return rc ? rc : storeRun(p, pStmt, SQLITE_OK, 0);
+}
+
+/*
+** Statement e with ?1 bound to z. A NULL z is left unbound, which is
+** NULL as well (bindings are cleared after every use), so statements
+** without a ?1 can be had this way too.
+*/
+static int storeStmtText(SsoStore *p, int e, const char *z,
+                         sqlite3_stmt **ppStmt, int *pRcBind){
+  int rc = storeStmt(p, e, ppStmt);
+  *pRcBind = SQLITE_OK;
+  if( rc==SSOPROXY_OK && z ) storeBindText(*ppStmt, 1, z, pRcBind);
+  return rc;
+}
+
+/* Run statement e with ?1 bound to z (see storeRun for zWhat). */
+static int storeRunBy(SsoStore *p, int e, const char *z, const char *zWhat){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeStmtText(p, e, z, &s, &rcBind);
+  return rc ? rc : storeRun(p, s, rcBind, zWhat);
+}
+
+/*
+** Run the INSERT or UPDATE e with the row pRow of table pTab bound.
+** bMustHit: an UPDATE of a row that must exist (else _NOTFOUND).
+*/
+static int storeRunRow(SsoStore *p, int e, const StoreTable *pTab,
+                       const void *pRow, int bMustHit){
+  sqlite3_stmt *s;
+  int rcBind = SQLITE_OK;
+  int rc = storeStmt(p, e, &s);
+  if( rc ) return rc;
+  storeBindRow(s, pTab, pRow, &rcBind);
+  return storeRun(p, s, rcBind, bMustHit ? pTab->zWhat : 0);
 }
 
 /* ---- Reading rows ---- */
@@ -357,130 +495,97 @@ static void storeColText(sqlite3_stmt *pStmt, int i, SsoArena *pArena,
   if( *pz==0 ) *pRc = SSOPROXY_NOMEM;
 }
 
-typedef int (*StoreReader)(sqlite3_stmt*, int iCol, SsoArena*, void *pRow);
-
-static int storeReadUser(sqlite3_stmt *s, int i, SsoArena *a, void *pRow){
-  SsoUser *u = pRow;
-  int rc = SSOPROXY_OK;
-  memset(u, 0, sizeof(*u));
-  storeColText(s, i+0, a, &u->zId, &rc);
-  storeColText(s, i+1, a, &u->zEmail, &rc);
-  storeColText(s, i+2, a, &u->zName, &rc);
-  storeColText(s, i+3, a, &u->zRole, &rc);
-  storeColText(s, i+4, a, &u->zSource, &rc);
-  u->tCreated = sqlite3_column_int64(s, i+5);
-  u->tUpdated = sqlite3_column_int64(s, i+6);
-  u->tLastLogin = sqlite3_column_int64(s, i+7);
-  u->bDisabled = sqlite3_column_int(s, i+8);
-  storeColText(s, i+9, a, &u->zMetadata, &rc);
-  return rc;
-}
-
-static int storeReadKey(sqlite3_stmt *s, int i, SsoArena *a, void *pRow){
-  SsoKey *k = pRow;
-  int rc = SSOPROXY_OK;
-  memset(k, 0, sizeof(*k));
-  storeColText(s, i+0, a, &k->zHash, &rc);
-  storeColText(s, i+1, a, &k->zDisplay, &rc);
-  storeColText(s, i+2, a, &k->zUserId, &rc);
-  storeColText(s, i+3, a, &k->zAlias, &rc);
-  storeColText(s, i+4, a, &k->zModels, &rc);
-  k->tExpires = sqlite3_column_int64(s, i+5);
-  k->tCreated = sqlite3_column_int64(s, i+6);
-  k->tLastUsed = sqlite3_column_int64(s, i+7);
-  k->bBlocked = sqlite3_column_int(s, i+8);
-  storeColText(s, i+9, a, &k->zIssuedVia, &rc);
-  k->nRpmLimit = sqlite3_column_int64(s, i+10);
-  k->nTpmLimit = sqlite3_column_int64(s, i+11);
-  storeColText(s, i+12, a, &k->zMetadata, &rc);
-  return rc;
-}
-
-static int storeReadAudit(sqlite3_stmt *s, int i, SsoArena *a, void *pRow){
-  SsoAudit *e = pRow;
-  int rc = SSOPROXY_OK;
-  memset(e, 0, sizeof(*e));
-  e->iId = sqlite3_column_int64(s, i+0);
-  e->tAt = sqlite3_column_int64(s, i+1);
-  storeColText(s, i+2, a, &e->zActor, &rc);
-  storeColText(s, i+3, a, &e->zAction, &rc);
-  storeColText(s, i+4, a, &e->zObjectType, &rc);
-  storeColText(s, i+5, a, &e->zObjectId, &rc);
-  storeColText(s, i+6, a, &e->zBefore, &rc);
-  storeColText(s, i+7, a, &e->zAfter, &rc);
-  return rc;
-}
-
 /*
-** Step a bound statement expected to give at most one row and read that
-** row into pRow; _NOTFOUND (naming zWhat) when there is none.
+** Read the row of table pTab that starts at result column iCol into
+** pRow, text into pArena. NULL reads as 0 or a NULL pointer, so the
+** all-NULL half of a LEFT JOIN that found nothing reads as a zeroed row.
 */
-static int storeGetRow(SsoStore *p, sqlite3_stmt *pStmt, int rcBind,
-                       StoreReader xRead, SsoArena *pArena, void *pRow,
-                       const char *zWhat){
-  int rc = rcBind ? rcBind : sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    rc = xRead(pStmt, 0, pArena, pRow);
-    if( rc ) storeErrorf(p, rc, "out of memory");
-  }else if( rc==SQLITE_DONE ){
-    rc = storeNotFound(p, zWhat);
-  }else{
-    rc = storeError(p, rc);
+static int storeReadRow(SsoStore *p, sqlite3_stmt *pStmt, int iCol,
+                        const StoreTable *pTab, SsoArena *pArena,
+                        void *pRow){
+  char *pBase = pRow;
+  int i, rc = SSOPROXY_OK;
+  memset(pRow, 0, pTab->szRow);
+  for(i=0; i<pTab->nCol; i++){
+    void *pField = pBase + pTab->aCol[i].iOff;
+    switch( pTab->aCol[i].eType ){
+      case COL_TEXT:
+        storeColText(pStmt, iCol+i, pArena, (const char**)pField, &rc);
+        break;
+      case COL_I64:
+        *(long long*)pField = sqlite3_column_int64(pStmt, iCol+i);
+        break;
+      default:
+        *(int*)pField = sqlite3_column_int(pStmt, iCol+i);
+        break;
+    }
   }
-  storeDone(pStmt);
-  return rc;
-}
-
-/* Step a bound "SELECT count(*)" into *pn. */
-static int storeGetCount(SsoStore *p, sqlite3_stmt *pStmt, int rcBind,
-                         int *pn){
-  int rc = rcBind ? rcBind : sqlite3_step(pStmt);
-  *pn = 0;
-  if( rc==SQLITE_ROW ){
-    *pn = sqlite3_column_int(pStmt, 0);
-    rc = SSOPROXY_OK;
-  }else{
-    rc = storeError(p, rc);
-  }
-  storeDone(pStmt);
-  return rc;
-}
-
-/* Page size as asked, or the ceiling when it is out of range. */
-static int storeLimit(int nLimit){
-  return (nLimit<1 || nLimit>SSO_DB_MAX_PAGE) ? SSO_DB_MAX_PAGE : nLimit;
+  return rc ? storeErrorf(p, rc, "out of memory") : SSOPROXY_OK;
 }
 
 /*
-** Step a bound list statement, reading every row into an array of szRow-
-** byte structs in the arena. The array doubles as it fills; the copies it
+** Step a bound statement expected to give at most one row and leave
+** that row to be read: _NOTFOUND (naming zWhat) when there is none.
+*/
+static int storeStep(SsoStore *p, sqlite3_stmt *pStmt, int rcBind,
+                     const char *zWhat){
+  int rc = rcBind ? rcBind : sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW ) return SSOPROXY_OK;
+  return rc==SQLITE_DONE ? storeNotFound(p, zWhat) : storeError(p, rc);
+}
+
+/*
+** The one row of statement e, with ?1 bound to z as storeStmtText()
+** does, read into pRow as a row of pTab. pRow is zeroed first, so it
+** holds no stale values after a failure (a count reads 0).
+*/
+static int storeGetBy(SsoStore *p, int e, const char *z,
+                      const StoreTable *pTab, SsoArena *pArena, void *pRow){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc;
+  memset(pRow, 0, pTab->szRow);
+  rc = storeStmtText(p, e, z, &s, &rcBind);
+  if( rc ) return rc;
+  rc = storeStep(p, s, rcBind, pTab->zWhat);
+  if( rc==SSOPROXY_OK ) rc = storeReadRow(p, s, 0, pTab, pArena, pRow);
+  storeDone(s);
+  return rc;
+}
+
+/*
+** Step a bound list statement, reading every row into an array of rows
+** of pTab in the arena. The array doubles as it fills; the copies it
 ** leaves behind cost at most as much as the final array. *paRow is NULL
 ** when there are no rows.
 */
 static int storeGetList(SsoStore *p, sqlite3_stmt *pStmt, int rcBind,
-                        StoreReader xRead, size_t szRow, SsoArena *pArena,
+                        const StoreTable *pTab, SsoArena *pArena,
                         void **paRow, int *pnRow){
+  size_t szRow = pTab->szRow;
   char *aRow = 0;
-  int nRow = 0, nAlloc = 0, bNoMem = 0;
+  int nRow = 0, nAlloc = 0, rcRead = SSOPROXY_OK;
   int rc = rcBind;
   while( rc==SQLITE_OK && (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     if( nRow==nAlloc ){
       int nNew = nAlloc ? nAlloc*2 : 8;
       char *aNew = ssoArenaAlloc(pArena, (size_t)nNew*szRow);
-      if( aNew==0 ){ bNoMem = 1; break; }
+      if( aNew==0 ){
+        rcRead = storeErrorf(p, SSOPROXY_NOMEM, "out of memory");
+        break;
+      }
       if( nRow ) memcpy(aNew, aRow, (size_t)nRow*szRow);
       aRow = aNew;
       nAlloc = nNew;
     }
-    if( xRead(pStmt, 0, pArena, aRow + (size_t)nRow*szRow) ){
-      bNoMem = 1;
-      break;
-    }
+    rcRead = storeReadRow(p, pStmt, 0, pTab, pArena,
+                          aRow + (size_t)nRow*szRow);
+    if( rcRead ) break;
     nRow++;
     rc = SQLITE_OK;
   }
-  if( bNoMem ){
-    rc = storeErrorf(p, SSOPROXY_NOMEM, "out of memory");
+  if( rcRead ){
+    rc = rcRead;
   }else if( rc==SQLITE_DONE ){
     rc = SSOPROXY_OK;
   }else{
@@ -490,6 +595,32 @@ static int storeGetList(SsoStore *p, sqlite3_stmt *pStmt, int rcBind,
   *paRow = rc ? 0 : (nRow ? aRow : 0);
   *pnRow = rc ? 0 : nRow;
   return rc;
+}
+
+/* Page size as asked, or the ceiling when it is out of range. */
+static int storeLimit(int nLimit){
+  return (nLimit<1 || nLimit>SSO_DB_MAX_PAGE) ? SSO_DB_MAX_PAGE : nLimit;
+}
+
+/*
+** One page of the list statement e: filters z1 and z2 bound to ?1 and
+** ?2, the page to ?3 (size) and ?4 (offset), as every list statement
+** expects. The rows are those of table pTab, as storeGetList() gives.
+*/
+static int storeList(SsoStore *p, int e, const char *z1, const char *z2,
+                     int iOffset, int nLimit, const StoreTable *pTab,
+                     SsoArena *pArena, void **paRow, int *pnRow){
+  sqlite3_stmt *s;
+  int rcBind = SQLITE_OK;
+  int rc = storeStmt(p, e, &s);
+  *paRow = 0;
+  *pnRow = 0;
+  if( rc ) return rc;
+  storeBindText(s, 1, z1, &rcBind);
+  storeBindText(s, 2, z2, &rcBind);
+  storeBindInt(s, 3, storeLimit(nLimit), &rcBind);
+  storeBindInt(s, 4, iOffset>0 ? iOffset : 0, &rcBind);
+  return storeGetList(p, s, rcBind, pTab, pArena, paRow, pnRow);
 }
 
 /* ---- Transactions ---- */
@@ -552,20 +683,11 @@ SSO_PRIVATE int ssoStoreRollback(SsoStore *p){
 /* Read user_version, application_id and the number of schema objects. */
 static int storeProbe(SsoStore *p, int *piVersion, int *piAppId,
                       int *pnSchema){
-  sqlite3_stmt *pStmt;
-  int rc = storeStmt(p, STMT_PROBE, &pStmt);
-  *piVersion = *piAppId = *pnSchema = 0;
-  if( rc ) return rc;
-  rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    *piVersion = sqlite3_column_int(pStmt, 0);
-    *piAppId = sqlite3_column_int(pStmt, 1);
-    *pnSchema = sqlite3_column_int(pStmt, 2);
-    rc = SSOPROXY_OK;
-  }else{
-    rc = storeError(p, rc);
-  }
-  storeDone(pStmt);
+  int a[3];
+  int rc = storeGetBy(p, STMT_PROBE, 0, &tabProbe, 0, a);
+  *piVersion = a[0];
+  *piAppId = a[1];
+  *pnSchema = a[2];
   return rc;
 }
 
@@ -756,58 +878,31 @@ SSO_PRIVATE int ssoStorePing(SsoStore *p){
 
 /* ---- Users ---- */
 
-SSO_PRIVATE int ssoStoreUserInsert(SsoStore *p, const SsoUser *u){
-  sqlite3_stmt *s;
-  long long tCreated = u->tCreated ? u->tCreated : ssoOsNowMs();
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_USER_INSERT, &s);
-  if( rc ) return rc;
-  storeBindText(s, 1, u->zId, &rcBind);
-  storeBindText(s, 2, u->zEmail, &rcBind);
-  storeBindText(s, 3, u->zName, &rcBind);
-  storeBindText(s, 4, u->zRole, &rcBind);
-  storeBindText(s, 5, u->zSource, &rcBind);
-  storeBindInt(s, 6, tCreated, &rcBind);
-  storeBindInt(s, 7, u->tUpdated ? u->tUpdated : tCreated, &rcBind);
-  storeBindOpt(s, 8, u->tLastLogin, &rcBind);
-  storeBindInt(s, 9, u->bDisabled!=0, &rcBind);
-  storeBindText(s, 10, u->zMetadata, &rcBind);
-  return storeRun(p, s, rcBind);
+SSO_PRIVATE int ssoStoreUserInsert(SsoStore *p, const SsoUser *pUser){
+  SsoUser u = *pUser;
+  if( u.tCreated==0 ) u.tCreated = ssoOsNowMs();
+  if( u.tUpdated==0 ) u.tUpdated = u.tCreated;
+  return storeRunRow(p, STMT_USER_INSERT, &tabUser, &u, 0);
 }
 
 SSO_PRIVATE int ssoStoreUserGet(SsoStore *p, const char *zId,
                                 SsoArena *pArena, SsoUser *pOut){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_USER_GET, &s);
-  if( rc ) return rc;
-  storeBindText(s, 1, zId, &rcBind);
-  return storeGetRow(p, s, rcBind, storeReadUser, pArena, pOut, "user");
+  return storeGetBy(p, STMT_USER_GET, zId, &tabUser, pArena, pOut);
 }
 
 SSO_PRIVATE int ssoStoreUserGetByEmail(SsoStore *p, const char *zEmail,
                                        SsoArena *pArena, SsoUser *pOut){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_USER_GET_EMAIL, &s);
-  if( rc ) return rc;
-  storeBindText(s, 1, zEmail, &rcBind);
-  return storeGetRow(p, s, rcBind, storeReadUser, pArena, pOut, "user");
+  return storeGetBy(p, STMT_USER_GET_EMAIL, zEmail, &tabUser, pArena, pOut);
 }
 
 /* The UPDATE behind a sign-in; *pbFound whether an SSO row matched. */
-static int storeUserLogin(SsoStore *p, const SsoUser *u, int bSetRole,
+static int storeUserLogin(SsoStore *p, const SsoUser *pIn, int bSetRole,
                           long long t, int *pbFound){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_USER_LOGIN, &s);
-  if( rc ) return rc;
-  storeBindText(s, 1, u->zId, &rcBind);
-  storeBindText(s, 2, u->zEmail, &rcBind);
-  storeBindText(s, 3, u->zName, &rcBind);
-  storeBindText(s, 4, bSetRole ? u->zRole : 0, &rcBind);
-  storeBindInt(s, 5, t, &rcBind);
-  rc = storeRun(p, s, rcBind);
+  SsoUser u = *pIn;
+  int rc;
+  if( !bSetRole ) u.zRole = 0;    /* NULL: keep the stored role */
+  u.tLastLogin = t;
+  rc = storeRunRow(p, STMT_USER_LOGIN, &tabUser, &u, 0);
   *pbFound = rc==SSOPROXY_OK && sqlite3_changes(p->db)>0;
   return rc;
 }
@@ -838,178 +933,85 @@ SSO_PRIVATE int ssoStoreUserUpsertSso(SsoStore *p, const SsoUser *pIn,
   return rc;
 }
 
-SSO_PRIVATE int ssoStoreUserUpdate(SsoStore *p, const SsoUser *u){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_USER_UPDATE, &s);
-  if( rc ) return rc;
-  storeBindText(s, 1, u->zId, &rcBind);
-  storeBindText(s, 2, u->zEmail, &rcBind);
-  storeBindText(s, 3, u->zName, &rcBind);
-  storeBindText(s, 4, u->zRole, &rcBind);
-  storeBindOpt(s, 5, u->tLastLogin, &rcBind);
-  storeBindInt(s, 6, u->bDisabled!=0, &rcBind);
-  storeBindText(s, 7, u->zMetadata, &rcBind);
-  storeBindInt(s, 8, u->tUpdated ? u->tUpdated : ssoOsNowMs(), &rcBind);
-  rc = storeRun(p, s, rcBind);
-  if( rc==SSOPROXY_OK && sqlite3_changes(p->db)==0 ){
-    rc = storeNotFound(p, "user");
-  }
-  return rc;
-}
-
-/* Run statement e with one text parameter; _NOTFOUND if no row changed. */
-static int storeDeleteBy(SsoStore *p, int e, const char *z,
-                         const char *zWhat){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, e, &s);
-  if( rc ) return rc;
-  storeBindText(s, 1, z, &rcBind);
-  rc = storeRun(p, s, rcBind);
-  if( rc==SSOPROXY_OK && zWhat && sqlite3_changes(p->db)==0 ){
-    rc = storeNotFound(p, zWhat);
-  }
-  return rc;
+SSO_PRIVATE int ssoStoreUserUpdate(SsoStore *p, const SsoUser *pUser){
+  SsoUser u = *pUser;
+  if( u.tUpdated==0 ) u.tUpdated = ssoOsNowMs();
+  return storeRunRow(p, STMT_USER_UPDATE, &tabUser, &u, 1);
 }
 
 SSO_PRIVATE int ssoStoreUserDelete(SsoStore *p, const char *zId){
-  return storeDeleteBy(p, STMT_USER_DELETE, zId, "user");
+  return storeRunBy(p, STMT_USER_DELETE, zId, "user");
 }
 
 SSO_PRIVATE int ssoStoreUserList(SsoStore *p, const char *zRole, int iOffset,
                                  int nLimit, SsoArena *pArena,
                                  SsoUser **paUser, int *pnUser){
-  sqlite3_stmt *s;
-  void *aRow = 0;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_USER_LIST, &s);
-  *paUser = 0;
-  *pnUser = 0;
-  if( rc ) return rc;
-  storeBindText(s, 1, zRole, &rcBind);
-  storeBindInt(s, 2, storeLimit(nLimit), &rcBind);
-  storeBindInt(s, 3, iOffset>0 ? iOffset : 0, &rcBind);
-  rc = storeGetList(p, s, rcBind, storeReadUser, sizeof(SsoUser), pArena,
-                    &aRow, pnUser);
+  void *aRow;
+  int rc = storeList(p, STMT_USER_LIST, zRole, 0, iOffset, nLimit,
+                     &tabUser, pArena, &aRow, pnUser);
   *paUser = aRow;
   return rc;
 }
 
 SSO_PRIVATE int ssoStoreUserCount(SsoStore *p, const char *zRole,
                                   int *pnUser){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_USER_COUNT, &s);
-  *pnUser = 0;
-  if( rc ) return rc;
-  storeBindText(s, 1, zRole, &rcBind);
-  return storeGetCount(p, s, rcBind, pnUser);
+  return storeGetBy(p, STMT_USER_COUNT, zRole, &tabCount, 0, pnUser);
 }
 
 /* ---- API keys ---- */
 
-SSO_PRIVATE int ssoStoreKeyInsert(SsoStore *p, const SsoKey *k){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_KEY_INSERT, &s);
-  if( rc ) return rc;
-  storeBindText(s, 1, k->zHash, &rcBind);
-  storeBindText(s, 2, k->zDisplay, &rcBind);
-  storeBindText(s, 3, k->zUserId, &rcBind);
-  storeBindText(s, 4, k->zAlias, &rcBind);
-  storeBindText(s, 5, k->zModels, &rcBind);
-  storeBindOpt(s, 6, k->tExpires, &rcBind);
-  storeBindInt(s, 7, k->tCreated ? k->tCreated : ssoOsNowMs(), &rcBind);
-  storeBindOpt(s, 8, k->tLastUsed, &rcBind);
-  storeBindInt(s, 9, k->bBlocked!=0, &rcBind);
-  storeBindText(s, 10, k->zIssuedVia, &rcBind);
-  storeBindOpt(s, 11, k->nRpmLimit, &rcBind);
-  storeBindOpt(s, 12, k->nTpmLimit, &rcBind);
-  storeBindText(s, 13, k->zMetadata, &rcBind);
-  return storeRun(p, s, rcBind);
-}
-
-static int storeKeyGetBy(SsoStore *p, int e, const char *z,
-                         SsoArena *pArena, SsoKey *pOut){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, e, &s);
-  if( rc ) return rc;
-  storeBindText(s, 1, z, &rcBind);
-  return storeGetRow(p, s, rcBind, storeReadKey, pArena, pOut, "key");
+SSO_PRIVATE int ssoStoreKeyInsert(SsoStore *p, const SsoKey *pKey){
+  SsoKey k = *pKey;
+  if( k.tCreated==0 ) k.tCreated = ssoOsNowMs();
+  return storeRunRow(p, STMT_KEY_INSERT, &tabKey, &k, 0);
 }
 
 SSO_PRIVATE int ssoStoreKeyGet(SsoStore *p, const char *zHash,
                                SsoArena *pArena, SsoKey *pOut){
-  return storeKeyGetBy(p, STMT_KEY_GET, zHash, pArena, pOut);
+  return storeGetBy(p, STMT_KEY_GET, zHash, &tabKey, pArena, pOut);
 }
 
-SSO_PRIVATE int ssoStoreKeyGetByAlias(SsoStore *p, const char *zAlias,
-                                      SsoArena *pArena, SsoKey *pOut){
-  return storeKeyGetBy(p, STMT_KEY_GET_ALIAS, zAlias, pArena, pOut);
-}
-
-/* Both halves of the STMT_KEY_AUTH row: key columns 0..12, user 13..22. */
-typedef struct StoreKeyAuth StoreKeyAuth;
-struct StoreKeyAuth { SsoKey *pKey; SsoUser *pUser; };
-
-static int storeReadKeyAuth(sqlite3_stmt *s, int i, SsoArena *a, void *pRow){
-  StoreKeyAuth *r = pRow;
-  int rc = storeReadKey(s, i, a, r->pKey);
-  if( rc ) return rc;
-  if( sqlite3_column_type(s, i+13)==SQLITE_NULL ){
-    memset(r->pUser, 0, sizeof(*r->pUser));
-    return SSOPROXY_OK;
-  }
-  return storeReadUser(s, i+13, a, r->pUser);
-}
-
+/*
+** One statement reads the key (columns 0..12) and its owner (13..22).
+** A key without an owner has NULL user columns, which read as the
+** zeroed SsoUser the caller expects.
+*/
 SSO_PRIVATE int ssoStoreKeyAuth(SsoStore *p, const char *zHash,
                                 SsoArena *pArena, SsoKey *pKey,
                                 SsoUser *pUser){
   sqlite3_stmt *s;
-  StoreKeyAuth r;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_KEY_AUTH, &s);
+  int rcBind;
+  int rc = storeStmtText(p, STMT_KEY_AUTH, zHash, &s, &rcBind);
   if( rc ) return rc;
-  r.pKey = pKey;
-  r.pUser = pUser;
-  storeBindText(s, 1, zHash, &rcBind);
-  return storeGetRow(p, s, rcBind, storeReadKeyAuth, pArena, &r, "key");
-}
-
-SSO_PRIVATE int ssoStoreKeyUpdate(SsoStore *p, const SsoKey *k){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_KEY_UPDATE, &s);
-  if( rc ) return rc;
-  storeBindText(s, 1, k->zHash, &rcBind);
-  storeBindText(s, 2, k->zAlias, &rcBind);
-  storeBindText(s, 3, k->zModels, &rcBind);
-  storeBindOpt(s, 4, k->tExpires, &rcBind);
-  storeBindInt(s, 5, k->bBlocked!=0, &rcBind);
-  storeBindOpt(s, 6, k->nRpmLimit, &rcBind);
-  storeBindOpt(s, 7, k->nTpmLimit, &rcBind);
-  storeBindText(s, 8, k->zMetadata, &rcBind);
-  rc = storeRun(p, s, rcBind);
-  if( rc==SSOPROXY_OK && sqlite3_changes(p->db)==0 ){
-    rc = storeNotFound(p, "key");
+  rc = storeStep(p, s, rcBind, tabKey.zWhat);
+  if( rc==SSOPROXY_OK ) rc = storeReadRow(p, s, 0, &tabKey, pArena, pKey);
+  if( rc==SSOPROXY_OK ){
+    rc = storeReadRow(p, s, tabKey.nCol, &tabUser, pArena, pUser);
   }
+  storeDone(s);
   return rc;
 }
 
+SSO_PRIVATE int ssoStoreKeyGetByAlias(SsoStore *p, const char *zAlias,
+                                      SsoArena *pArena, SsoKey *pOut){
+  return storeGetBy(p, STMT_KEY_GET_ALIAS, zAlias, &tabKey, pArena, pOut);
+}
+
+SSO_PRIVATE int ssoStoreKeyUpdate(SsoStore *p, const SsoKey *pKey){
+  return storeRunRow(p, STMT_KEY_UPDATE, &tabKey, pKey, 1);
+}
+
 SSO_PRIVATE int ssoStoreKeyDelete(SsoStore *p, const char *zHash){
-  return storeDeleteBy(p, STMT_KEY_DELETE, zHash, "key");
+  return storeRunBy(p, STMT_KEY_DELETE, zHash, "key");
 }
 
 SSO_PRIVATE int ssoStoreKeyDeleteByAlias(SsoStore *p, const char *zAlias){
-  return storeDeleteBy(p, STMT_KEY_DELETE_ALIAS, zAlias, "key");
+  return storeRunBy(p, STMT_KEY_DELETE_ALIAS, zAlias, "key");
 }
 
 SSO_PRIVATE int ssoStoreKeyDeleteByUser(SsoStore *p, const char *zUserId,
                                         int *pnDeleted){
-  int rc = storeDeleteBy(p, STMT_KEY_DELETE_USER, zUserId, 0);
+  int rc = storeRunBy(p, STMT_KEY_DELETE_USER, zUserId, 0);
   if( pnDeleted ) *pnDeleted = rc ? 0 : sqlite3_changes(p->db);
   return rc;
 }
@@ -1017,32 +1019,18 @@ SSO_PRIVATE int ssoStoreKeyDeleteByUser(SsoStore *p, const char *zUserId,
 SSO_PRIVATE int ssoStoreKeyList(SsoStore *p, const char *zUserId,
                                 int iOffset, int nLimit, SsoArena *pArena,
                                 SsoKey **paKey, int *pnKey){
-  sqlite3_stmt *s;
-  void *aRow = 0;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, zUserId ? STMT_KEY_LIST_USER : STMT_KEY_LIST_ALL, &s);
-  *paKey = 0;
-  *pnKey = 0;
-  if( rc ) return rc;
-  storeBindText(s, 1, zUserId, &rcBind);
-  storeBindInt(s, 2, storeLimit(nLimit), &rcBind);
-  storeBindInt(s, 3, iOffset>0 ? iOffset : 0, &rcBind);
-  rc = storeGetList(p, s, rcBind, storeReadKey, sizeof(SsoKey), pArena,
-                    &aRow, pnKey);
+  void *aRow;
+  int rc = storeList(p, zUserId ? STMT_KEY_LIST_USER : STMT_KEY_LIST_ALL,
+                     zUserId, 0, iOffset, nLimit, &tabKey, pArena,
+                     &aRow, pnKey);
   *paKey = aRow;
   return rc;
 }
 
 SSO_PRIVATE int ssoStoreKeyCount(SsoStore *p, const char *zUserId,
                                  int *pnKey){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, zUserId ? STMT_KEY_COUNT_USER : STMT_KEY_COUNT_ALL,
-                     &s);
-  *pnKey = 0;
-  if( rc ) return rc;
-  if( zUserId ) storeBindText(s, 1, zUserId, &rcBind);
-  return storeGetCount(p, s, rcBind, pnKey);
+  return storeGetBy(p, zUserId ? STMT_KEY_COUNT_USER : STMT_KEY_COUNT_ALL,
+                    zUserId, &tabCount, 0, pnKey);
 }
 
 SSO_PRIVATE int ssoStoreKeysTouch(SsoStore *p, const char **azHash,
@@ -1057,29 +1045,21 @@ SSO_PRIVATE int ssoStoreKeysTouch(SsoStore *p, const char **azHash,
     int rcBind = SQLITE_OK;
     storeBindText(s, 1, azHash[i], &rcBind);
     storeBindInt(s, 2, aAt[i], &rcBind);
-    rc = storeRun(p, s, rcBind);
+    rc = storeRun(p, s, rcBind, 0);
   }
   return storeTxnLeave(p, bOwn, rc);
 }
 
 /* ---- Audit log ---- */
 
-SSO_PRIVATE int ssoStoreAuditAppend(SsoStore *p, const SsoAudit *e,
+SSO_PRIVATE int ssoStoreAuditAppend(SsoStore *p, const SsoAudit *pEntry,
                                     long long *piId){
-  sqlite3_stmt *s;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, STMT_AUDIT_INSERT, &s);
-  if( piId ) *piId = 0;
-  if( rc ) return rc;
-  storeBindInt(s, 1, e->tAt ? e->tAt : ssoOsNowMs(), &rcBind);
-  storeBindText(s, 2, e->zActor, &rcBind);
-  storeBindText(s, 3, e->zAction, &rcBind);
-  storeBindText(s, 4, e->zObjectType, &rcBind);
-  storeBindText(s, 5, e->zObjectId, &rcBind);
-  storeBindText(s, 6, e->zBefore, &rcBind);
-  storeBindText(s, 7, e->zAfter, &rcBind);
-  rc = storeRun(p, s, rcBind);
-  if( rc==SSOPROXY_OK && piId ) *piId = sqlite3_last_insert_rowid(p->db);
+  SsoAudit e = *pEntry;
+  int rc;
+  e.iId = 0;                      /* Bound as NULL: SQLite picks the id */
+  if( e.tAt==0 ) e.tAt = ssoOsNowMs();
+  rc = storeRunRow(p, STMT_AUDIT_INSERT, &tabAudit, &e, 0);
+  if( piId ) *piId = rc ? 0 : sqlite3_last_insert_rowid(p->db);
   return rc;
 }
 
@@ -1087,22 +1067,11 @@ SSO_PRIVATE int ssoStoreAuditList(SsoStore *p, const char *zObjectType,
                                   const char *zObjectId, int iOffset,
                                   int nLimit, SsoArena *pArena,
                                   SsoAudit **paAudit, int *pnAudit){
-  sqlite3_stmt *s;
-  void *aRow = 0;
-  int rcBind = SQLITE_OK;
-  int rc = storeStmt(p, zObjectType ? STMT_AUDIT_LIST_OBJECT
-                                    : STMT_AUDIT_LIST_ALL, &s);
-  *paAudit = 0;
-  *pnAudit = 0;
-  if( rc ) return rc;
-  if( zObjectType ){
-    storeBindText(s, 1, zObjectType, &rcBind);
-    storeBindText(s, 2, zObjectId, &rcBind);
-  }
-  storeBindInt(s, 3, storeLimit(nLimit), &rcBind);
-  storeBindInt(s, 4, iOffset>0 ? iOffset : 0, &rcBind);
-  rc = storeGetList(p, s, rcBind, storeReadAudit, sizeof(SsoAudit), pArena,
-                    &aRow, pnAudit);
+  void *aRow;
+  int rc = storeList(p, zObjectType ? STMT_AUDIT_LIST_OBJECT
+                                    : STMT_AUDIT_LIST_ALL,
+                     zObjectType, zObjectId, iOffset, nLimit, &tabAudit,
+                     pArena, &aRow, pnAudit);
   *paAudit = aRow;
   return rc;
 }

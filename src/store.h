@@ -130,8 +130,6 @@ struct SsoKey {
 SSO_PRIVATE int ssoStoreKeyInsert(SsoStore*, const SsoKey*);
 SSO_PRIVATE int ssoStoreKeyGet(SsoStore*, const char *zHash,
                                SsoArena *pArena, SsoKey *pOut);
-SSO_PRIVATE int ssoStoreKeyGetByAlias(SsoStore*, const char *zAlias,
-                                      SsoArena *pArena, SsoKey *pOut);
 /*
 ** The lookup behind every proxied request: the key and, in the same
 ** statement, its owner. pUser->zId is NULL when the key has no owner.
@@ -139,6 +137,8 @@ SSO_PRIVATE int ssoStoreKeyGetByAlias(SsoStore*, const char *zAlias,
 SSO_PRIVATE int ssoStoreKeyAuth(SsoStore*, const char *zHash,
                                 SsoArena *pArena, SsoKey *pKey,
                                 SsoUser *pUser);
+SSO_PRIVATE int ssoStoreKeyGetByAlias(SsoStore*, const char *zAlias,
+                                      SsoArena *pArena, SsoKey *pOut);
 /* Overwrite alias, models, expiry, blocked, limits and metadata of the
 ** key pKey->zHash (models or metadata NULL: keep). */
 SSO_PRIVATE int ssoStoreKeyUpdate(SsoStore*, const SsoKey *pKey);

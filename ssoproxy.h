@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "1dd8a784eb4ecea716d506ea1bd564881793409d3309cc34243a043260e47332"
+#define SSOPROXY_SOURCE_ID      "8e08cfe0b37bd1133f86d8184eb33f75383dcf4f4e0232497b97112532463fd8"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -419,23 +419,6 @@ static int requestFraming(SsoHttpHead *p, const Framing *f){
   return 0;
 }
 
-SSO_PRIVATE int ssoHttpParseRequest(const char *z, size_t n, size_t nLast,
-                                    const SsoHttpLimits *pLim,
-                                    SsoHttpHead *p){
-  size_t iStart = 0, nLine;
-  long iEnd = scanHead(z, n, nLast, pLim, 414, 431, 400, &iStart);
-  Framing f;
-  int rc;
-  if( iEnd<0 ) return (int)iEnd;
-  clearHead(p);
-  nLine = lineLen(z, iStart, (size_t)iEnd);
-  if( nLine>pLim->mxLine ) return -414;
-  rc = parseRequestLine(z+iStart, nLine, p);
-  if( rc==0 ) rc = parseFields(z, iStart+nLine+2, (size_t)iEnd, p, &f);
-  if( rc==0 ) rc = requestFraming(p, &f);
-  return rc ? rc : (int)iEnd;
-}
-
 /*
 ** Response framing (RFC 9112 §6.3 rules 3-8), from the fields alone.
 ** Both length fields, or a coding list whose last element is chunked but
@@ -458,22 +441,53 @@ static int responseFraming(SsoHttpHead *p, const Framing *f){
   return 0;
 }
 
-SSO_PRIVATE int ssoHttpParseResponse(const char *z, size_t n, size_t nLast,
-                                     const SsoHttpLimits *pLim,
-                                     SsoHttpHead *p){
+/*
+** What differs between parsing a request head and a response head: the
+** start line, the framing rules, and the statuses for a line too long, a
+** head too big and a malformed head. A server answers a bad request with
+** 414/431/400; a client treats any bad response as 502 Bad Gateway.
+*/
+typedef struct HeadKind HeadKind;
+struct HeadKind {
+  int (*xStartLine)(const char*, size_t, SsoHttpHead*);
+  int (*xFraming)(SsoHttpHead*, const Framing*);
+  int stLine, stHead, stBad;
+};
+
+static int parseHead(const char *z, size_t n, size_t nLast,
+                     const SsoHttpLimits *pLim, SsoHttpHead *p,
+                     const HeadKind *k){
   size_t iStart = 0, nLine;
-  long iEnd = scanHead(z, n, nLast, pLim, 502, 502, 502, &iStart);
+  long iEnd = scanHead(z, n, nLast, pLim, k->stLine, k->stHead, k->stBad,
+                       &iStart);
   Framing f;
   int rc;
   if( iEnd<0 ) return (int)iEnd;
   clearHead(p);
   nLine = lineLen(z, iStart, (size_t)iEnd);
-  if( nLine>pLim->mxLine ) return -502;
-  rc = parseStatusLine(z+iStart, nLine, p);
+  if( nLine>pLim->mxLine ) return -k->stLine;
+  rc = k->xStartLine(z+iStart, nLine, p);
   if( rc==0 ) rc = parseFields(z, iStart+nLine+2, (size_t)iEnd, p, &f);
-  if( rc ) return rc<0 ? -502 : rc;
-  rc = responseFraming(p, &f);
+  /* Every error in a response is the same 502. */
+  if( rc<0 && k->stBad==502 ) rc = -502;
+  if( rc==0 ) rc = k->xFraming(p, &f);
   return rc ? rc : (int)iEnd;
+}
+
+SSO_PRIVATE int ssoHttpParseRequest(const char *z, size_t n, size_t nLast,
+                                    const SsoHttpLimits *pLim,
+                                    SsoHttpHead *p){
+  static const HeadKind kind = { parseRequestLine, requestFraming,
+                                 414, 431, 400 };
+  return parseHead(z, n, nLast, pLim, p, &kind);
+}
+
+SSO_PRIVATE int ssoHttpParseResponse(const char *z, size_t n, size_t nLast,
+                                     const SsoHttpLimits *pLim,
+                                     SsoHttpHead *p){
+  static const HeadKind kind = { parseStatusLine, responseFraming,
+                                 502, 502, 502 };
+  return parseHead(z, n, nLast, pLim, p, &kind);
 }
 
 /*

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "32402050715d010194630958585b96540c890353bbf68e8789c7e24f35975b68"
+#define SSOPROXY_SOURCE_ID      "0298356d88a2c9826cb5828cfd4d9d734ec8f81769d958584eb90eee5967cf4a"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 8e08cfe0b37bd1133f86d8184eb33f75383dcf4f4e0232497b97112532463fd8
+** Source id: 32a9b8015157384d1e112a0c2869cb0856986d2b0e3425920e89e47b75596270
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -150,6 +150,23 @@ struct SsoStr {
 #define SSO_SERVER_LINGER_MS     2000       /* Drain input after a closing answer */
 #define SSO_SERVER_WRITE_HIGH    (256u << 10)/* Queued output that pauses a producer */
 #define SSO_SERVER_READ_INIT     8192       /* First size of a connection's input */
+
+/* TLS (src/tls.c) */
+#define SSO_TLS_MAX_PEM      (1u << 20) /* Bytes in a certificate or key file */
+
+/* Outbound HTTP client (src/client.c): defaults of client settings */
+#define SSO_CLIENT_CONNECT_MS    10000      /* Resolve, connect and TLS handshake */
+#define SSO_CLIENT_FIRST_BYTE_MS 600000     /* Request sent to first response byte */
+#define SSO_CLIENT_IDLE_MS       120000     /* Longest silence inside a response */
+#define SSO_CLIENT_MAX_RESPONSE  (64u<<20)  /* Response body bytes */
+#define SSO_CLIENT_MAX_HEAD      65536      /* Response head bytes */
+#define SSO_CLIENT_MAX_HEADERS   128        /* Response header fields */
+#define SSO_CLIENT_POOL_PER_ORIGIN 16       /* Idle kept-alive connections per origin */
+#define SSO_CLIENT_POOL_IDLE_MS  4000       /* Idle pooled connection lifetime: below
+                                            ** the 5 s of common servers (uvicorn) */
+#define SSO_CLIENT_RESOLVERS     4          /* Resolver threads per client */
+#define SSO_CLIENT_MAX_ADDRS     8          /* Addresses tried per host name */
+#define SSO_CLIENT_READ_CHUNK    16384      /* Bytes read per call once in a body */
 
 /* Storage (src/store.c) */
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */
@@ -1072,6 +1089,308 @@ static int ssoHttpIsToken(const char *z, size_t n);
 
 #endif /* SSO_HTTP_H */
 /************** Continuing where we left off in ssoInt.h **************/
+/************** Include tls.h in the middle of ssoInt.h **************/
+/*
+** Layer 2: TLS on the event loop's transport methods (mbedTLS glue).
+** The only transport module that includes mbedTLS; it settles the 2.28 /
+** 3.x differences so that the server and the client see nothing but an
+** SsoIoMethods table and the SSO_IO_* results.
+**
+** An SsoTls is a configuration, built once at start-up and then only
+** read, so every worker thread shares it: a server one (certificate
+** chain and private key) or a client one (the certificates we trust, or
+** the explicit insecure switch). Each connection gets its own context,
+** the pCtx of the transport methods.
+*/
+#ifndef SSO_TLS_H
+#define SSO_TLS_H
+
+typedef struct SsoTls SsoTls;
+
+/*
+** A server configuration from a PEM certificate chain (leaf first) and
+** a PEM private key (unencrypted). TLS 1.2 and up; 1.3 where the mbedTLS
+** build has it. Returns SSOPROXY_OK, SSOPROXY_CONFIG with one clear
+** sentence in zErr[nErr] (unreadable file, not a certificate, not a key,
+** key and certificate do not match), or SSOPROXY_NOMEM. *pp is set only
+** on success; the caller frees it with ssoTlsFree().
+*/
+static int ssoTlsServerNew(const char *zCertFile, const char *zKeyFile,
+                                SsoTls **pp, char *zErr, size_t nErr);
+
+/*
+** A client configuration. zCaFile: a PEM file, or a directory of them,
+** holding the certificates to trust; NULL to find the system bundle
+** (Debian/Ubuntu, Alpine, Fedora/RHEL, openSUSE, BSD, macOS Homebrew, in
+** that order, then the directory /etc/ssl/certs). bInsecure: verify
+** nothing (the caller logs that loudly); no CA is loaded then.
+**
+** Returns SSOPROXY_OK; SSOPROXY_CONFIG with zErr set when zCaFile cannot
+** be read or holds no certificate at all, or when a system bundle that
+** exists cannot be loaded; SSOPROXY_NOMEM. Finding no system bundle at
+** all is not an error: https requests then fail with "no trusted CA
+** certificates" and ssoTlsCaCount() is 0, which the caller reports.
+*/
+static int ssoTlsClientNew(const char *zCaFile, int bInsecure,
+                                SsoTls **pp, char *zErr, size_t nErr);
+static void ssoTlsFree(SsoTls*);
+
+/* Client configurations: where the trusted certificates came from (a
+** path, "" if none), how many loaded, and how many were skipped because
+** mbedTLS could not parse them (a bundle may hold a few newer ones). */
+static const char *ssoTlsCaSource(const SsoTls*);
+static int ssoTlsCaCount(const SsoTls*);
+static int ssoTlsCaSkipped(const SsoTls*);
+static int ssoTlsInsecure(const SsoTls*);
+
+/*
+** The server's transport hook (SsoServerConfig.xTransport), pArg being a
+** server SsoTls. The handshake runs inside the first reads, so it obeys
+** the server's header timeout; a peer that sends anything but a TLS
+** ClientHello gets SSO_IO_ERROR and is closed.
+*/
+static int ssoTlsTransport(void *pArg, int fd, const SsoIoMethods **ppIo,
+                                void **ppCtx);
+
+/*
+** A client connection over the connected, non-blocking fd (not owned:
+** the caller closes it after freeing the context). zHost is the name to
+** verify the certificate against and to send as SNI (RFC 6066 §3); when
+** nIp is 4 or 16, aIp is an IP literal the certificate must name in an
+** iPAddress subjectAltName (RFC 6125 §6.2.1), and no SNI is sent.
+** Returns SSOPROXY_OK with *ppCtx (free with ssoTlsIo()->xFree) or
+** SSOPROXY_NOMEM.
+*/
+static int ssoTlsConnect(SsoTls*, int fd, const char *zHost,
+                              const unsigned char *aIp, int nIp,
+                              void **ppCtx);
+/* The transport methods of ssoTlsConnect()/ssoTlsTransport() contexts. */
+static const SsoIoMethods *ssoTlsIo(void);
+
+/*
+** Move a client handshake on: 0 when complete, SSO_IO_WANT_READ or
+** SSO_IO_WANT_WRITE to wait for the socket, SSO_IO_ERROR on failure
+** (then ssoTlsError says why).
+*/
+static long ssoTlsHandshake(void *pCtx);
+
+/*
+** Why a context failed, in words: for a certificate that did not verify
+** (ssoTlsVerifyFailed() is then 1) the reasons, such as "expired",
+** "unknown CA", "host name mismatch", "not yet valid"; otherwise
+** mbedTLS's description. "" when nothing failed. Valid until the context
+** is freed.
+*/
+static const char *ssoTlsError(void *pCtx);
+/* 1 when the last failure was a certificate that did not verify. */
+static int ssoTlsVerifyFailed(void *pCtx);
+
+/*
+** Decrypted bytes buffered inside the context. The socket can be quiet
+** while these wait, so a reader that stopped before taking them all must
+** read again without waiting for the loop.
+*/
+static size_t ssoTlsPending(void *pCtx);
+/* "TLSv1.2", "TLSv1.3" once the handshake is done; else "". */
+static const char *ssoTlsVersionOf(void *pCtx);
+
+#endif /* SSO_TLS_H */
+/************** Continuing where we left off in ssoInt.h **************/
+/************** Include client.h in the middle of ssoInt.h **************/
+/*
+** Layer 2: the outbound HTTP/1.1 client, for the IdP and the upstreams.
+** It runs on the caller's event loop, like the server's connections:
+** name resolution happens on a few helper threads whose answers come
+** back through a pipe the loop watches, so nothing here ever blocks the
+** loop; https goes through tls.c with verification required.
+**
+**   SsoClientConfig cfg;
+**   ssoClientConfigInit(&cfg);          defaults from limit.h
+**   cfg.pTls = pTlsClient;              shared, read-only
+**   ssoClientNew(pLoop, &cfg, &pCli);   one per loop (worker)
+**   SsoClientReq r = {0};
+**   r.zUrl = "https://idp.example/.well-known/openid-configuration";
+**   r.xDone = onDone; r.pArg = pMine;
+**   ssoClientRequest(pCli, &r, &pCall); answer comes in onDone
+**   ssoClientCancel(pCall);             changed our mind: no callback
+**
+** Every callback runs on the loop's thread. A client and its calls are
+** not thread-safe: one client per loop, used only from that loop.
+*/
+#ifndef SSO_CLIENT_H
+#define SSO_CLIENT_H
+
+typedef struct SsoClient SsoClient;
+typedef struct SsoClientCall SsoClientCall;
+typedef struct SsoClientConfig SsoClientConfig;
+typedef struct SsoClientReq SsoClientReq;
+typedef struct SsoClientResp SsoClientResp;
+
+/* Client settings; every default is a named limit (ssoClientConfigInit). */
+struct SsoClientConfig {
+  SsoTls *pTls;         /* Client TLS configuration; NULL: https refused */
+  int msConnect;        /* Resolve + TCP connect + TLS handshake */
+  int msFirstByte;      /* Request sent to the first response byte */
+  int msIdle;           /* Longest silence while sending or receiving */
+  size_t mxResponse;    /* Response body bytes */
+  size_t mxHead;        /* Response head bytes */
+  int mxHeader;         /* Response header fields */
+  int nPoolPerOrigin;   /* Idle connections kept per origin; 0: no reuse */
+  int msPoolIdle;       /* How long an idle connection is kept */
+  int nResolver;        /* Resolver threads at most */
+};
+static void ssoClientConfigInit(SsoClientConfig*);
+
+/*
+** Create a client on pLoop (which must outlive it). Nothing is opened
+** until the first request. Returns SSOPROXY_OK, _NOMEM or _MISUSE (a
+** value out of range).
+*/
+static int ssoClientNew(SsoLoop *pLoop, const SsoClientConfig*,
+                             SsoClient **pp);
+/*
+** Free the client: calls still in flight are cancelled without callbacks,
+** pooled connections closed. Resolver threads that are inside
+** getaddrinfo() finish on their own and free what is theirs. Not from
+** inside one of this client's callbacks. NULL is a no-op.
+*/
+static void ssoClientFree(SsoClient*);
+
+/*
+** The outcome of a call, passed to xHead (rc is SSOPROXY_OK and only the
+** head is known) and to xDone. Views are valid during the callback.
+*/
+struct SsoClientResp {
+  int rc;               /* SSOPROXY_OK; _NET (connect, TLS, timeout, lost
+                        ** connection), _PARSE (invalid response), _TOOBIG
+                        ** (a response limit), _NOMEM */
+  int iStatus;          /* Final HTTP status; 0 if no head arrived */
+  int iProxyStatus;     /* What a gateway should answer: iStatus on
+                        ** success, 504 after a timeout, 502 otherwise */
+  const char *zErr;     /* "" on success; else one sentence naming the
+                        ** remote as host:port and what went wrong */
+  const SsoHttpHeader *aHdr;  /* Response header fields */
+  int nHdr;
+  const char *pBody;    /* xDone without xData: the whole body */
+  size_t nBody;
+  const char *zUrl;     /* The URL that gave this response */
+  int nRedirect;        /* Redirects followed to get here */
+};
+
+typedef void (*SsoClientHeadFn)(SsoClientCall*, const SsoClientResp*,
+                                void *pArg);
+typedef void (*SsoClientDataFn)(SsoClientCall*, const char *p, size_t n,
+                                void *pArg);
+typedef void (*SsoClientDoneFn)(SsoClientCall*, const SsoClientResp*,
+                                void *pArg);
+
+/*
+** A request. Everything is copied by ssoClientRequest() except pBody,
+** which must stay valid until the call ends (xDone returns, or the call
+** is cancelled).
+*/
+struct SsoClientReq {
+  const char *zMethod;  /* NULL: "GET" */
+  const char *zUrl;     /* Absolute http:// or https:// URL, no userinfo */
+  const SsoHttpHeader *aHdr;  /* Extra fields. Host, Content-Length,
+                        ** Transfer-Encoding, Connection, Keep-Alive, TE,
+                        ** Trailer, Upgrade are the client's own */
+  int nHdr;
+  const void *pBody;    /* Request body, sent with Content-Length */
+  size_t nBody;
+  int msConnect, msFirstByte, msIdle;   /* 0: the client's defaults */
+  size_t mxResponse;    /* 0: the client's default */
+  int nMaxRedirect;     /* 0: a 3xx is the answer. N: follow up to N
+                        ** (301/302/303/307/308 with Location; https never
+                        ** to http; credentials dropped across origins) */
+  SsoClientHeadFn xHead;  /* Optional: the final head has arrived */
+  SsoClientDataFn xData;  /* Optional: body pieces as they arrive (else
+                          ** the body is collected for xDone) */
+  SsoClientDoneFn xDone;  /* Required: the call ended; the call handle is
+                          ** invalid once it returns */
+  void *pArg;
+};
+
+/*
+** Start a request. It runs from the next loop iteration on; nothing is
+** called back before ssoClientRequest() returns. *ppCall (may be NULL)
+** is the handle for cancelling and pausing. Returns SSOPROXY_OK; _PARSE
+** (bad URL, method or header); _TOOBIG (URL over SSO_URL_MAX); _MISUSE
+** (https without a TLS config, a reserved header, no xDone); _NOMEM. On
+** error no callback comes.
+*/
+static int ssoClientRequest(SsoClient*, const SsoClientReq*,
+                                 SsoClientCall **ppCall);
+/*
+** End a call now, from anywhere on the loop's thread (its own xHead or
+** xData included): no more callbacks; its connection is closed at once,
+** so the remote sees the client go away. A no-op inside its xDone.
+*/
+static void ssoClientCancel(SsoClientCall*);
+/*
+** Back-pressure for streamed bodies: while paused, no xData comes and
+** nothing more is read from the remote (whose own sending then stalls
+** in TCP); the idle timeout does not run. Resume with bPause 0.
+*/
+static void ssoClientPause(SsoClientCall*, int bPause);
+
+/* Idle pooled connections right now (for tests and metrics). */
+static int ssoClientIdleCount(const SsoClient*);
+
+/*
+** The response parser the client runs on each connection: a pure state
+** machine over the bytes as they arrive, split anywhere (the fuzz target
+** feeds it directly). Interim 1xx responses are skipped; HEAD, 204 and
+** 304 have no body; Content-Length, chunked and close-delimited bodies
+** are decoded (RFC 9112 §6.3).
+*/
+typedef struct SsoClientParser SsoClientParser;
+struct SsoClientParser {
+  int eState;               /* Where in the message (client.c) */
+  int bHeadReq;             /* Answers a HEAD: no body */
+  int bKeep;                /* The connection may carry another request */
+  int nInterim;             /* 1xx responses skipped */
+  size_t nScan;             /* Head bytes already scanned */
+  unsigned long long nLeft; /* Content-Length bytes still to come */
+  unsigned long long nBody; /* Body bytes decoded so far */
+  unsigned long long mxBody;/* Body bytes allowed */
+  SsoHttpLimits lim;        /* Status line and head limits */
+  SsoHttpHead head;         /* The final head: views into the caller's
+                            ** buffer, valid until it drops those bytes */
+  SsoHttpChunked chunk;
+  const char *zErr;         /* Why it failed (static text) */
+  int rcErr;                /* SSO_CP_E* once failed */
+};
+
+/* Results of ssoClientParserFeed(); errors are negative. */
+#define SSO_CP_MORE   0     /* All usable input consumed: more, please */
+#define SSO_CP_HEAD   1     /* The final head is at a[*piData..+*pnData) */
+#define SSO_CP_DATA   2     /* Body bytes at a[*piData..+*pnData) */
+#define SSO_CP_END    3     /* The message is complete */
+#define SSO_CP_EPROTO (-1)  /* Not a valid response (zErr says how) */
+#define SSO_CP_ETOOBIG (-2) /* Over mxBody */
+
+/* aHdr/mxHdr: the caller's field array for head views. */
+static void ssoClientParserInit(SsoClientParser*, SsoHttpHeader *aHdr,
+                                     int mxHdr, size_t mxHead,
+                                     unsigned long long mxBody,
+                                     int bHeadReq);
+/*
+** Consume a[0..n): the unconsumed input the caller holds, starting with
+** what earlier calls left. *pnUsed bytes from the front are done with
+** (the caller drops them after using any head or data they hold); call
+** again with the rest until SSO_CP_MORE. Chunked bodies are decoded in
+** place, so a is written to. Never reads beyond n.
+*/
+static int ssoClientParserFeed(SsoClientParser*, char *a, size_t n,
+                                    size_t *pnUsed, size_t *piData,
+                                    size_t *pnData);
+/* The connection ended: SSO_CP_END if that completes the message (a
+** close-delimited body), else SSO_CP_EPROTO. */
+static int ssoClientParserEof(SsoClientParser*);
+
+#endif /* SSO_CLIENT_H */
+/************** Continuing where we left off in ssoInt.h **************/
 /************** Include server.h in the middle of ssoInt.h **************/
 /*
 ** Layer 2: the HTTP server: listeners, N worker loops on N threads,
@@ -1575,7 +1894,29 @@ static int ssoHealthRegister(SsoServer*, const SsoHealth *pHealth);
     "On SIGTERM/SIGINT: time in-flight requests get to finish") \
   X(WRITE_BUFFER_BYTES, "SSOPROXY_WRITE_BUFFER_BYTES", 0, SSO_SET_INT, 0, \
     SSO_SERVER_WRITE_HIGH, 4096, 67108864, 0, 0, \
-    "Output queued per connection before a stream is paused")
+    "Output queued per connection before a stream is paused") \
+  X(TLS_CERT, "SSOPROXY_TLS_CERT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "PEM certificate chain, leaf first: serve HTTPS (with SSOPROXY_TLS_KEY)") \
+  X(TLS_KEY, "SSOPROXY_TLS_KEY", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "PEM private key (unencrypted) of SSOPROXY_TLS_CERT") \
+  X(CA_FILE, "SSOPROXY_CA_FILE", "SSL_CERT_FILE", SSO_SET_STR, 0, 0, 0, 0, \
+    0, 0, "CA certificates (PEM file or directory) trusted for the IdP and " \
+    "upstreams; unset = the system bundle") \
+  X(TLS_INSECURE, "SSOPROXY_TLS_INSECURE", 0, SSO_SET_BOOL, "false", 0, 0, \
+    0, 0, 0, "Skip certificate verification of the IdP and upstreams " \
+    "(tests only; warned about at every start)") \
+  X(CONNECT_TIMEOUT_MS, "SSOPROXY_CONNECT_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_CLIENT_CONNECT_MS, 100, 3600000, 0, 0, \
+    "Outbound: time to resolve, connect and finish TLS (504 past it)") \
+  X(FIRST_BYTE_TIMEOUT_MS, "SSOPROXY_FIRST_BYTE_TIMEOUT_MS", 0, SSO_SET_INT, \
+    0, SSO_CLIENT_FIRST_BYTE_MS, 100, 86400000, 0, 0, \
+    "Outbound: request sent to the first byte of the answer (504 past it)") \
+  X(IDLE_TIMEOUT_MS, "SSOPROXY_IDLE_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_CLIENT_IDLE_MS, 100, 86400000, 0, 0, \
+    "Outbound: longest silence inside an answer (504 past it)") \
+  X(MAX_RESPONSE_BYTES, "SSOPROXY_MAX_RESPONSE_BYTES", 0, SSO_SET_INT, 0, \
+    SSO_CLIENT_MAX_RESPONSE, 1024, 1073741824, 0, 0, \
+    "Outbound: body bytes of one answer from the IdP or an upstream")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };
@@ -5782,6 +6123,2423 @@ static const char *ssoHttpReason(int iStatus){
   return "";
 }
 /************** End of http.c **************/
+/************** Begin file tls.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 2: TLS for the server's listener and the outbound client, on top
+** of mbedTLS, behind the same SsoIoMethods table the plain sockets use.
+** Everything version-specific (2.28 in Debian 12, 3.x elsewhere) is
+** settled in this file and in crypto.c, nowhere else (STYLE.md item 9).
+**
+** Sharing between threads. A configuration (mbedtls_ssl_config with its
+** certificate chain, key and trusted CAs) is built at start-up and only
+** read afterwards, so every worker shares one. Two things make that safe:
+**
+**   - randomness comes from the operating system (getentropy), which is
+**     thread-safe, rather than from a DRBG that would need a lock or a
+**     copy per thread;
+**   - the public-key operations of a handshake touch caches inside the
+**     shared keys (RSA blinding values, Montgomery constants). mbedTLS
+**     guards those with mutexes when built with MBEDTLS_THREADING_C (as
+**     Debian, Alpine, Fedora and Homebrew build it); for a build without
+**     it, the handshake steps of all threads take one mutex here instead.
+**     Records after the handshake use only per-connection state.
+**
+** The handshake runs inside the first reads and writes (server) or in
+** ssoTlsHandshake() (client), never blocking: every WANT_READ/WANT_WRITE
+** of mbedTLS becomes SSO_IO_WANT_READ/WRITE for the event loop.
+**
+** No close_notify is sent (RFC 8446 §6.1 lets a peer close without one
+** when the application protocol frames its own data, as HTTP/1.1 does):
+** the transport's xFree runs after its owner has closed the descriptor,
+** when writing to that descriptor number could reach a stranger.
+*/
+/* #include "ssoInt.h" */
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#if defined(__APPLE__)
+# include <sys/random.h>
+#endif
+
+#include <mbedtls/version.h>
+#include <mbedtls/asn1.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#if MBEDTLS_VERSION_NUMBER>=0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
+# include <psa/crypto.h>
+#endif
+
+#ifndef MSG_NOSIGNAL
+# define MSG_NOSIGNAL 0     /* BSDs: SO_NOSIGPIPE is set on the socket */
+#endif
+
+#define TLS_MAX_CA_FILE (64u<<20)  /* Bytes in a CA bundle file */
+#define TLS_MAX_WRITE   16384      /* Plaintext per write: one record */
+
+struct SsoTls {
+  int bServer;              /* Server configuration (else client) */
+  int bInsecure;            /* Client: verify nothing */
+  mbedtls_ssl_config conf;  /* Refers to chain and key: never moves */
+  mbedtls_x509_crt chain;   /* Server: own chain. Client: trusted CAs */
+  mbedtls_pk_context key;   /* Server: private key */
+  int nCa;                  /* Client: certificates trusted */
+  int nCaSkipped;           /* Client: certificates mbedTLS refused */
+  char *zCaSource;          /* Client: file or directory loaded; owned */
+#ifdef MBEDTLS_SSL_ALPN
+  const char *azAlpn[2];    /* "http/1.1": the only protocol we speak */
+#endif
+#ifndef MBEDTLS_THREADING_C
+  pthread_mutex_t mu;       /* Serialises handshakes (see the header) */
+#endif
+};
+
+typedef struct TlsConn TlsConn;
+struct TlsConn {
+  mbedtls_ssl_context ssl;
+  SsoTls *pTls;
+  int fd;
+  unsigned char bDone;      /* Handshake complete */
+  unsigned char bFailed;    /* A fatal error happened; zErr says which */
+  unsigned char bVerify;    /* The failure was certificate verification */
+  int nIp;                  /* Client: 4 or 16 when the host is an IP */
+  unsigned char aIp[16];
+  size_t nWritePending;     /* Length of a write that wanted to wait */
+  char zErr[200];
+};
+
+#ifdef MBEDTLS_THREADING_C
+# define tlsLock(p)   ((void)(p))
+# define tlsUnlock(p) ((void)(p))
+#else
+# define tlsLock(p)   pthread_mutex_lock(&(p)->mu)
+# define tlsUnlock(p) pthread_mutex_unlock(&(p)->mu)
+#endif
+
+/* ---- Helpers --------------------------------------------------------- */
+
+/* mbedTLS's f_rng: the kernel's CSPRNG, 256 bytes per call at most. */
+static int tlsRandom(void *pArg, unsigned char *p, size_t n){
+  SSO_UNUSED(pArg);
+  while( n>0 ){
+    size_t k = n>256 ? 256 : n;
+    if( getentropy(p, k) ) return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+    p += k;
+    n -= k;
+  }
+  return 0;
+}
+
+static void tlsErrText(int rc, char *z, size_t n){
+#if defined(MBEDTLS_ERROR_C)
+  mbedtls_strerror(rc, z, n);
+#else
+  snprintf(z, n, "mbedTLS error -0x%04x", (unsigned)-rc);
+#endif
+}
+
+static int tlsFail(char *zErr, size_t nErr, const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+static int tlsFail(char *zErr, size_t nErr, const char *zFmt, ...){
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(zErr, nErr, zFmt, ap);
+  va_end(ap);
+  return SSOPROXY_CONFIG;
+}
+
+/* TLS 1.3 and the 3.x key parsers run on PSA, which wants initialising
+** once; psa_crypto_init() may be called again and again. */
+static int tlsInitPsa(void){
+#if MBEDTLS_VERSION_NUMBER>=0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
+  return psa_crypto_init()==PSA_SUCCESS ? 0 : -1;
+#else
+  return 0;
+#endif
+}
+
+static SsoTls *tlsAlloc(int bServer){
+  SsoTls *p = ssoMallocZero(sizeof(SsoTls));
+  if( p==0 ) return 0;
+  p->bServer = bServer;
+  mbedtls_ssl_config_init(&p->conf);
+  mbedtls_x509_crt_init(&p->chain);
+  mbedtls_pk_init(&p->key);
+#ifndef MBEDTLS_THREADING_C
+  pthread_mutex_init(&p->mu, 0);
+#endif
+  return p;
+}
+
+static void ssoTlsFree(SsoTls *p){
+  if( p==0 ) return;
+  mbedtls_ssl_config_free(&p->conf);
+  mbedtls_x509_crt_free(&p->chain);
+  mbedtls_pk_free(&p->key);
+#ifndef MBEDTLS_THREADING_C
+  pthread_mutex_destroy(&p->mu);
+#endif
+  ssoFree(p->zCaSource);
+  ssoFree(p);
+}
+
+/* The settings both ends share: TLS 1.2 at least (RFC 8996 retired 1.0
+** and 1.1; RFC 9325 §3.1.1), no renegotiation, ALPN http/1.1. */
+static int tlsConfBase(SsoTls *p, int eEndpoint){
+  int rc = mbedtls_ssl_config_defaults(&p->conf, eEndpoint,
+                                       MBEDTLS_SSL_TRANSPORT_STREAM,
+                                       MBEDTLS_SSL_PRESET_DEFAULT);
+  if( rc ) return rc;
+  mbedtls_ssl_conf_rng(&p->conf, tlsRandom, 0);
+#if MBEDTLS_VERSION_NUMBER>=0x03020000
+  mbedtls_ssl_conf_min_tls_version(&p->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+  mbedtls_ssl_conf_min_version(&p->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                               MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
+  mbedtls_ssl_conf_renegotiation(&p->conf,
+                                 MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+#endif
+#ifdef MBEDTLS_SSL_ALPN
+  p->azAlpn[0] = "http/1.1";
+  p->azAlpn[1] = 0;
+  rc = mbedtls_ssl_conf_alpn_protocols(&p->conf, p->azAlpn);
+#endif
+  return rc;
+}
+
+/* Read a PEM (or DER) file for mbedTLS's parsers: PEM must be passed with
+** its terminating NUL counted, DER without. *pn is that length. */
+static int tlsReadFile(const char *zPath, size_t mx, char **pz, size_t *pn,
+                       const char *zWhat, char *zErr, size_t nErr){
+  int rc = ssoOsReadFile(zPath, mx, pz, pn);
+  if( rc==SSOPROXY_NOMEM ) return rc;
+  if( rc==SSOPROXY_TOOBIG ){
+    return tlsFail(zErr, nErr, "%s %s is larger than %u bytes", zWhat, zPath,
+                   (unsigned)mx);
+  }
+  if( rc ){
+    return tlsFail(zErr, nErr, "cannot read %s %s: %s", zWhat, zPath,
+                   strerror(errno));
+  }
+  if( strstr(*pz, "-----BEGIN ") ) (*pn)++;
+  return SSOPROXY_OK;
+}
+
+/* ---- Server configuration ---------------------------------------------- */
+
+static int tlsLoadServerCert(SsoTls *p, const char *zCert, char *zErr,
+                             size_t nErr){
+  char *z = 0, zWhy[160];
+  size_t n = 0;
+  int rc = tlsReadFile(zCert, SSO_TLS_MAX_PEM, &z, &n, "TLS certificate",
+                       zErr, nErr);
+  if( rc ) return rc;
+  rc = mbedtls_x509_crt_parse(&p->chain, (const unsigned char*)z, n);
+  ssoFree(z);
+  if( rc<0 ){
+    if( rc==MBEDTLS_ERR_X509_ALLOC_FAILED ) return SSOPROXY_NOMEM;
+    tlsErrText(rc, zWhy, sizeof(zWhy));
+    return tlsFail(zErr, nErr, "TLS certificate %s holds no valid "
+                   "certificate (%s)", zCert, zWhy);
+  }
+  if( rc>0 ){
+    return tlsFail(zErr, nErr, "TLS certificate %s: %d of its certificates "
+                   "could not be parsed", zCert, rc);
+  }
+  return SSOPROXY_OK;
+}
+
+static int tlsLoadServerKey(SsoTls *p, const char *zKey, char *zErr,
+                            size_t nErr){
+  char *z = 0, zWhy[160];
+  size_t n = 0;
+  int rc = tlsReadFile(zKey, SSO_TLS_MAX_PEM, &z, &n, "TLS key", zErr, nErr);
+  if( rc ) return rc;
+#if MBEDTLS_VERSION_NUMBER>=0x03000000
+  rc = mbedtls_pk_parse_key(&p->key, (const unsigned char*)z, n, 0, 0,
+                            tlsRandom, 0);
+#else
+  rc = mbedtls_pk_parse_key(&p->key, (const unsigned char*)z, n, 0, 0);
+#endif
+  mbedtls_platform_zeroize(z, n);     /* a private key: no copies left */
+  ssoFree(z);
+  if( rc==MBEDTLS_ERR_PK_PASSWORD_REQUIRED
+   || rc==MBEDTLS_ERR_PK_PASSWORD_MISMATCH ){
+    return tlsFail(zErr, nErr, "TLS key %s is encrypted; give an "
+                   "unencrypted PEM key", zKey);
+  }
+  if( rc==MBEDTLS_ERR_PK_ALLOC_FAILED ) return SSOPROXY_NOMEM;
+  if( rc ){
+    tlsErrText(rc, zWhy, sizeof(zWhy));
+    return tlsFail(zErr, nErr, "TLS key %s is not a valid private key (%s)",
+                   zKey, zWhy);
+  }
+  return SSOPROXY_OK;
+}
+
+static int ssoTlsServerNew(const char *zCertFile, const char *zKeyFile,
+                                SsoTls **pp, char *zErr, size_t nErr){
+  SsoTls *p;
+  int rc;
+  *pp = 0;
+  zErr[0] = 0;
+  if( tlsInitPsa() ){
+    return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
+  }
+  p = tlsAlloc(1);
+  if( p==0 ) return SSOPROXY_NOMEM;
+  rc = tlsLoadServerCert(p, zCertFile, zErr, nErr);
+  if( rc==SSOPROXY_OK ) rc = tlsLoadServerKey(p, zKeyFile, zErr, nErr);
+#if MBEDTLS_VERSION_NUMBER>=0x03000000
+  if( rc==SSOPROXY_OK
+   && mbedtls_pk_check_pair(&p->chain.pk, &p->key, tlsRandom, 0) ){
+#else
+  if( rc==SSOPROXY_OK && mbedtls_pk_check_pair(&p->chain.pk, &p->key) ){
+#endif
+    rc = tlsFail(zErr, nErr, "TLS key %s does not match the certificate %s",
+                 zKeyFile, zCertFile);
+  }
+  if( rc==SSOPROXY_OK && tlsConfBase(p, MBEDTLS_SSL_IS_SERVER) ){
+    rc = SSOPROXY_NOMEM;
+  }
+  if( rc==SSOPROXY_OK
+   && mbedtls_ssl_conf_own_cert(&p->conf, &p->chain, &p->key) ){
+    rc = SSOPROXY_NOMEM;
+  }
+  if( rc ){
+    if( rc==SSOPROXY_NOMEM ) tlsFail(zErr, nErr, "out of memory");
+    ssoTlsFree(p);
+    return rc;
+  }
+  *pp = p;
+  return SSOPROXY_OK;
+}
+
+/* ---- Client configuration: the certificates we trust -------------------- */
+
+/*
+** Where systems keep their CA bundle, most common first. The first that
+** exists is used; /etc/ssl/certs as a directory of PEM files comes last.
+*/
+static const char *const azTlsSystemCa[] = {
+  "/etc/ssl/certs/ca-certificates.crt",   /* Debian, Ubuntu, Alpine, Arch */
+  "/etc/pki/tls/certs/ca-bundle.crt",     /* Fedora, RHEL, CentOS */
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  /* RHEL 7+ */
+  "/etc/ssl/ca-bundle.pem",               /* openSUSE */
+  "/etc/ssl/cert.pem",                    /* Alpine, macOS, the BSDs */
+  "/opt/homebrew/etc/ca-certificates/cert.pem",  /* Homebrew, Apple CPUs */
+  "/usr/local/etc/ca-certificates/cert.pem",     /* Homebrew, Intel */
+  "/usr/local/share/certs/ca-root-nss.crt",      /* FreeBSD ports */
+};
+#define TLS_SYSTEM_CA_DIR "/etc/ssl/certs"
+
+static int tlsCountChain(const mbedtls_x509_crt *c){
+  int n = 0;
+  for(; c && c->raw.p; c=c->next) n++;
+  return n;
+}
+
+/*
+** Load the certificates in zPath, a file or a directory. For a
+** directory, mbedtls_x509_crt_parse_path() returns how many files failed
+** (kept in nCaSkipped, which the caller logs) or, below zero, that it
+** could not read the directory at all: that is fatal.
+*/
+static int tlsLoadCa(SsoTls *p, const char *zPath, char *zErr, size_t nErr){
+  struct stat st;
+  char zWhy[160];
+  int rc;
+  if( stat(zPath, &st)==0 && S_ISDIR(st.st_mode) ){
+    rc = mbedtls_x509_crt_parse_path(&p->chain, zPath);
+  }else{
+    char *z = 0;
+    size_t n = 0;
+    rc = tlsReadFile(zPath, TLS_MAX_CA_FILE, &z, &n, "CA file", zErr, nErr);
+    if( rc ) return rc;
+    rc = mbedtls_x509_crt_parse(&p->chain, (const unsigned char*)z, n);
+    ssoFree(z);
+  }
+  if( rc==MBEDTLS_ERR_X509_ALLOC_FAILED ) return SSOPROXY_NOMEM;
+  p->nCa = tlsCountChain(&p->chain);
+  if( rc<0 || p->nCa==0 ){
+    if( rc<0 ) tlsErrText(rc, zWhy, sizeof(zWhy));
+    else snprintf(zWhy, sizeof(zWhy), "no certificate in it");
+    return tlsFail(zErr, nErr, "cannot load CA certificates from %s (%s)",
+                   zPath, zWhy);
+  }
+  p->nCaSkipped = rc;
+  p->zCaSource = ssoStrdup(zPath);
+  return p->zCaSource ? SSOPROXY_OK : SSOPROXY_NOMEM;
+}
+
+static int tlsLoadSystemCa(SsoTls *p, char *zErr, size_t nErr){
+  struct stat st;
+  size_t i;
+  for(i=0; i<SSO_ARRAYSIZE(azTlsSystemCa); i++){
+    if( stat(azTlsSystemCa[i], &st)==0 && S_ISREG(st.st_mode) ){
+      return tlsLoadCa(p, azTlsSystemCa[i], zErr, nErr);
+    }
+  }
+  if( stat(TLS_SYSTEM_CA_DIR, &st)==0 && S_ISDIR(st.st_mode) ){
+    return tlsLoadCa(p, TLS_SYSTEM_CA_DIR, zErr, nErr);
+  }
+  return SSOPROXY_OK;     /* none: https fails later, with a reason */
+}
+
+static int ssoTlsClientNew(const char *zCaFile, int bInsecure,
+                                SsoTls **pp, char *zErr, size_t nErr){
+  SsoTls *p;
+  int rc;
+  *pp = 0;
+  zErr[0] = 0;
+  if( tlsInitPsa() ){
+    return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
+  }
+  p = tlsAlloc(0);
+  if( p==0 ) return SSOPROXY_NOMEM;
+  p->bInsecure = bInsecure!=0;
+  rc = tlsConfBase(p, MBEDTLS_SSL_IS_CLIENT) ? SSOPROXY_NOMEM : SSOPROXY_OK;
+  if( rc==SSOPROXY_OK && !bInsecure ){
+    rc = zCaFile && zCaFile[0] ? tlsLoadCa(p, zCaFile, zErr, nErr)
+                               : tlsLoadSystemCa(p, zErr, nErr);
+  }
+  if( rc ){
+    if( rc==SSOPROXY_NOMEM ) tlsFail(zErr, nErr, "out of memory");
+    ssoTlsFree(p);
+    return rc;
+  }
+  /* RFC 9325 §3.4: verify the peer, always, unless told loudly not to. */
+  mbedtls_ssl_conf_authmode(&p->conf, bInsecure ? MBEDTLS_SSL_VERIFY_NONE
+                                                : MBEDTLS_SSL_VERIFY_REQUIRED);
+  if( !bInsecure ) mbedtls_ssl_conf_ca_chain(&p->conf, &p->chain, 0);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+  /* No session cache here, so tickets would only be parsed and dropped. */
+  mbedtls_ssl_conf_session_tickets(&p->conf,
+                                   MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+#endif
+  *pp = p;
+  return SSOPROXY_OK;
+}
+
+static const char *ssoTlsCaSource(const SsoTls *p){
+  return p->zCaSource ? p->zCaSource : "";
+}
+static int ssoTlsCaCount(const SsoTls *p){ return p->nCa; }
+static int ssoTlsCaSkipped(const SsoTls *p){ return p->nCaSkipped; }
+static int ssoTlsInsecure(const SsoTls *p){ return p->bInsecure; }
+
+/* ---- Connections ----------------------------------------------------------- */
+
+static int tlsSend(void *pArg, const unsigned char *p, size_t n){
+  TlsConn *c = pArg;
+  for(;;){
+    ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL);
+    if( k>=0 ) return (int)k;
+    if( errno==EINTR ) continue;
+    if( errno==EAGAIN || errno==EWOULDBLOCK ) return MBEDTLS_ERR_SSL_WANT_WRITE;
+    if( errno==EPIPE || errno==ECONNRESET ) return MBEDTLS_ERR_NET_CONN_RESET;
+    return MBEDTLS_ERR_NET_SEND_FAILED;
+  }
+}
+
+static int tlsRecv(void *pArg, unsigned char *p, size_t n){
+  TlsConn *c = pArg;
+  for(;;){
+    ssize_t k = recv(c->fd, p, n, 0);
+    if( k>=0 ) return (int)k;
+    if( errno==EINTR ) continue;
+    if( errno==EAGAIN || errno==EWOULDBLOCK ) return MBEDTLS_ERR_SSL_WANT_READ;
+    if( errno==ECONNRESET ) return MBEDTLS_ERR_NET_CONN_RESET;
+    return MBEDTLS_ERR_NET_RECV_FAILED;
+  }
+}
+
+static TlsConn *tlsConnNew(SsoTls *p, int fd){
+  TlsConn *c = ssoMallocZero(sizeof(TlsConn));
+  if( c==0 ) return 0;
+  mbedtls_ssl_init(&c->ssl);
+  if( mbedtls_ssl_setup(&c->ssl, &p->conf) ){
+    mbedtls_ssl_free(&c->ssl);
+    ssoFree(c);
+    return 0;
+  }
+  c->pTls = p;
+  c->fd = fd;
+  mbedtls_ssl_set_bio(&c->ssl, c, tlsSend, tlsRecv, 0);
+  return c;
+}
+
+static void tlsConnFree(void *pCtx){
+  TlsConn *c = pCtx;
+  if( c==0 ) return;
+  mbedtls_ssl_free(&c->ssl);
+  ssoFree(c);
+}
+
+/* The reasons in verification flags, most telling first. */
+static void tlsVerifyReason(const TlsConn *c, uint32_t f, char *z, size_t n){
+  static const struct { uint32_t m; const char *zWhy; } aWhy[] = {
+    { MBEDTLS_X509_BADCERT_EXPIRED,      "expired" },
+    { MBEDTLS_X509_BADCERT_FUTURE,       "not yet valid" },
+    { MBEDTLS_X509_BADCERT_NOT_TRUSTED,  "unknown CA" },
+    { MBEDTLS_X509_BADCERT_CN_MISMATCH,  "host name mismatch" },
+    { MBEDTLS_X509_BADCERT_REVOKED,      "revoked" },
+    { MBEDTLS_X509_BADCERT_MISSING,      "no certificate sent" },
+    { MBEDTLS_X509_BADCERT_KEY_USAGE,    "key usage not allowed" },
+    { MBEDTLS_X509_BADCERT_EXT_KEY_USAGE,"not a server certificate" },
+    { MBEDTLS_X509_BADCERT_BAD_MD,       "weak signature hash" },
+    { MBEDTLS_X509_BADCERT_BAD_PK,       "unacceptable key type" },
+    { MBEDTLS_X509_BADCERT_BAD_KEY,      "key too weak" },
+  };
+  size_t i, k = 0;
+  z[0] = 0;
+  for(i=0; i<SSO_ARRAYSIZE(aWhy); i++){
+    if( (f & aWhy[i].m)==0 ) continue;
+    k += (size_t)snprintf(z+k, n-k, "%s%s", k ? ", " : "", aWhy[i].zWhy);
+    if( k>=n ) return;
+  }
+  if( (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) && c->pTls->nCa==0 && k<n ){
+    snprintf(z+k, n-k, " (no trusted CA certificates are loaded: set "
+             "SSOPROXY_CA_FILE)");
+  }else if( k==0 ){
+    snprintf(z, n, "flags 0x%08x", (unsigned)f);
+  }
+}
+
+/* A fatal mbedTLS result: remember why, and report an error. */
+static long tlsFatal(TlsConn *c, int rc){
+  uint32_t f = c->pTls->bServer ? 0 : mbedtls_ssl_get_verify_result(&c->ssl);
+  c->bFailed = 1;
+  if( rc==MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
+   || (f!=0 && f!=(uint32_t)-1 && !c->pTls->bInsecure) ){
+    c->bVerify = 1;
+    tlsVerifyReason(c, f, c->zErr, sizeof(c->zErr));
+  }else if( rc==MBEDTLS_ERR_SSL_CONN_EOF || rc==MBEDTLS_ERR_NET_CONN_RESET ){
+    snprintf(c->zErr, sizeof(c->zErr), "connection closed by the peer");
+  }else{
+    tlsErrText(rc, c->zErr, sizeof(c->zErr));
+  }
+  return SSO_IO_ERROR;
+}
+
+static long tlsResult(TlsConn *c, int rc){
+  if( rc==MBEDTLS_ERR_SSL_WANT_READ ) return SSO_IO_WANT_READ;
+  if( rc==MBEDTLS_ERR_SSL_WANT_WRITE ) return SSO_IO_WANT_WRITE;
+  return tlsFatal(c, rc);
+}
+
+/* Move the handshake on. 0: done. */
+static long tlsStep(TlsConn *c){
+  int rc;
+  if( c->bDone ) return 0;
+  if( c->bFailed ) return SSO_IO_ERROR;
+  tlsLock(c->pTls);
+  rc = mbedtls_ssl_handshake(&c->ssl);
+  tlsUnlock(c->pTls);
+  if( rc==0 ){
+    c->bDone = 1;
+    return 0;
+  }
+  return tlsResult(c, rc);
+}
+
+static long tlsRead(void *pCtx, int fd, void *pBuf, size_t n){
+  TlsConn *c = pCtx;
+  long r = tlsStep(c);
+  SSO_UNUSED(fd);
+  if( r ) return r;
+  if( n>INT_MAX ) n = INT_MAX;
+  for(;;){
+    int rc = mbedtls_ssl_read(&c->ssl, pBuf, n);
+    if( rc>0 ) return rc;
+    if( rc==0 || rc==MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ) return 0;
+#ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+    /* 3.x, TLS 1.3: a ticket arrived; the data may be right behind it. */
+    if( rc==MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET ) continue;
+#endif
+#ifdef MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA
+    if( rc==MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA ) continue;
+#endif
+    return tlsResult(c, rc);
+  }
+}
+
+/*
+** After a write that wanted to wait, mbedTLS has already framed (and
+** partly sent) a record of that many bytes and must be called again with
+** the same length; a longer one would be reported as written in full.
+** Callers only ever append to what they offered, so repeating the first
+** nWritePending bytes is always possible.
+*/
+static long tlsWrite(void *pCtx, int fd, const void *pBuf, size_t n){
+  TlsConn *c = pCtx;
+  long r = tlsStep(c);
+  int rc;
+  SSO_UNUSED(fd);
+  if( r ) return r;
+  if( c->nWritePending ){
+    if( n<c->nWritePending ) return tlsFatal(c, MBEDTLS_ERR_SSL_BAD_INPUT_DATA);
+    n = c->nWritePending;
+  }else if( n>TLS_MAX_WRITE ){
+    n = TLS_MAX_WRITE;
+  }
+  rc = mbedtls_ssl_write(&c->ssl, pBuf, n);
+  if( rc>=0 ){
+    c->nWritePending = 0;
+    return rc;
+  }
+  if( rc==MBEDTLS_ERR_SSL_WANT_READ || rc==MBEDTLS_ERR_SSL_WANT_WRITE ){
+    c->nWritePending = n;
+  }
+  return tlsResult(c, rc);
+}
+
+static const SsoIoMethods *ssoTlsIo(void){
+  static const SsoIoMethods tlsMethods = { tlsRead, tlsWrite, tlsConnFree };
+  return &tlsMethods;
+}
+
+static int ssoTlsTransport(void *pArg, int fd, const SsoIoMethods **ppIo,
+                                void **ppCtx){
+  SsoTls *p = pArg;
+  TlsConn *c;
+  assert( p->bServer );
+  c = tlsConnNew(p, fd);
+  if( c==0 ) return SSOPROXY_NOMEM;
+  *ppIo = ssoTlsIo();
+  *ppCtx = c;
+  return SSOPROXY_OK;
+}
+
+/*
+** Does the certificate name this IP address in an iPAddress
+** subjectAltName (RFC 5280 §4.2.1.6)? mbedTLS 2.28 matches only DNS
+** names, so the extensions are walked here for every version alike.
+*/
+static int tlsCertHasIp(const mbedtls_x509_crt *crt, const unsigned char *aIp,
+                        int nIp){
+  unsigned char *p = crt->v3_ext.p;
+  const unsigned char *pEnd;
+  size_t n;
+  if( p==0 || crt->v3_ext.len==0 ) return 0;
+  pEnd = p + crt->v3_ext.len;
+  /* Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension */
+  if( mbedtls_asn1_get_tag(&p, pEnd, &n,
+                           MBEDTLS_ASN1_CONSTRUCTED|MBEDTLS_ASN1_SEQUENCE) ){
+    return 0;
+  }
+  pEnd = p + n;
+  while( p<pEnd ){
+    /* Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE,
+    **                          extnValue OCTET STRING } */
+    unsigned char *pExtEnd, *pOid;
+    const unsigned char *pSanEnd;
+    size_t nOid;
+    int bCrit;
+    if( mbedtls_asn1_get_tag(&p, pEnd, &n,
+                             MBEDTLS_ASN1_CONSTRUCTED|MBEDTLS_ASN1_SEQUENCE) ){
+      return 0;
+    }
+    pExtEnd = p + n;
+    if( mbedtls_asn1_get_tag(&p, pExtEnd, &nOid, MBEDTLS_ASN1_OID) ) return 0;
+    pOid = p;
+    p += nOid;
+    if( p<pExtEnd && *p==MBEDTLS_ASN1_BOOLEAN
+     && mbedtls_asn1_get_bool(&p, pExtEnd, &bCrit) ){
+      return 0;
+    }
+    if( mbedtls_asn1_get_tag(&p, pExtEnd, &n, MBEDTLS_ASN1_OCTET_STRING) ){
+      return 0;
+    }
+    if( nOid!=MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME)
+     || memcmp(pOid, MBEDTLS_OID_SUBJECT_ALT_NAME, nOid)!=0 ){
+      p = pExtEnd;
+      continue;
+    }
+    /* GeneralNames ::= SEQUENCE OF GeneralName; iPAddress is [7] */
+    if( mbedtls_asn1_get_tag(&p, p+n, &n,
+                             MBEDTLS_ASN1_CONSTRUCTED|MBEDTLS_ASN1_SEQUENCE) ){
+      return 0;
+    }
+    pSanEnd = p + n;
+    while( p<pSanEnd ){
+      unsigned char tag = *p++;
+      if( mbedtls_asn1_get_len(&p, pSanEnd, &n) ) return 0;
+      if( tag==(MBEDTLS_ASN1_CONTEXT_SPECIFIC|7) && n==(size_t)nIp
+       && memcmp(p, aIp, n)==0 ){
+        return 1;
+      }
+      p += n;
+    }
+    return 0;
+  }
+  return 0;
+}
+
+/* Verification callback: host names are mbedTLS's job; IP addresses are
+** ours (mbedTLS is told no host name for them, and sends no SNI). */
+static int tlsVerifyCb(void *pArg, mbedtls_x509_crt *crt, int iDepth,
+                       uint32_t *pFlags){
+  TlsConn *c = pArg;
+  if( iDepth==0 && c->nIp ){
+    if( tlsCertHasIp(crt, c->aIp, c->nIp) ){
+      *pFlags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }else{
+      *pFlags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
+  }
+  return 0;
+}
+
+static int ssoTlsConnect(SsoTls *p, int fd, const char *zHost,
+                              const unsigned char *aIp, int nIp,
+                              void **ppCtx){
+  TlsConn *c;
+  int rc;
+  assert( !p->bServer );
+  *ppCtx = 0;
+  c = tlsConnNew(p, fd);
+  if( c==0 ) return SSOPROXY_NOMEM;
+  if( nIp==4 || nIp==16 ){
+    memcpy(c->aIp, aIp, (size_t)nIp);
+    c->nIp = nIp;
+    /* Explicitly no name: 3.6.3+ refuses a handshake with none set. */
+    rc = mbedtls_ssl_set_hostname(&c->ssl, 0);
+  }else{
+    rc = mbedtls_ssl_set_hostname(&c->ssl, zHost);
+  }
+  if( rc ){
+    tlsConnFree(c);
+    return rc==MBEDTLS_ERR_SSL_ALLOC_FAILED ? SSOPROXY_NOMEM : SSOPROXY_PARSE;
+  }
+  mbedtls_ssl_set_verify(&c->ssl, tlsVerifyCb, c);
+  *ppCtx = c;
+  return SSOPROXY_OK;
+}
+
+static long ssoTlsHandshake(void *pCtx){
+  return tlsStep((TlsConn*)pCtx);
+}
+
+static const char *ssoTlsError(void *pCtx){
+  return ((TlsConn*)pCtx)->zErr;
+}
+
+static int ssoTlsVerifyFailed(void *pCtx){
+  return ((TlsConn*)pCtx)->bVerify;
+}
+
+static size_t ssoTlsPending(void *pCtx){
+  TlsConn *c = pCtx;
+  size_t n = mbedtls_ssl_get_bytes_avail(&c->ssl);
+  if( n==0 && mbedtls_ssl_check_pending(&c->ssl) ) n = 1;
+  return n;
+}
+
+static const char *ssoTlsVersionOf(void *pCtx){
+  TlsConn *c = pCtx;
+  return c->bDone ? mbedtls_ssl_get_version(&c->ssl) : "";
+}
+/************** End of tls.c **************/
+/************** Begin file client.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 2: the outbound HTTP/1.1 client. Each call is a small state
+** machine on the caller's loop:
+**
+**   START      queued; runs from a deferred task, so ssoClientRequest()
+**              never calls back before it returns
+**   RESOLVE    a resolver thread runs getaddrinfo(); numeric hosts and
+**              pooled connections skip this
+**   CONNECT    non-blocking connect(), one address after the other
+**   HANDSHAKE  TLS (https only), certificate and host name verified
+**   SEND       the request head, then the body, as the socket allows
+**   RECV       the response, through the pure SsoClientParser
+**
+** One timer per call holds the deadline of its current state: connect
+** (RESOLVE..HANDSHAKE), first byte (after the request went out), idle
+** (between reads or writes; stopped while the consumer has paused us).
+** A slow or dead remote only ever costs its own call a timer and a
+** descriptor, never the loop's time.
+**
+** Connections outlive calls: a response that ends cleanly on a kept-alive
+** connection returns it to the client's pool (per origin, scheme://host:
+** port), watched for a close by the remote and expired after msPoolIdle.
+** A request that fails on a reused connection before any answer arrived
+** is retried once on a new one if its method is idempotent (RFC 9110
+** §9.2.2; RFC 9112 §9.3.1 forbids retrying others automatically).
+**
+** Name resolution. getaddrinfo() blocks, for seconds when DNS is slow, so
+** it runs on up to nResolver detached threads per client. A job is
+** allocated on the loop thread; the thread only fills it in (it calls no
+** allocator: fault injection stays deterministic) and hands it back on a
+** list, writing one byte to a pipe the loop watches. The thread and the
+** client share the resolver by reference count, so a client can go away
+** while a thread is still stuck in getaddrinfo().
+**
+** Re-entrancy: a call is freed only when the outermost of our callbacks
+** on its behalf unwinds (bBusy), never inside a callback of the caller's,
+** who may cancel it from xHead or xData.
+*/
+/* #include "ssoInt.h" */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <ctype.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- The response parser ------------------------------------------------ */
+
+enum {
+  CP_HEAD,          /* Waiting for (the rest of) a head */
+  CP_LENGTH,        /* nLeft Content-Length bytes to go */
+  CP_CHUNKED,       /* Chunked body */
+  CP_EOF,           /* Body runs to the end of the connection */
+  CP_FIN,           /* Complete; SSO_CP_END not yet reported */
+  CP_END,           /* Complete */
+  CP_ERROR
+};
+
+static void ssoClientParserInit(SsoClientParser *p, SsoHttpHeader *aHdr,
+                                     int mxHdr, size_t mxHead,
+                                     unsigned long long mxBody,
+                                     int bHeadReq){
+  memset(p, 0, sizeof(*p));
+  p->eState = CP_HEAD;
+  p->bHeadReq = bHeadReq;
+  p->mxBody = mxBody;
+  p->lim.mxLine = mxHead;
+  p->lim.mxHead = mxHead;
+  p->head.aHdr = aHdr;
+  p->head.mxHdr = mxHdr;
+  p->zErr = "";
+}
+
+static int cpFail(SsoClientParser *p, int rc, const char *zErr){
+  p->eState = CP_ERROR;
+  p->rcErr = rc;
+  p->zErr = zErr;
+  p->bKeep = 0;
+  return rc;
+}
+
+/*
+** Whether the connection may be kept, from the Connection field alone
+** (RFC 9112 §9.3): the head parser's bClose also counts a missing length
+** as a close, which is wrong for responses that have no body at all.
+*/
+static int cpKeepAlive(const SsoHttpHead *h){
+  int i, bClose = 0, bKeep = 0;
+  for(i=0; i<h->nHdr; i++){
+    SsoStr v = h->aHdr[i].value;
+    size_t j = 0;
+    if( !ssoHttpStrIEq(h->aHdr[i].name, "connection") ) continue;
+    while( j<v.n ){
+      size_t k = j;
+      SsoStr tok;
+      while( k<v.n && v.z[k]!=',' ) k++;
+      tok.z = v.z + j;
+      tok.n = k - j;
+      while( tok.n && (tok.z[0]==' ' || tok.z[0]=='\t') ){ tok.z++; tok.n--; }
+      while( tok.n && (tok.z[tok.n-1]==' ' || tok.z[tok.n-1]=='\t') ) tok.n--;
+      if( ssoHttpStrIEq(tok, "close") ) bClose = 1;
+      if( ssoHttpStrIEq(tok, "keep-alive") ) bKeep = 1;
+      j = k + 1;
+    }
+  }
+  return h->iMinor==0 ? bKeep && !bClose : !bClose;
+}
+
+/* A final head of nHead bytes was parsed: choose the body framing. */
+static void cpStartBody(SsoClientParser *p){
+  SsoHttpHead *h = &p->head;
+  int iStatus = h->iStatus;
+  if( p->bHeadReq || iStatus==204 || iStatus==304
+   || h->eBody==SSO_HTTP_BODY_NONE ){
+    /* RFC 9112 §6.3 rules 1-2: no body, whatever the fields say. */
+    p->bKeep = cpKeepAlive(h);
+    p->eState = CP_FIN;
+    return;
+  }
+  p->bKeep = !h->bClose;
+  switch( h->eBody ){
+    case SSO_HTTP_BODY_LENGTH:
+      p->nLeft = h->nBody;
+      p->eState = CP_LENGTH;
+      break;
+    case SSO_HTTP_BODY_CHUNKED:
+      ssoHttpChunkedInit(&p->chunk, SSO_HTTP_MAX_CHUNK_LINE,
+                         SSO_HTTP_MAX_CHUNK_OVER);
+      p->eState = CP_CHUNKED;
+      break;
+    default:
+      p->bKeep = 0;
+      p->eState = CP_EOF;
+      break;
+  }
+}
+
+static int cpHead(SsoClientParser *p, char *a, size_t n, size_t *pnUsed,
+                  size_t *piData, size_t *pnData){
+  size_t iOff = 0;
+  for(;;){
+    int rc = ssoHttpParseResponse(a+iOff, n-iOff, p->nScan, &p->lim,
+                                  &p->head);
+    if( rc==SSO_HTTP_PARTIAL ){
+      /* Heads of skipped interim responses are used up; the partial
+      ** head now starts at iOff, and the caller will drop what is before. */
+      p->nScan = n - iOff;
+      *pnUsed = iOff;
+      return SSO_CP_MORE;
+    }
+    if( rc<0 ) return cpFail(p, SSO_CP_EPROTO, "invalid response head");
+    p->nScan = 0;
+    if( p->head.iStatus<200 ){
+      /* RFC 9110 §15.2: interim answers precede the final one. 101 would
+      ** switch protocols, which we never ask for. */
+      if( p->head.iStatus==101 ){
+        return cpFail(p, SSO_CP_EPROTO, "unexpected 101 Switching Protocols");
+      }
+      if( ++p->nInterim>16 ){
+        return cpFail(p, SSO_CP_EPROTO, "too many interim responses");
+      }
+      iOff += (size_t)rc;
+      continue;
+    }
+    *piData = iOff;
+    *pnData = (size_t)rc;
+    *pnUsed = iOff + (size_t)rc;
+    cpStartBody(p);
+    return SSO_CP_HEAD;
+  }
+}
+
+static int ssoClientParserFeed(SsoClientParser *p, char *a, size_t n,
+                                    size_t *pnUsed, size_t *piData,
+                                    size_t *pnData){
+  size_t nIn = 0, nOut = 0;
+  int rc;
+  *pnUsed = *piData = *pnData = 0;
+  switch( p->eState ){
+    case CP_HEAD:
+      return cpHead(p, a, n, pnUsed, piData, pnData);
+    case CP_LENGTH:
+      if( p->nLeft > p->mxBody - p->nBody ){
+        return cpFail(p, SSO_CP_ETOOBIG, "response body too large");
+      }
+      if( n==0 ) return SSO_CP_MORE;
+      if( n>p->nLeft ) n = (size_t)p->nLeft;
+      p->nLeft -= n;
+      p->nBody += n;
+      if( p->nLeft==0 ) p->eState = CP_FIN;
+      *pnUsed = *pnData = n;
+      return SSO_CP_DATA;
+    case CP_CHUNKED:
+      if( n==0 ) return SSO_CP_MORE;
+      rc = ssoHttpChunkedDecode(&p->chunk, a, n, a, &nIn, &nOut);
+      /* The limit first: data decoded before a syntax error came first,
+      ** so the outcome does not depend on how the input was cut. */
+      if( nOut > p->mxBody - p->nBody ){
+        return cpFail(p, SSO_CP_ETOOBIG, "response body too large");
+      }
+      if( rc<0 ) return cpFail(p, SSO_CP_EPROTO, "invalid chunked body");
+      p->nBody += nOut;
+      *pnUsed = nIn;
+      if( rc==1 ) p->eState = CP_FIN;
+      if( nOut ){
+        *pnData = nOut;
+        return SSO_CP_DATA;
+      }
+      if( rc==1 ){
+        p->eState = CP_END;
+        return SSO_CP_END;
+      }
+      return SSO_CP_MORE;
+    case CP_EOF:
+      if( n==0 ) return SSO_CP_MORE;
+      if( n > p->mxBody - p->nBody ){
+        return cpFail(p, SSO_CP_ETOOBIG, "response body too large");
+      }
+      p->nBody += n;
+      *pnUsed = *pnData = n;
+      return SSO_CP_DATA;
+    case CP_FIN:
+    case CP_END:
+      p->eState = CP_END;
+      return SSO_CP_END;
+  }
+  return p->rcErr;       /* CP_ERROR: the same error again */
+}
+
+static int ssoClientParserEof(SsoClientParser *p){
+  switch( p->eState ){
+    case CP_EOF:
+    case CP_FIN:
+    case CP_END:
+      p->eState = CP_END;
+      return SSO_CP_END;
+    case CP_HEAD:
+      return cpFail(p, SSO_CP_EPROTO, "connection closed before a complete "
+                    "response head");
+    case CP_ERROR:
+      return p->rcErr;
+  }
+  return cpFail(p, SSO_CP_EPROTO, "connection closed in the middle of the "
+                "response body");
+}
+
+/* ---- Objects -------------------------------------------------------------- */
+
+typedef struct HcConn HcConn;
+typedef struct HcJob HcJob;
+typedef struct HcResolver HcResolver;
+
+/* A connection: carries one call at a time, or waits in the pool. */
+struct HcConn {
+  SsoClient *pClient;
+  SsoClientCall *pCall;     /* The call it carries; NULL when pooled */
+  HcConn *pNext, *pPrev;    /* The pool, most recently used first */
+  int fd;
+  const SsoIoMethods *pIo;
+  void *pIoCtx;
+  char *zKey;               /* Origin "scheme://host:port"; owned */
+  SsoLoopTimer timer;       /* Pool expiry */
+  unsigned char bTls;
+};
+
+/* A name to resolve; see the file header for who owns it when. */
+struct HcJob {
+  HcJob *pNext;
+  SsoClientCall *pCall;     /* Loop thread only; NULL once not wanted */
+  char zHost[256];
+  char zPort[8];
+  int iGai;                 /* getaddrinfo() result */
+  int nAddr;
+  struct sockaddr_storage aAddr[SSO_CLIENT_MAX_ADDRS];
+  socklen_t aLen[SSO_CLIENT_MAX_ADDRS];
+};
+
+struct HcResolver {
+  pthread_mutex_t mu;
+  pthread_cond_t cvWork;    /* Jobs queued, or closing */
+  pthread_cond_t cvGone;    /* A thread left */
+  HcJob *pQueue, *pQueueLast;
+  HcJob *pDone;             /* Answered, for the loop */
+  int nThread, nIdle, mxThread;
+  int nRef;                 /* The client, plus one per thread */
+  int bClosed;              /* The client is gone */
+  int fdR, fdW;             /* Wake-up pipe; fdR is in the loop */
+};
+
+enum { HC_START, HC_RESOLVE, HC_CONNECT, HC_HANDSHAKE, HC_SEND, HC_RECV };
+
+struct SsoClientCall {
+  SsoClient *pClient;
+  SsoClientCall *pNext, *pPrev;   /* The client's live calls */
+  SsoClientReq req;         /* Copy; strings and fields in arena */
+  SsoHttpHeader *aReqHdr;   /* req.aHdr, writable: redirects drop some */
+  SsoArena arena;
+  SsoUrl url;               /* Where this hop goes */
+  const char *zUrl;         /* That URL as text (arena) */
+  char *zKey;               /* Its origin, the pool key (arena) */
+  char zPeer[300];          /* "host:port" for messages */
+  int eState;               /* HC_* */
+  HcConn *pConn;
+  HcJob *pJob;              /* Pending resolution */
+  int nAddr, iAddr, iConnErr;
+  struct sockaddr_storage aAddr[SSO_CLIENT_MAX_ADDRS];
+  socklen_t aLen[SSO_CLIENT_MAX_ADDRS];
+  SsoLoopTimer timer;
+  SsoLoopTask task;
+  int msConnect, msFirstByte, msIdle;
+  long long iStart;         /* This hop began (connect deadline base) */
+  long long iSent;          /* The request was fully written */
+  long long iLastIo;        /* Last progress reading or writing */
+  SsoBuf out;               /* Request head */
+  size_t iOut;              /* Bytes of head+body written */
+  char *aIn;                /* Input: aIn[iIn..nIn) not yet parsed */
+  size_t iIn, nIn, nInAlloc;
+  unsigned long long nRecv; /* Response bytes received on this hop */
+  SsoClientParser parse;
+  SsoHttpHeader *aHdr;      /* Parser's fields (mxHeader) */
+  char *zHead;              /* Copy of the final head; owned */
+  SsoHttpHead head;         /* Views into zHead */
+  SsoHttpHeader *aHeadHdr;  /* Fields of head (mxHeader) */
+  SsoBuf body;              /* Collected body when there is no xData */
+  int nRedirect;
+  int nRetry;
+  int eWant;                /* TLS handshake: the event it waits for */
+  int rc;
+  int iProxyStatus;
+  unsigned char bBusy;      /* Depth of our callbacks on the stack */
+  unsigned char bDone;      /* xDone was called (or is being called) */
+  unsigned char bCancel;    /* Cancelled: free without callbacks */
+  unsigned char bPaused;
+  unsigned char bHeadSeen;
+  unsigned char bReused;    /* This hop runs on a pooled connection */
+  unsigned char bNoPool;    /* Retrying: take a fresh connection */
+  unsigned char bRedirect;  /* This response is a redirect to follow */
+  unsigned char bWriteWantsRead, bReadWantsWrite;
+  char zErr[512];
+};
+
+struct SsoClient {
+  SsoLoop *pLoop;
+  SsoClientConfig cfg;
+  SsoClientCall *pCall;     /* Live calls */
+  HcConn *pIdle;            /* The pool */
+  int nIdle;
+  HcResolver *pRes;         /* Started at the first name to resolve */
+};
+
+static void hcStep(SsoClientCall *c, int eEvents);
+static void hcSend(SsoClientCall *c);
+static void hcRecv(SsoClientCall *c);
+static void hcBegin(SsoClientCall *c);
+static void hcAfter(SsoClientCall *c);
+
+/* ---- Configuration ---------------------------------------------------------- */
+
+static void ssoClientConfigInit(SsoClientConfig *p){
+  memset(p, 0, sizeof(*p));
+  p->msConnect = SSO_CLIENT_CONNECT_MS;
+  p->msFirstByte = SSO_CLIENT_FIRST_BYTE_MS;
+  p->msIdle = SSO_CLIENT_IDLE_MS;
+  p->mxResponse = SSO_CLIENT_MAX_RESPONSE;
+  p->mxHead = SSO_CLIENT_MAX_HEAD;
+  p->mxHeader = SSO_CLIENT_MAX_HEADERS;
+  p->nPoolPerOrigin = SSO_CLIENT_POOL_PER_ORIGIN;
+  p->msPoolIdle = SSO_CLIENT_POOL_IDLE_MS;
+  p->nResolver = SSO_CLIENT_RESOLVERS;
+}
+
+static int ssoClientNew(SsoLoop *pLoop, const SsoClientConfig *pCfg,
+                             SsoClient **pp){
+  SsoClient *p;
+  *pp = 0;
+  if( pLoop==0 || pCfg->msConnect<1 || pCfg->msFirstByte<1
+   || pCfg->msIdle<1 || pCfg->mxHead<256 || pCfg->mxHead>(16u<<20)
+   || pCfg->mxHeader<1 || pCfg->mxHeader>10000 || pCfg->nPoolPerOrigin<0
+   || pCfg->msPoolIdle<1 || pCfg->nResolver<1 || pCfg->nResolver>64 ){
+    return SSOPROXY_MISUSE;
+  }
+  p = ssoMallocZero(sizeof(SsoClient));
+  if( p==0 ) return SSOPROXY_NOMEM;
+  p->pLoop = pLoop;
+  p->cfg = *pCfg;
+  *pp = p;
+  return SSOPROXY_OK;
+}
+
+static int ssoClientIdleCount(const SsoClient *p){ return p->nIdle; }
+
+/* ---- Connections and the pool -------------------------------------------------- */
+
+static void hcOnConnIo(SsoLoop*, int fd, int eEvents, void *pArg);
+static void hcOnPoolTimer(SsoLoop*, SsoLoopTimer*, void *pArg);
+
+static void hcPoolUnlink(HcConn *k){
+  SsoClient *p = k->pClient;
+  if( k->pPrev ) k->pPrev->pNext = k->pNext;
+  else if( p->pIdle==k ) p->pIdle = k->pNext;
+  else return;                      /* not pooled */
+  if( k->pNext ) k->pNext->pPrev = k->pPrev;
+  k->pNext = k->pPrev = 0;
+  p->nIdle--;
+}
+
+/* Close and free a connection, pooled or not. */
+static void hcConnClose(HcConn *k){
+  SsoClient *p = k->pClient;
+  hcPoolUnlink(k);
+  ssoLoopDel(p->pLoop, k->fd);
+  ssoLoopTimerStop(p->pLoop, &k->timer);
+  /* The transport context first: it does no I/O when freed (tls.c). */
+  if( k->pIo && k->pIo->xFree ) k->pIo->xFree(k->pIoCtx);
+  close(k->fd);
+  ssoFree(k->zKey);
+  ssoFree(k);
+}
+
+static HcConn *hcConnNew(SsoClient *p, int fd, const char *zKey){
+  HcConn *k = ssoMallocZero(sizeof(HcConn));
+  if( k==0 ) return 0;
+  k->zKey = ssoStrdup(zKey);
+  if( k->zKey==0 || ssoLoopAdd(p->pLoop, fd, SSO_LOOP_WRITE, hcOnConnIo, k) ){
+    ssoFree(k->zKey);
+    ssoFree(k);
+    return 0;
+  }
+  k->pClient = p;
+  k->fd = fd;
+  k->pIo = ssoLoopPlainIo();
+  ssoLoopTimerInit(&k->timer, hcOnPoolTimer, k);
+  return k;
+}
+
+static void hcOnPoolTimer(SsoLoop *pLoop, SsoLoopTimer *t, void *pArg){
+  SSO_UNUSED(pLoop);
+  SSO_UNUSED(t);
+  hcConnClose((HcConn*)pArg);
+}
+
+/* A connection is done with its call and may serve another. */
+static void hcPoolPut(HcConn *k){
+  SsoClient *p = k->pClient;
+  HcConn *q, *pOldest = 0;
+  int nSame = 0;
+  k->pCall = 0;
+  if( ssoLoopMod(p->pLoop, k->fd, SSO_LOOP_READ)
+   || ssoLoopTimerAt(p->pLoop, &k->timer,
+                     ssoLoopNow(p->pLoop) + p->cfg.msPoolIdle) ){
+    hcConnClose(k);
+    return;
+  }
+  k->pPrev = 0;
+  k->pNext = p->pIdle;
+  if( p->pIdle ) p->pIdle->pPrev = k;
+  p->pIdle = k;
+  p->nIdle++;
+  for(q=p->pIdle; q; q=q->pNext){
+    if( strcmp(q->zKey, k->zKey)==0 ){
+      nSame++;
+      pOldest = q;
+    }
+  }
+  if( nSame>p->cfg.nPoolPerOrigin ) hcConnClose(pOldest);
+}
+
+/*
+** An idle connection for zKey, most recently used first. A remote that
+** closed (or, out of turn, sent something) is noticed here with a peek,
+** even before the loop reports it.
+*/
+static HcConn *hcPoolTake(SsoClient *p, const char *zKey){
+  HcConn *k = p->pIdle;
+  while( k ){
+    HcConn *pNext = k->pNext;
+    if( strcmp(k->zKey, zKey)==0 ){
+      char ch;
+      ssize_t n = recv(k->fd, &ch, 1, MSG_PEEK|MSG_DONTWAIT);
+      if( n<0 && (errno==EAGAIN || errno==EWOULDBLOCK) ){
+        hcPoolUnlink(k);
+        ssoLoopTimerStop(p->pLoop, &k->timer);
+        return k;
+      }
+      hcConnClose(k);
+    }
+    k = pNext;
+  }
+  return 0;
+}
+
+/* ---- Finishing ---------------------------------------------------------------- */
+
+static void hcCallFree(SsoClientCall *c){
+  SsoClient *p = c->pClient;
+  if( c->pPrev ) c->pPrev->pNext = c->pNext;
+  else if( p->pCall==c ) p->pCall = c->pNext;
+  if( c->pNext ) c->pNext->pPrev = c->pPrev;
+  ssoLoopTimerStop(p->pLoop, &c->timer);
+  ssoLoopUndefer(p->pLoop, &c->task);
+  if( c->pJob ) c->pJob->pCall = 0;
+  if( c->pConn ) hcConnClose(c->pConn);
+  ssoBufFree(&c->out);
+  ssoBufFree(&c->body);
+  ssoFree(c->aIn);
+  ssoFree(c->zHead);
+  ssoFree(c->aHdr);
+  ssoArenaFree(&c->arena);
+  ssoFree(c);
+}
+
+static void hcFillResp(SsoClientCall *c, SsoClientResp *r){
+  memset(r, 0, sizeof(*r));
+  r->rc = c->rc;
+  r->iStatus = c->bHeadSeen ? c->head.iStatus : 0;
+  r->iProxyStatus = c->rc ? c->iProxyStatus : r->iStatus;
+  r->zErr = c->zErr;
+  if( c->bHeadSeen ){
+    r->aHdr = c->head.aHdr;
+    r->nHdr = c->head.nHdr;
+  }
+  r->pBody = ssoBufStr(&c->body);
+  r->nBody = c->body.n;
+  r->zUrl = c->zUrl;
+  r->nRedirect = c->nRedirect;
+}
+
+/* The call ends: tell the caller (once). The free follows in hcAfter. */
+static void hcFinish(SsoClientCall *c, int rc, int iProxyStatus){
+  SsoClientResp r;
+  if( c->bDone || c->bCancel ) return;
+  c->bDone = 1;
+  c->rc = rc;
+  c->iProxyStatus = iProxyStatus;
+  if( rc==SSOPROXY_OK ) c->zErr[0] = 0;
+  if( c->pConn ){
+    hcConnClose(c->pConn);
+    c->pConn = 0;
+  }
+  ssoLoopTimerStop(c->pClient->pLoop, &c->timer);
+  hcFillResp(c, &r);
+  c->req.xDone(c, &r, c->req.pArg);
+}
+
+static void hcFail(SsoClientCall *c, int rc, int iProxyStatus,
+                   const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 4, 5)))
+#endif
+  ;
+static void hcFail(SsoClientCall *c, int rc, int iProxyStatus,
+                   const char *zFmt, ...){
+  va_list ap;
+  if( c->bDone || c->bCancel ) return;
+  va_start(ap, zFmt);
+  vsnprintf(c->zErr, sizeof(c->zErr), zFmt, ap);
+  va_end(ap);
+  hcFinish(c, rc, iProxyStatus);
+}
+
+static int hcGone(const SsoClientCall *c){ return c->bDone || c->bCancel; }
+
+/* RFC 9110 §9.2.2 */
+static int hcIdempotent(const SsoClientCall *c){
+  static const char *const az[] = {
+    "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"
+  };
+  size_t i;
+  for(i=0; i<SSO_ARRAYSIZE(az); i++){
+    if( strcmp(c->req.zMethod, az[i])==0 ) return 1;
+  }
+  return 0;
+}
+
+/*
+** The connection broke. On a reused connection with no answer yet, the
+** remote most likely closed it as we were sending (an idle timeout on
+** its side): an idempotent request is tried once more, on a new one.
+*/
+static void hcConnLost(SsoClientCall *c, const char *zWhen){
+  if( c->bReused && c->nRecv==0 && c->nRetry==0 && hcIdempotent(c) ){
+    hcConnClose(c->pConn);
+    c->pConn = 0;
+    c->nRetry++;
+    c->bNoPool = 1;
+    c->eState = HC_START;
+    hcBegin(c);
+    return;
+  }
+  hcFail(c, SSOPROXY_NET, 502, "connection to %s lost %s", c->zPeer, zWhen);
+}
+
+/* ---- Resolver threads ------------------------------------------------------------ */
+
+static void hcResolverDestroy(HcResolver *r){
+  close(r->fdR);
+  close(r->fdW);
+  pthread_cond_destroy(&r->cvWork);
+  pthread_cond_destroy(&r->cvGone);
+  pthread_mutex_destroy(&r->mu);
+  ssoFree(r);
+}
+
+static void hcResolveJob(HcJob *j){
+  struct addrinfo hints, *pRes = 0, *q;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  j->iGai = getaddrinfo(j->zHost, j->zPort, &hints, &pRes);
+  for(q=pRes; j->iGai==0 && q && j->nAddr<SSO_CLIENT_MAX_ADDRS; q=q->ai_next){
+    if( q->ai_family!=AF_INET && q->ai_family!=AF_INET6 ) continue;
+    if( q->ai_addrlen>sizeof(j->aAddr[0]) ) continue;
+    memcpy(&j->aAddr[j->nAddr], q->ai_addr, q->ai_addrlen);
+    j->aLen[j->nAddr++] = q->ai_addrlen;
+  }
+  if( pRes ) freeaddrinfo(pRes);
+}
+
+static void *hcResolverMain(void *pArg){
+  HcResolver *r = pArg;
+  int bLast;
+  pthread_mutex_lock(&r->mu);
+  for(;;){
+    HcJob *j;
+    while( r->pQueue==0 && !r->bClosed ){
+      r->nIdle++;
+      pthread_cond_wait(&r->cvWork, &r->mu);
+      r->nIdle--;
+    }
+    if( r->bClosed ) break;
+    j = r->pQueue;
+    r->pQueue = j->pNext;
+    if( r->pQueue==0 ) r->pQueueLast = 0;
+    pthread_mutex_unlock(&r->mu);
+    hcResolveJob(j);
+    pthread_mutex_lock(&r->mu);
+    if( r->bClosed ){
+      ssoFree(j);
+    }else{
+      ssize_t n;
+      j->pNext = r->pDone;
+      r->pDone = j;
+      n = write(r->fdW, "", 1);   /* full pipe: a wake-up is pending */
+      SSO_UNUSED(n);
+    }
+  }
+  r->nThread--;
+  bLast = --r->nRef==0;
+  pthread_cond_broadcast(&r->cvGone);
+  pthread_mutex_unlock(&r->mu);
+  if( bLast ) hcResolverDestroy(r);
+  return 0;
+}
+
+/* Start one more thread; r->mu is held. Signals stay with the host's
+** threads (as the server's workers do), faults stay deliverable. */
+static int hcResolverSpawn(HcResolver *r){
+  pthread_attr_t attr;
+  pthread_t tid;
+  sigset_t all, old;
+  int rc;
+  if( pthread_attr_init(&attr) ) return -1;
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  sigfillset(&all);
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGFPE);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGABRT);
+  sigdelset(&all, SIGTRAP);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  rc = pthread_create(&tid, &attr, hcResolverMain, r);
+  pthread_sigmask(SIG_SETMASK, &old, 0);
+  pthread_attr_destroy(&attr);
+  if( rc ) return -1;
+  r->nThread++;
+  r->nRef++;
+  return 0;
+}
+
+static void hcOnResolved(SsoClientCall *c, HcJob *j);
+
+static void hcOnResolverWake(SsoLoop *pLoop, int fd, int eEvents, void *pArg){
+  SsoClient *p = pArg;
+  HcResolver *r = p->pRes;
+  HcJob *j;
+  char aJunk[64];
+  SSO_UNUSED(pLoop);
+  SSO_UNUSED(eEvents);
+  while( read(fd, aJunk, sizeof(aJunk))>0 ){}
+  pthread_mutex_lock(&r->mu);
+  j = r->pDone;
+  r->pDone = 0;
+  pthread_mutex_unlock(&r->mu);
+  while( j ){
+    HcJob *pNext = j->pNext;
+    SsoClientCall *c = j->pCall;
+    if( c ){
+      c->pJob = 0;
+      c->bBusy++;
+      hcOnResolved(c, j);
+      c->bBusy--;
+      hcAfter(c);
+    }
+    ssoFree(j);
+    j = pNext;
+  }
+}
+
+static int hcResolverOpen(SsoClient *p){
+  HcResolver *r = ssoMallocZero(sizeof(HcResolver));
+  int a[2];
+  if( r==0 ) return SSOPROXY_NOMEM;
+  if( pipe(a) ){
+    ssoFree(r);
+    return SSOPROXY_IOERR;
+  }
+  r->fdR = a[0];
+  r->fdW = a[1];
+  r->nRef = 1;
+  r->mxThread = p->cfg.nResolver;
+  pthread_mutex_init(&r->mu, 0);
+  pthread_cond_init(&r->cvWork, 0);
+  pthread_cond_init(&r->cvGone, 0);
+  if( ssoLoopSetNonBlock(a[0]) || ssoLoopSetNonBlock(a[1])
+   || ssoLoopAdd(p->pLoop, r->fdR, SSO_LOOP_READ, hcOnResolverWake, p) ){
+    hcResolverDestroy(r);
+    return SSOPROXY_IOERR;
+  }
+  p->pRes = r;
+  return SSOPROXY_OK;
+}
+
+/*
+** The client goes away. Queued and answered jobs are dropped here. Idle
+** threads leave at once and are waited for; a thread inside getaddrinfo()
+** cannot be interrupted, so after two seconds it is left to finish alone
+** (it frees the resolver, holding the last reference, when it returns).
+*/
+static void hcResolverClose(SsoClient *p){
+  HcResolver *r = p->pRes;
+  HcJob *j, *pNext;
+  struct timespec ts;
+  int bLast;
+  if( r==0 ) return;
+  ssoLoopDel(p->pLoop, r->fdR);
+  pthread_mutex_lock(&r->mu);
+  r->bClosed = 1;
+  for(j=r->pQueue; j; j=pNext){ pNext = j->pNext; ssoFree(j); }
+  for(j=r->pDone; j; j=pNext){ pNext = j->pNext; ssoFree(j); }
+  r->pQueue = r->pQueueLast = r->pDone = 0;
+  pthread_cond_broadcast(&r->cvWork);
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += 2;
+  while( r->nThread>0 ){
+    if( pthread_cond_timedwait(&r->cvGone, &r->mu, &ts) ) break;
+  }
+  bLast = --r->nRef==0;
+  pthread_mutex_unlock(&r->mu);
+  if( bLast ) hcResolverDestroy(r);
+  p->pRes = 0;
+}
+
+static void hcResolveStart(SsoClientCall *c){
+  SsoClient *p = c->pClient;
+  HcResolver *r;
+  HcJob *j;
+  int rc = p->pRes ? SSOPROXY_OK : hcResolverOpen(p);
+  if( rc ){
+    hcFail(c, rc, 502, "cannot resolve %s: %s", c->url.host.z,
+           rc==SSOPROXY_NOMEM ? "out of memory" : "no resolver");
+    return;
+  }
+  r = p->pRes;
+  j = ssoMallocZero(sizeof(HcJob));
+  if( j==0 ){
+    hcFail(c, SSOPROXY_NOMEM, 502, "out of memory");
+    return;
+  }
+  snprintf(j->zHost, sizeof(j->zHost), "%s", c->url.host.z);
+  snprintf(j->zPort, sizeof(j->zPort), "%d", c->url.iPort);
+  j->pCall = c;
+  pthread_mutex_lock(&r->mu);
+  if( r->nIdle==0 && r->nThread<r->mxThread && hcResolverSpawn(r)
+   && r->nThread==0 ){
+    pthread_mutex_unlock(&r->mu);
+    ssoFree(j);
+    hcFail(c, SSOPROXY_ERROR, 502, "cannot resolve %s: cannot start a "
+           "resolver thread", c->url.host.z);
+    return;
+  }
+  if( r->pQueueLast ) r->pQueueLast->pNext = j;
+  else r->pQueue = j;
+  r->pQueueLast = j;
+  pthread_cond_signal(&r->cvWork);
+  pthread_mutex_unlock(&r->mu);
+  c->pJob = j;
+  c->eState = HC_RESOLVE;
+}
+
+/* ---- Connecting ---------------------------------------------------------------------- */
+
+static void hcConnectNext(SsoClientCall *c);
+
+static void hcOnResolved(SsoClientCall *c, HcJob *j){
+  int i;
+  if( hcGone(c) ) return;
+  if( j->iGai || j->nAddr==0 ){
+    hcFail(c, SSOPROXY_NET, 502, "cannot resolve %s: %s", j->zHost,
+           j->iGai ? gai_strerror(j->iGai) : "no IPv4 or IPv6 address");
+    return;
+  }
+  for(i=0; i<j->nAddr; i++){
+    c->aAddr[i] = j->aAddr[i];
+    c->aLen[i] = j->aLen[i];
+  }
+  c->nAddr = j->nAddr;
+  c->iAddr = 0;
+  hcConnectNext(c);
+}
+
+/* The URL's host is an IP literal: its one address, no resolver. */
+static void hcLiteralAddr(SsoClientCall *c){
+  memset(&c->aAddr[0], 0, sizeof(c->aAddr[0]));
+  if( c->url.eHost==SSO_URL_HOST_IPV4 ){
+    struct sockaddr_in *p4 = (struct sockaddr_in*)&c->aAddr[0];
+    p4->sin_family = AF_INET;
+    p4->sin_port = htons((unsigned short)c->url.iPort);
+    memcpy(&p4->sin_addr, c->url.aAddr, 4);
+    c->aLen[0] = sizeof(*p4);
+  }else{
+    struct sockaddr_in6 *p6 = (struct sockaddr_in6*)&c->aAddr[0];
+    p6->sin6_family = AF_INET6;
+    p6->sin6_port = htons((unsigned short)c->url.iPort);
+    memcpy(&p6->sin6_addr, c->url.aAddr, 16);
+    c->aLen[0] = sizeof(*p6);
+  }
+  c->nAddr = 1;
+  c->iAddr = 0;
+}
+
+static void hcHandshake(SsoClientCall *c){
+  long r = ssoTlsHandshake(c->pConn->pIoCtx);
+  if( r==0 ){
+    c->eState = HC_SEND;
+    hcSend(c);
+  }else if( r==SSO_IO_WANT_READ ){
+    c->eWant = SSO_LOOP_READ;
+  }else if( r==SSO_IO_WANT_WRITE ){
+    c->eWant = SSO_LOOP_WRITE;
+  }else if( ssoTlsVerifyFailed(c->pConn->pIoCtx) ){
+    hcFail(c, SSOPROXY_NET, 502, "certificate verification failed for %s: %s",
+           c->zPeer, ssoTlsError(c->pConn->pIoCtx));
+  }else{
+    hcFail(c, SSOPROXY_NET, 502, "TLS handshake with %s failed: %s",
+           c->zPeer, ssoTlsError(c->pConn->pIoCtx));
+  }
+}
+
+/* TCP is up: TLS next for https, else straight to sending. */
+static void hcConnected(SsoClientCall *c){
+  HcConn *k = c->pConn;
+  int one = 1;
+  setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if( c->url.scheme.n==5 ){
+    const unsigned char *aIp = 0;
+    int nIp = 0, rc;
+    if( c->url.eHost==SSO_URL_HOST_IPV4 ){ aIp = c->url.aAddr; nIp = 4; }
+    if( c->url.eHost==SSO_URL_HOST_IPV6 ){ aIp = c->url.aAddr; nIp = 16; }
+    rc = ssoTlsConnect(c->pClient->cfg.pTls, k->fd, c->url.host.z, aIp, nIp,
+                       &k->pIoCtx);
+    if( rc ){
+      hcFail(c, rc, 502, "TLS setup for %s failed: %s", c->zPeer,
+             rc==SSOPROXY_NOMEM ? "out of memory" : "bad host name");
+      return;
+    }
+    k->pIo = ssoTlsIo();
+    k->bTls = 1;
+    c->eState = HC_HANDSHAKE;
+    hcHandshake(c);
+    return;
+  }
+  c->eState = HC_SEND;
+  hcSend(c);
+}
+
+static void hcConnectNext(SsoClientCall *c){
+  while( c->iAddr<c->nAddr ){
+    struct sockaddr *pSa = (struct sockaddr*)&c->aAddr[c->iAddr];
+    socklen_t nSa = c->aLen[c->iAddr++];
+    int fd = socket(pSa->sa_family, SOCK_STREAM, 0), rc;
+    if( fd<0 ){
+      c->iConnErr = errno;
+      continue;
+    }
+    if( ssoLoopSetNonBlock(fd) ){
+      c->iConnErr = errno;
+      close(fd);
+      continue;
+    }
+    rc = connect(fd, pSa, nSa);
+    if( rc==0 || errno==EINPROGRESS || errno==EINTR ){
+      c->pConn = hcConnNew(c->pClient, fd, c->zKey);
+      if( c->pConn==0 ){
+        close(fd);
+        hcFail(c, SSOPROXY_NOMEM, 502, "out of memory");
+        return;
+      }
+      c->pConn->pCall = c;
+      c->eState = HC_CONNECT;
+      if( rc==0 ) hcConnected(c);
+      return;
+    }
+    c->iConnErr = errno;
+    close(fd);
+  }
+  hcFail(c, SSOPROXY_NET, 502, "cannot connect to %s: %s", c->zPeer,
+         strerror(c->iConnErr ? c->iConnErr : EHOSTUNREACH));
+}
+
+/* The socket became writable (or failed) while connecting. */
+static void hcOnConnectReady(SsoClientCall *c){
+  int err = 0;
+  socklen_t n = sizeof(err);
+  if( getsockopt(c->pConn->fd, SOL_SOCKET, SO_ERROR, &err, &n) ) err = errno;
+  if( err==0 ){
+    hcConnected(c);
+    return;
+  }
+  c->iConnErr = err;
+  hcConnClose(c->pConn);
+  c->pConn = 0;
+  hcConnectNext(c);
+}
+
+/* ---- Sending ------------------------------------------------------------------------- */
+
+/* Fields the client writes itself (framing, connection management). */
+static int hcReservedField(SsoStr name){
+  static const char *const az[] = {
+    "host", "content-length", "transfer-encoding", "connection",
+    "keep-alive", "te", "trailer", "upgrade", "proxy-connection"
+  };
+  size_t i;
+  for(i=0; i<SSO_ARRAYSIZE(az); i++){
+    if( ssoHttpStrIEq(name, az[i]) ) return 1;
+  }
+  return 0;
+}
+
+/* Fields that carry credentials: not sent to another origin on redirect. */
+static int hcCredentialField(SsoStr name){
+  return ssoHttpStrIEq(name, "authorization")
+      || ssoHttpStrIEq(name, "cookie")
+      || ssoHttpStrIEq(name, "proxy-authorization");
+}
+
+/* The request head (RFC 9112 §3): origin-form target, Host first. */
+static int hcBuildRequest(SsoClientCall *c){
+  SsoBuf *b = &c->out;
+  const char *zM = c->req.zMethod;
+  int i;
+  ssoBufTruncate(b, 0);
+  ssoBufPrintf(b, "%s ", zM);
+  ssoUrlAppendTarget(b, &c->url);
+  ssoBufAppendStr(b, " HTTP/1.1\r\nHost: ");
+  ssoUrlAppendHostPort(b, &c->url);
+  ssoBufAppendStr(b, "\r\n");
+  for(i=0; i<c->req.nHdr; i++){
+    const SsoHttpHeader *h = &c->req.aHdr[i];
+    if( h->name.n==0 ) continue;      /* dropped on a redirect */
+    ssoBufAppend(b, h->name.z, h->name.n);
+    ssoBufAppendStr(b, ": ");
+    ssoBufAppend(b, h->value.z, h->value.n);
+    ssoBufAppendStr(b, "\r\n");
+  }
+  if( c->req.nBody || strcmp(zM, "POST")==0 || strcmp(zM, "PUT")==0
+   || strcmp(zM, "PATCH")==0 ){
+    ssoBufPrintf(b, "Content-Length: %zu\r\n", c->req.nBody);
+  }
+  if( c->pClient->cfg.nPoolPerOrigin==0 ){
+    ssoBufAppendStr(b, "Connection: close\r\n");
+  }
+  ssoBufAppendStr(b, "\r\n");
+  return b->rc;
+}
+
+static void hcSend(SsoClientCall *c){
+  HcConn *k = c->pConn;
+  size_t nTotal = c->out.n + c->req.nBody;
+  c->bWriteWantsRead = 0;
+  while( c->iOut<nTotal ){
+    const char *z;
+    size_t n;
+    long r;
+    if( c->iOut<c->out.n ){
+      z = c->out.z + c->iOut;
+      n = c->out.n - c->iOut;
+    }else{
+      z = (const char*)c->req.pBody + (c->iOut - c->out.n);
+      n = nTotal - c->iOut;
+    }
+    r = k->pIo->xWrite(k->pIoCtx, k->fd, z, n);
+    if( r>0 ){
+      c->iOut += (size_t)r;
+      c->iLastIo = ssoLoopNow(c->pClient->pLoop);
+      continue;
+    }
+    if( r==SSO_IO_WANT_WRITE ) return;
+    if( r==SSO_IO_WANT_READ ){
+      c->bWriteWantsRead = 1;
+      return;
+    }
+    hcConnLost(c, "while sending the request");
+    return;
+  }
+  c->eState = HC_RECV;
+  c->iSent = c->iLastIo = ssoLoopNow(c->pClient->pLoop);
+}
+
+/* ---- Receiving ------------------------------------------------------------------------- */
+
+/* Is this answer a redirect we were asked to follow? */
+static int hcWantRedirect(SsoClientCall *c){
+  int s = c->head.iStatus;
+  if( c->req.nMaxRedirect<=0 ) return 0;
+  if( s!=301 && s!=302 && s!=303 && s!=307 && s!=308 ) return 0;
+  return ssoHttpHeaderFind(&c->head, "location", 0);
+}
+
+/* The final head arrived at z[0..n): keep a copy its views point into. */
+static void hcOnHead(SsoClientCall *c, const char *z, size_t n){
+  const SsoClientConfig *cfg = &c->pClient->cfg;
+  SsoHttpLimits lim;
+  SsoClientResp r;
+  int rc;
+  ssoFree(c->zHead);
+  c->zHead = ssoStrndup(z, n);
+  if( c->zHead==0 ){
+    hcFail(c, SSOPROXY_NOMEM, 502, "out of memory");
+    return;
+  }
+  lim.mxLine = lim.mxHead = cfg->mxHead;
+  c->head.aHdr = c->aHeadHdr;
+  c->head.mxHdr = cfg->mxHeader;
+  rc = ssoHttpParseResponse(c->zHead, n, 0, &lim, &c->head);
+  assert( rc==(int)n );
+  if( rc!=(int)n ){
+    hcFail(c, SSOPROXY_PARSE, 502, "invalid response from %s", c->zPeer);
+    return;
+  }
+  c->bHeadSeen = 1;
+  c->bRedirect = (unsigned char)hcWantRedirect(c);
+  if( c->bRedirect || c->req.xHead==0 ) return;
+  hcFillResp(c, &r);
+  c->req.xHead(c, &r, c->req.pArg);
+}
+
+static void hcOnData(SsoClientCall *c, const char *z, size_t n){
+  if( c->bRedirect ) return;          /* a redirect's body: dropped */
+  if( c->req.xData ){
+    c->req.xData(c, z, n, c->req.pArg);
+    return;
+  }
+  ssoBufAppend(&c->body, z, n);
+  if( c->body.rc ) hcFail(c, SSOPROXY_NOMEM, 502, "out of memory");
+}
+
+static void hcFollow(SsoClientCall *c);
+
+/* The response is complete. bEof: it ended with the connection. */
+static void hcOnEnd(SsoClientCall *c, int bEof){
+  HcConn *k = c->pConn;
+  int bKeep = !bEof && c->parse.bKeep && c->iIn==c->nIn
+           && c->pClient->cfg.nPoolPerOrigin>0
+           && (!k->bTls || ssoTlsPending(k->pIoCtx)==0);
+  c->pConn = 0;
+  if( bKeep ) hcPoolPut(k);
+  else hcConnClose(k);
+  if( c->bRedirect ){
+    hcFollow(c);
+  }else{
+    hcFinish(c, SSOPROXY_OK, 0);
+  }
+}
+
+static void hcParseError(SsoClientCall *c, int e){
+  if( e==SSO_CP_ETOOBIG ){
+    hcFail(c, SSOPROXY_TOOBIG, 502, "response from %s is larger than %llu "
+           "bytes", c->zPeer, c->parse.mxBody);
+  }else{
+    hcFail(c, SSOPROXY_PARSE, 502, "invalid response from %s: %s", c->zPeer,
+           c->parse.zErr);
+  }
+}
+
+/*
+** Parse what is buffered. Returns 1 when the caller must stop (the call
+** ended, moved on, or was paused), 0 when more input is needed.
+*/
+static int hcProcessInput(SsoClientCall *c){
+  while( !hcGone(c) && !c->bPaused && c->eState==HC_RECV ){
+    size_t nUsed = 0, iData = 0, nData = 0;
+    char aNone[1];
+    char *a = c->aIn ? c->aIn + c->iIn : aNone;
+    int e = ssoClientParserFeed(&c->parse, a, c->nIn - c->iIn, &nUsed, &iData,
+                                &nData);
+    switch( e ){
+      case SSO_CP_MORE:
+        c->iIn += nUsed;
+        if( c->iIn==c->nIn ) c->iIn = c->nIn = 0;
+        return 0;
+      case SSO_CP_HEAD:
+        hcOnHead(c, a+iData, nData);
+        c->iIn += nUsed;
+        break;
+      case SSO_CP_DATA:
+        hcOnData(c, a+iData, nData);
+        c->iIn += nUsed;
+        break;
+      case SSO_CP_END:
+        c->iIn += nUsed;
+        hcOnEnd(c, 0);
+        return 1;
+      default:
+        hcParseError(c, e);
+        return 1;
+    }
+  }
+  return 1;
+}
+
+/* Room to read into: the head must fit whole; a body streams through. */
+static size_t hcInReserve(SsoClientCall *c){
+  const SsoClientConfig *cfg = &c->pClient->cfg;
+  size_t nCap = cfg->mxHead + SSO_CLIENT_READ_CHUNK, nNew;
+  char *aNew;
+  if( c->iIn>0 ){
+    memmove(c->aIn, c->aIn+c->iIn, c->nIn-c->iIn);
+    c->nIn -= c->iIn;
+    c->iIn = 0;
+  }
+  if( c->nInAlloc - c->nIn >= 4096 || c->nInAlloc>=nCap ){
+    return c->nInAlloc - c->nIn;
+  }
+  nNew = c->nInAlloc ? c->nInAlloc*2 : SSO_CLIENT_READ_CHUNK;
+  if( nNew>nCap ) nNew = nCap;
+  aNew = ssoRealloc(c->aIn, nNew);
+  if( aNew==0 ) return 0;
+  c->aIn = aNew;
+  c->nInAlloc = nNew;
+  return nNew - c->nIn;
+}
+
+static void hcOnEof(SsoClientCall *c){
+  int e = ssoClientParserEof(&c->parse);
+  if( e==SSO_CP_END ){
+    hcOnEnd(c, 1);
+  }else if( c->nRecv==0 ){
+    hcConnLost(c, "before it answered");
+  }else{
+    hcParseError(c, e);
+  }
+}
+
+/*
+** Read and parse until the socket has nothing more, the consumer pauses
+** or the call ends. TLS may hold decrypted bytes the socket no longer
+** signals, so reading goes on while the transport has some pending.
+*/
+static void hcRecv(SsoClientCall *c){
+  int i;
+  c->bReadWantsWrite = 0;
+  for(i=0; i<64; i++){
+    HcConn *k;
+    size_t nFree;
+    long n;
+    if( hcProcessInput(c) ) return;
+    k = c->pConn;
+    nFree = hcInReserve(c);
+    if( nFree==0 ){
+      if( c->nInAlloc>=c->pClient->cfg.mxHead ){
+        hcFail(c, SSOPROXY_TOOBIG, 502, "response head from %s is larger "
+               "than %zu bytes", c->zPeer, c->pClient->cfg.mxHead);
+      }else{
+        hcFail(c, SSOPROXY_NOMEM, 502, "out of memory");
+      }
+      return;
+    }
+    n = k->pIo->xRead(k->pIoCtx, k->fd, c->aIn+c->nIn, nFree);
+    if( n>0 ){
+      c->nIn += (size_t)n;
+      c->nRecv += (unsigned long long)n;
+      c->iLastIo = ssoLoopNow(c->pClient->pLoop);
+      if( (size_t)n<nFree && !(k->bTls && ssoTlsPending(k->pIoCtx)) ){
+        hcProcessInput(c);
+        return;
+      }
+      continue;
+    }
+    if( n==0 ){
+      hcOnEof(c);
+    }else if( n==SSO_IO_WANT_WRITE ){
+      c->bReadWantsWrite = 1;
+    }else if( n==SSO_IO_ERROR ){
+      if( c->nRecv==0 ) hcConnLost(c, "before it answered");
+      else hcFail(c, SSOPROXY_NET, 502, "connection to %s lost while "
+                  "receiving the response", c->zPeer);
+    }
+    return;
+  }
+  /* Still more: let other connections have a turn first. */
+  ssoLoopDefer(c->pClient->pLoop, &c->task);
+}
+
+/* ---- Redirects ------------------------------------------------------------------------------ */
+
+/* RFC 3986 §5.2.4: remove "." and ".." segments from z[0..n) into b. */
+static void hcRemoveDots(SsoBuf *b, const char *z, size_t n){
+  size_t iBase = b->n;
+  while( n>0 ){
+    if( n>=3 && memcmp(z, "../", 3)==0 ){ z += 3; n -= 3; }
+    else if( n>=2 && memcmp(z, "./", 2)==0 ){ z += 2; n -= 2; }
+    else if( n>=3 && memcmp(z, "/./", 3)==0 ){ z += 2; n -= 2; }
+    else if( n==2 && memcmp(z, "/.", 2)==0 ){ z = "/"; n = 1; }
+    else if( (n>=4 && memcmp(z, "/../", 4)==0)
+          || (n==3 && memcmp(z, "/..", 3)==0) ){
+      size_t k = b->n;
+      if( n==3 ){ z = "/"; n = 1; }else{ z += 3; n -= 3; }
+      while( k>iBase && b->z[k-1]!='/' ) k--;
+      if( k>iBase ) k--;
+      ssoBufTruncate(b, k);
+    }else if( (n==1 && z[0]=='.') || (n==2 && memcmp(z, "..", 2)==0) ){
+      n = 0;
+    }else{
+      size_t k = 1;
+      while( k<n && z[k]!='/' ) k++;
+      ssoBufAppend(b, z, k);
+      z += k;
+      n -= k;
+    }
+  }
+}
+
+/*
+** Resolve a Location value against the URL it came from (RFC 9110
+** §10.2.2, RFC 3986 §5.2) into b. The fragment is left off: it is never
+** sent, and ssoUrlParse() checks what remains.
+*/
+static void hcResolveLocation(SsoBuf *b, const SsoUrl *pBase, SsoStr loc){
+  size_t i = 0, nPath;
+  const char *zHash = memchr(loc.z, '#', loc.n);
+  if( zHash ) loc.n = (size_t)(zHash - loc.z);
+  while( i<loc.n && (isalnum((unsigned char)loc.z[i]) || loc.z[i]=='+'
+                     || loc.z[i]=='-' || loc.z[i]=='.') ){
+    i++;
+  }
+  if( i>0 && i<loc.n && loc.z[i]==':' ){       /* absolute */
+    ssoBufAppend(b, loc.z, loc.n);
+    return;
+  }
+  ssoBufAppend(b, pBase->scheme.z, pBase->scheme.n);
+  ssoBufAppendStr(b, ":");
+  if( loc.n>=2 && loc.z[0]=='/' && loc.z[1]=='/' ){   /* network-path */
+    ssoBufAppend(b, loc.z, loc.n);
+    return;
+  }
+  ssoBufAppendStr(b, "//");
+  ssoUrlAppendHostPort(b, pBase);
+  if( loc.n>0 && loc.z[0]=='/' ){
+    nPath = loc.n;
+    for(i=0; i<loc.n; i++) if( loc.z[i]=='?' ){ nPath = i; break; }
+    hcRemoveDots(b, loc.z, nPath);
+    ssoBufAppend(b, loc.z+nPath, loc.n-nPath);
+  }else if( loc.n==0 || loc.z[0]=='?' ){
+    ssoBufAppend(b, pBase->path.z, pBase->path.n);
+    if( pBase->path.n==0 ) ssoBufAppendStr(b, "/");
+    if( loc.n ) ssoBufAppend(b, loc.z, loc.n);
+    else if( pBase->bQuery ){
+      ssoBufAppendStr(b, "?");
+      ssoBufAppend(b, pBase->query.z, pBase->query.n);
+    }
+  }else{
+    /* Relative path: merge with the base's directory (§5.2.3). */
+    SsoBuf m;
+    const char *zSlash = 0;
+    size_t k;
+    ssoBufInit(&m, 0);
+    for(k=0; k<pBase->path.n; k++){
+      if( pBase->path.z[k]=='/' ) zSlash = pBase->path.z + k;
+    }
+    if( zSlash ) ssoBufAppend(&m, pBase->path.z,
+                              (size_t)(zSlash - pBase->path.z) + 1);
+    else ssoBufAppendStr(&m, "/");
+    nPath = loc.n;
+    for(i=0; i<loc.n; i++) if( loc.z[i]=='?' ){ nPath = i; break; }
+    ssoBufAppend(&m, loc.z, nPath);
+    if( m.rc ) b->rc = m.rc;
+    else hcRemoveDots(b, m.z, m.n);
+    ssoBufAppend(b, loc.z+nPath, loc.n-nPath);
+    ssoBufFree(&m);
+  }
+}
+
+static int hcSameOrigin(const SsoUrl *a, const SsoUrl *b){
+  return a->scheme.n==b->scheme.n && memcmp(a->scheme.z, b->scheme.z,
+                                            a->scheme.n)==0
+      && a->host.n==b->host.n && memcmp(a->host.z, b->host.z, a->host.n)==0
+      && a->iPort==b->iPort;
+}
+
+static int hcSetTarget(SsoClientCall *c, const char *z, size_t n);
+
+/* Take the redirect this response asked for (RFC 9110 §15.4). */
+static void hcFollow(SsoClientCall *c){
+  SsoStr loc;
+  SsoBuf b;
+  SsoUrl old = c->url;
+  int s = c->head.iStatus, i, rc;
+  if( c->nRedirect>=c->req.nMaxRedirect ){
+    hcFail(c, SSOPROXY_NET, 502, "too many redirects (more than %d) from %s",
+           c->req.nMaxRedirect, c->zPeer);
+    return;
+  }
+  ssoHttpHeaderFind(&c->head, "location", &loc);
+  ssoBufInit(&b, SSO_URL_MAX+1);
+  hcResolveLocation(&b, &c->url, loc);
+  rc = b.rc ? b.rc : hcSetTarget(c, b.z, b.n);
+  ssoBufFree(&b);
+  if( rc==SSOPROXY_NOMEM ){
+    hcFail(c, rc, 502, "out of memory");
+    return;
+  }
+  if( rc ){
+    hcFail(c, SSOPROXY_PARSE, 502, "invalid redirect from %s: %.*s", c->zPeer,
+           (int)(loc.n>200 ? 200 : loc.n), loc.z);
+    return;
+  }
+  if( old.scheme.n==5 && c->url.scheme.n==4 ){
+    hcFail(c, SSOPROXY_NET, 502, "refusing a redirect from https to http "
+           "(%s)", c->zUrl);
+    return;
+  }
+  /* 303, and 301/302 after a POST, turn into a GET without a body. */
+  if( (s==303 && strcmp(c->req.zMethod, "HEAD")!=0)
+   || ((s==301 || s==302) && strcmp(c->req.zMethod, "POST")==0) ){
+    c->req.zMethod = "GET";
+    c->req.pBody = 0;
+    c->req.nBody = 0;
+  }
+  if( !hcSameOrigin(&old, &c->url) ){
+    for(i=0; i<c->req.nHdr; i++){
+      SsoHttpHeader *h = &c->aReqHdr[i];
+      if( hcCredentialField(h->name) ) h->name.n = 0;
+    }
+  }
+  c->nRedirect++;
+  c->bNoPool = 0;
+  c->nRetry = 0;
+  hcBegin(c);
+}
+
+/* ---- Starting a hop --------------------------------------------------------------- */
+
+/*
+** Point the call at z[0..n): parse, check the scheme, set zUrl, zKey and
+** zPeer. Returns SSOPROXY_OK, _PARSE (not an http(s) URL, or userinfo),
+** _MISUSE (https without TLS) or _NOMEM.
+*/
+static int hcSetTarget(SsoClientCall *c, const char *z, size_t n){
+  SsoUrl u;
+  SsoBuf b;
+  char *zUrl;
+  int rc = ssoUrlParse(&c->arena, z, n, &u, 0);
+  if( rc ) return rc;
+  if( (u.scheme.n!=4 || memcmp(u.scheme.z, "http", 4))
+   && (u.scheme.n!=5 || memcmp(u.scheme.z, "https", 5)) ){
+    return SSOPROXY_PARSE;
+  }
+  if( u.bUserinfo || u.eHost==SSO_URL_HOST_NONE ) return SSOPROXY_PARSE;
+  if( u.scheme.n==5 && c->pClient->cfg.pTls==0 ) return SSOPROXY_MISUSE;
+  zUrl = ssoArenaStrndup(&c->arena, z, n);
+  if( zUrl==0 ) return SSOPROXY_NOMEM;
+  ssoBufInit(&b, 0);
+  ssoBufPrintf(&b, "%s://", u.scheme.z);
+  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufPrintf(&b, "[%s]", u.host.z);
+  else ssoBufAppendStr(&b, u.host.z);
+  ssoBufPrintf(&b, ":%d", u.iPort);
+  if( b.rc==0 ) c->zKey = ssoArenaStrndup(&c->arena, b.z, b.n);
+  rc = b.rc ? b.rc : c->zKey ? SSOPROXY_OK : SSOPROXY_NOMEM;
+  if( rc==SSOPROXY_OK ){
+    snprintf(c->zPeer, sizeof(c->zPeer), "%s", c->zKey + u.scheme.n + 3);
+    c->url = u;
+    c->zUrl = zUrl;
+  }
+  ssoBufFree(&b);
+  return rc;
+}
+
+/* Begin a hop (the first, a redirect, or a retry) from HC_START. */
+static void hcBegin(SsoClientCall *c){
+  SsoClient *p = c->pClient;
+  const SsoClientConfig *cfg = &p->cfg;
+  c->iStart = c->iLastIo = ssoLoopNow(p->pLoop);
+  c->iIn = c->nIn = 0;
+  c->iOut = 0;
+  c->nRecv = 0;
+  c->bReused = c->bHeadSeen = c->bRedirect = 0;
+  c->bWriteWantsRead = c->bReadWantsWrite = 0;
+  c->nAddr = c->iAddr = c->iConnErr = 0;
+  ssoBufTruncate(&c->body, 0);
+  ssoClientParserInit(&c->parse, c->aHdr, cfg->mxHeader, cfg->mxHead,
+                      c->req.mxResponse, strcmp(c->req.zMethod, "HEAD")==0);
+  if( hcBuildRequest(c) ){
+    hcFail(c, SSOPROXY_NOMEM, 502, "out of memory");
+    return;
+  }
+  c->pConn = c->bNoPool ? 0 : hcPoolTake(p, c->zKey);
+  if( c->pConn ){
+    c->pConn->pCall = c;
+    c->bReused = 1;
+    c->eState = HC_SEND;
+    hcSend(c);
+    return;
+  }
+  if( c->url.eHost==SSO_URL_HOST_IPV4 || c->url.eHost==SSO_URL_HOST_IPV6 ){
+    hcLiteralAddr(c);
+    hcConnectNext(c);
+    return;
+  }
+  hcResolveStart(c);
+}
+
+/* ---- Loop callbacks ------------------------------------------------------------------ */
+
+static void hcInterest(SsoClientCall *c){
+  int e = 0;
+  if( c->pConn==0 ) return;
+  switch( c->eState ){
+    case HC_CONNECT:   e = SSO_LOOP_WRITE; break;
+    case HC_HANDSHAKE: e = c->eWant; break;
+    case HC_SEND:
+      e = c->bWriteWantsRead ? SSO_LOOP_READ : SSO_LOOP_WRITE;
+      break;
+    case HC_RECV:
+      if( !c->bPaused ){
+        e = c->bReadWantsWrite ? SSO_LOOP_WRITE : SSO_LOOP_READ;
+      }
+      break;
+  }
+  if( ssoLoopMod(c->pClient->pLoop, c->pConn->fd, e) ){
+    hcFail(c, SSOPROXY_NOMEM, 502, "cannot watch the connection to %s",
+           c->zPeer);
+  }
+}
+
+/* The one deadline of the call's current state. */
+static long long hcDeadline(const SsoClientCall *c){
+  switch( c->eState ){
+    case HC_RESOLVE:
+    case HC_CONNECT:
+    case HC_HANDSHAKE:
+      return c->iStart + c->msConnect;
+    case HC_SEND:
+      return c->iLastIo + c->msIdle;
+    case HC_RECV:
+      if( c->nRecv==0 ) return c->iSent + c->msFirstByte;
+      if( c->bPaused ) return LLONG_MAX;
+      return c->iLastIo + c->msIdle;
+  }
+  return LLONG_MAX;
+}
+
+/* The common end of every callback: free, or wait for what comes next. */
+static void hcAfter(SsoClientCall *c){
+  long long t;
+  if( c->bBusy ) return;
+  if( !hcGone(c) ) hcInterest(c);
+  if( hcGone(c) ){
+    hcCallFree(c);
+    return;
+  }
+  t = hcDeadline(c);
+  if( t==LLONG_MAX ){
+    ssoLoopTimerStop(c->pClient->pLoop, &c->timer);
+  }else if( ssoLoopTimerAt(c->pClient->pLoop, &c->timer, t) ){
+    hcFail(c, SSOPROXY_NOMEM, 502, "out of memory");
+    hcCallFree(c);
+  }
+}
+
+static void hcStep(SsoClientCall *c, int eEvents){
+  SSO_UNUSED(eEvents);
+  switch( c->eState ){
+    case HC_CONNECT:   hcOnConnectReady(c); break;
+    case HC_HANDSHAKE: hcHandshake(c); break;
+    case HC_SEND:      hcSend(c); break;
+    case HC_RECV:      hcRecv(c); break;
+  }
+}
+
+static void hcOnConnIo(SsoLoop *pLoop, int fd, int eEvents, void *pArg){
+  HcConn *k = pArg;
+  SsoClientCall *c = k->pCall;
+  SSO_UNUSED(pLoop);
+  SSO_UNUSED(fd);
+  if( c==0 ){
+    hcConnClose(k);       /* pooled: the remote closed it, or misbehaved */
+    return;
+  }
+  c->bBusy++;
+  hcStep(c, eEvents);
+  c->bBusy--;
+  hcAfter(c);
+}
+
+static void hcOnTask(SsoLoop *pLoop, SsoLoopTask *t, void *pArg){
+  SsoClientCall *c = pArg;
+  SSO_UNUSED(pLoop);
+  SSO_UNUSED(t);
+  c->bBusy++;
+  if( c->eState==HC_START ) hcBegin(c);
+  else if( c->eState==HC_RECV && !c->bPaused ) hcRecv(c);
+  c->bBusy--;
+  hcAfter(c);
+}
+
+static void hcOnTimer(SsoLoop *pLoop, SsoLoopTimer *t, void *pArg){
+  SsoClientCall *c = pArg;
+  long long now = ssoLoopNow(pLoop);
+  SSO_UNUSED(t);
+  c->bBusy++;
+  if( now>=hcDeadline(c) ){
+    switch( c->eState ){
+      case HC_RESOLVE:
+      case HC_CONNECT:
+      case HC_HANDSHAKE:
+        hcFail(c, SSOPROXY_NET, 504, "timed out connecting to %s (%d ms)",
+               c->zPeer, c->msConnect);
+        break;
+      case HC_SEND:
+        hcFail(c, SSOPROXY_NET, 504, "timed out sending the request to %s "
+               "(%d ms)", c->zPeer, c->msIdle);
+        break;
+      default:
+        if( c->nRecv==0 ){
+          hcFail(c, SSOPROXY_NET, 504, "no response from %s within %d ms",
+                 c->zPeer, c->msFirstByte);
+        }else{
+          hcFail(c, SSOPROXY_NET, 504, "%s stopped sending for %d ms",
+                 c->zPeer, c->msIdle);
+        }
+        break;
+    }
+  }
+  c->bBusy--;
+  hcAfter(c);
+}
+
+/* ---- The API -------------------------------------------------------------------------- */
+
+/* Copy the caller's request into the call's arena, checking it. */
+static int hcCopyRequest(SsoClientCall *c, const SsoClientReq *pReq){
+  const SsoClientConfig *cfg = &c->pClient->cfg;
+  const char *zM = pReq->zMethod ? pReq->zMethod : "GET";
+  SsoHttpHeader *aHdr = 0;
+  int i;
+  c->req = *pReq;
+  if( !ssoHttpIsToken(zM, strlen(zM)) ) return SSOPROXY_PARSE;
+  c->req.zMethod = ssoArenaStrndup(&c->arena, zM, strlen(zM));
+  if( c->req.zMethod==0 ) return SSOPROXY_NOMEM;
+  if( pReq->nHdr>0 ){
+    aHdr = ssoArenaAlloc(&c->arena, sizeof(SsoHttpHeader)*(size_t)pReq->nHdr);
+    if( aHdr==0 ) return SSOPROXY_NOMEM;
+  }
+  for(i=0; i<pReq->nHdr; i++){
+    const SsoHttpHeader *h = &pReq->aHdr[i];
+    size_t k;
+    if( !ssoHttpIsToken(h->name.z, h->name.n) ) return SSOPROXY_PARSE;
+    if( hcReservedField(h->name) ) return SSOPROXY_MISUSE;
+    for(k=0; k<h->value.n; k++){
+      unsigned char ch = (unsigned char)h->value.z[k];
+      if( (ch<0x20 && ch!='\t') || ch==0x7f ) return SSOPROXY_PARSE;
+    }
+    aHdr[i].name.z = ssoArenaStrndup(&c->arena, h->name.z, h->name.n);
+    aHdr[i].value.z = ssoArenaStrndup(&c->arena, h->value.z, h->value.n);
+    if( aHdr[i].name.z==0 || aHdr[i].value.z==0 ) return SSOPROXY_NOMEM;
+    aHdr[i].name.n = h->name.n;
+    aHdr[i].value.n = h->value.n;
+  }
+  c->req.aHdr = c->aReqHdr = aHdr;
+  c->req.zUrl = 0;          /* the copy is zUrl, set by hcSetTarget() */
+  c->msConnect = pReq->msConnect>0 ? pReq->msConnect : cfg->msConnect;
+  c->msFirstByte = pReq->msFirstByte>0 ? pReq->msFirstByte : cfg->msFirstByte;
+  c->msIdle = pReq->msIdle>0 ? pReq->msIdle : cfg->msIdle;
+  if( c->req.mxResponse==0 ) c->req.mxResponse = cfg->mxResponse;
+  c->aHdr = ssoMalloc(sizeof(SsoHttpHeader)*(size_t)cfg->mxHeader*2);
+  if( c->aHdr==0 ) return SSOPROXY_NOMEM;
+  c->aHeadHdr = c->aHdr + cfg->mxHeader;
+  return SSOPROXY_OK;
+}
+
+static int ssoClientRequest(SsoClient *p, const SsoClientReq *pReq,
+                                 SsoClientCall **ppCall){
+  SsoClientCall *c;
+  int rc;
+  if( ppCall ) *ppCall = 0;
+  if( pReq->xDone==0 || pReq->zUrl==0 || pReq->nHdr<0
+   || (pReq->nBody && pReq->pBody==0) ){
+    return SSOPROXY_MISUSE;
+  }
+  c = ssoMallocZero(sizeof(SsoClientCall));
+  if( c==0 ) return SSOPROXY_NOMEM;
+  c->pClient = p;
+  ssoArenaInit(&c->arena, 0);
+  ssoBufInit(&c->out, 0);
+  ssoBufInit(&c->body, 0);
+  ssoLoopTimerInit(&c->timer, hcOnTimer, c);
+  ssoLoopTaskInit(&c->task, hcOnTask, c);
+  rc = hcCopyRequest(c, pReq);
+  if( rc==SSOPROXY_OK ) rc = hcSetTarget(c, pReq->zUrl, strlen(pReq->zUrl));
+  if( rc ){
+    hcCallFree(c);      /* not linked yet: unlinking below is a no-op */
+    return rc;
+  }
+  c->pNext = p->pCall;
+  if( p->pCall ) p->pCall->pPrev = c;
+  p->pCall = c;
+  c->eState = HC_START;
+  ssoLoopDefer(p->pLoop, &c->task);
+  if( ppCall ) *ppCall = c;
+  return SSOPROXY_OK;
+}
+
+static void ssoClientCancel(SsoClientCall *c){
+  if( c==0 || c->bDone || c->bCancel ) return;
+  c->bCancel = 1;
+  if( c->pConn ){
+    /* Close now, even inside a callback: the remote must see it. The
+    ** code up the stack checks hcGone() before touching the call. */
+    hcConnClose(c->pConn);
+    c->pConn = 0;
+  }
+  if( !c->bBusy ) hcCallFree(c);
+}
+
+static void ssoClientPause(SsoClientCall *c, int bPause){
+  if( c==0 || hcGone(c) ) return;
+  c->bPaused = (unsigned char)(bPause!=0);
+  if( !c->bPaused ){
+    /* Bytes may be buffered here or inside TLS: look at them soon. */
+    ssoLoopDefer(c->pClient->pLoop, &c->task);
+  }
+  if( !c->bBusy ) hcAfter(c);
+}
+
+static void ssoClientFree(SsoClient *p){
+  if( p==0 ) return;
+  while( p->pCall ){
+    SsoClientCall *c = p->pCall;
+    c->bCancel = 1;
+    hcCallFree(c);
+  }
+  while( p->pIdle ) hcConnClose(p->pIdle);
+  hcResolverClose(p);
+  ssoFree(p);
+}
+/************** End of client.c **************/
 /************** Begin file server.c **************/
 /*
 ** 2026 November 22
@@ -9179,6 +11937,13 @@ static void ssoConfigHelp(SsoBuf *b){
 ** Each worker thread opens its own store connection (SQLite in WAL mode
 ** lets them read in parallel); the one opened here migrates the schema
 ** and stays open for the life of the server.
+**
+** TLS is set up first, before the database is touched: a certificate
+** that does not load is a configuration error (exit status 2). The
+** server configuration (SSOPROXY_TLS_CERT/KEY) plugs into the server's
+** transport hook; the client one (trusted CAs, or the loud insecure
+** switch) and clientCfg are what each worker's outbound SsoClient is made
+** from, shared read-only by all workers.
 */
 /* #include "ssoInt.h" */
 
@@ -9188,6 +11953,9 @@ struct ssoproxy {
   SsoStore *pStore;         /* Opened and migrated at start */
   SsoServer *pServer;       /* Listeners, worker loops */
   SsoHealth health;         /* What /health/readiness checks */
+  SsoTls *pTlsServer;       /* HTTPS listener, or NULL for plain http */
+  SsoTls *pTlsClient;       /* Outbound verification (CAs) */
+  SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   char *zErr;               /* Last error message; owned */
   int bErrNomem;            /* zErr could not be allocated */
 };
@@ -9271,6 +12039,72 @@ static int dbReady(void *pWorkerCtx, void *pArg, char *zReason,
   return 1;
 }
 
+/*
+** The listener's certificate and key (both or neither), and the client
+** side: trusted CAs from SSOPROXY_CA_FILE or the system, unless
+** SSOPROXY_TLS_INSECURE. Every failure is SSOPROXY_CONFIG with one line.
+*/
+static int openTls(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  const char *zCert = ssoConfigStr(c, SSO_CFG_TLS_CERT);
+  const char *zKey = ssoConfigStr(c, SSO_CFG_TLS_KEY);
+  const char *zCa = ssoConfigStr(c, SSO_CFG_CA_FILE);
+  int bInsecure = ssoConfigBool(c, SSO_CFG_TLS_INSECURE);
+  char zErr[512];
+  int rc;
+  if( (zCert==0)!=(zKey==0) ){
+    return appError(p, SSOPROXY_CONFIG, "%s is set but %s is not: HTTPS "
+                    "needs both the certificate and its key",
+                    zCert ? "SSOPROXY_TLS_CERT" : "SSOPROXY_TLS_KEY",
+                    zCert ? "SSOPROXY_TLS_KEY" : "SSOPROXY_TLS_CERT");
+  }
+  if( zCert ){
+    rc = ssoTlsServerNew(zCert, zKey, &p->pTlsServer, zErr, sizeof(zErr));
+    if( rc ) return appError(p, rc, "%s", zErr);
+  }
+  rc = ssoTlsClientNew(zCa, bInsecure, &p->pTlsClient, zErr, sizeof(zErr));
+  if( rc ){
+    return appError(p, rc, "%s%s", zCa && rc==SSOPROXY_CONFIG ?
+                    "SSOPROXY_CA_FILE: " : "", zErr);
+  }
+  ssoClientConfigInit(&p->clientCfg);
+  p->clientCfg.pTls = p->pTlsClient;
+  p->clientCfg.msConnect = (int)ssoConfigInt(c, SSO_CFG_CONNECT_TIMEOUT_MS);
+  p->clientCfg.msFirstByte = (int)ssoConfigInt(c,
+                                               SSO_CFG_FIRST_BYTE_TIMEOUT_MS);
+  p->clientCfg.msIdle = (int)ssoConfigInt(c, SSO_CFG_IDLE_TIMEOUT_MS);
+  p->clientCfg.mxResponse = (size_t)ssoConfigInt(c,
+                                                 SSO_CFG_MAX_RESPONSE_BYTES);
+  return SSOPROXY_OK;
+}
+
+/* Say, at every start, what the outbound side trusts. */
+static void logTls(ssoproxy *p){
+  const SsoTls *t = p->pTlsClient;
+  char zCount[16], zSkipped[16];
+  if( ssoTlsInsecure(t) ){
+    ssoLog(&p->log, SSO_LOG_WARN, "SSOPROXY_TLS_INSECURE is on: certificates "
+           "of the IdP and upstreams are NOT verified; anyone on the path "
+           "can read and change that traffic", (char*)0);
+    return;
+  }
+  if( ssoTlsCaCount(t)==0 ){
+    ssoLog(&p->log, SSO_LOG_WARN, "no CA certificates found on this system: "
+           "https to the IdP and upstreams will fail until SSOPROXY_CA_FILE "
+           "is set", (char*)0);
+    return;
+  }
+  snprintf(zCount, sizeof(zCount), "%d", ssoTlsCaCount(t));
+  ssoLog(&p->log, SSO_LOG_INFO, "trusted CA certificates loaded",
+         "from", ssoTlsCaSource(t), "count", zCount, (char*)0);
+  if( ssoTlsCaSkipped(t)>0 ){
+    snprintf(zSkipped, sizeof(zSkipped), "%d", ssoTlsCaSkipped(t));
+    ssoLog(&p->log, SSO_LOG_WARN, "some CA certificates could not be parsed "
+           "and are ignored", "from", ssoTlsCaSource(t), "skipped", zSkipped,
+           (char*)0);
+  }
+}
+
 static int openStore(ssoproxy *p){
   const char *zDb = ssoConfigStr(p->pCfg, SSO_CFG_DB);
   int rc = ssoStoreOpen(zDb, &p->pStore);
@@ -9299,6 +12133,10 @@ static int openServer(ssoproxy *p){
   sc.nWriteHigh = (size_t)ssoConfigInt(c, SSO_CFG_WRITE_BUFFER_BYTES);
   sc.pLog = &p->log;
   sc.bAccessLog = ssoConfigBool(c, SSO_CFG_ACCESS_LOG);
+  if( p->pTlsServer ){
+    sc.xTransport = ssoTlsTransport;
+    sc.pTransportArg = p->pTlsServer;
+  }
   sc.xWorkerInit = workerInit;
   sc.xWorkerFree = workerFree;
   sc.pWorkerArg = p;
@@ -9312,12 +12150,14 @@ static int openServer(ssoproxy *p){
 
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
-  snprintf(zUrl, sizeof(zUrl), "http://%s", ssoServerAddress(p->pServer));
+  snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
+           ssoServerAddress(p->pServer));
   snprintf(zWorkers, sizeof(zWorkers), "%d",
            ssoServerWorkerCount(p->pServer));
   ssoLog(&p->log, SSO_LOG_INFO, "ssoproxy listening", "url", zUrl,
          "db", ssoConfigStr(p->pCfg, SSO_CFG_DB), "workers", zWorkers,
          "version", SSOPROXY_VERSION, (char*)0);
+  logTls(p);
   if( ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY)==0 ){
     ssoLog(&p->log, SSO_LOG_WARN, "no master key set (LITELLM_MASTER_KEY): "
            "the management API is usable by admin users' keys and sessions "
@@ -9342,7 +12182,8 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   ssoLogInit(&p->log, 2,
              ssoLogLevelFromName(ssoConfigStr(p->pCfg, SSO_CFG_LOG_LEVEL)),
              strcmp(ssoConfigStr(p->pCfg, SSO_CFG_LOG_FORMAT), "json")==0);
-  rc = openStore(p);
+  rc = openTls(p);
+  if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
   if( rc==SSOPROXY_NOMEM && p->zErr==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
@@ -9367,6 +12208,8 @@ void ssoproxy_stop(ssoproxy *p){
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
+  ssoTlsFree(p->pTlsServer);
+  ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);
   ssoproxy_config_free(p->pCfg);
   ssoFree(p->zErr);

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "8e08cfe0b37bd1133f86d8184eb33f75383dcf4f4e0232497b97112532463fd8"
+#define SSOPROXY_SOURCE_ID      "32a9b8015157384d1e112a0c2869cb0856986d2b0e3425920e89e47b75596270"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

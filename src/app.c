@@ -14,6 +14,13 @@
 ** Each worker thread opens its own store connection (SQLite in WAL mode
 ** lets them read in parallel); the one opened here migrates the schema
 ** and stays open for the life of the server.
+**
+** TLS is set up first, before the database is touched: a certificate
+** that does not load is a configuration error (exit status 2). The
+** server configuration (SSOPROXY_TLS_CERT/KEY) plugs into the server's
+** transport hook; the client one (trusted CAs, or the loud insecure
+** switch) and clientCfg are what each worker's outbound SsoClient is made
+** from, shared read-only by all workers.
 */
 #include "ssoInt.h"
 
@@ -23,6 +30,9 @@ struct ssoproxy {
   SsoStore *pStore;         /* Opened and migrated at start */
   SsoServer *pServer;       /* Listeners, worker loops */
   SsoHealth health;         /* What /health/readiness checks */
+  SsoTls *pTlsServer;       /* HTTPS listener, or NULL for plain http */
+  SsoTls *pTlsClient;       /* Outbound verification (CAs) */
+  SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   char *zErr;               /* Last error message; owned */
   int bErrNomem;            /* zErr could not be allocated */
 };
@@ -106,6 +116,72 @@ static int dbReady(void *pWorkerCtx, void *pArg, char *zReason,
   return 1;
 }
 
+/*
+** The listener's certificate and key (both or neither), and the client
+** side: trusted CAs from SSOPROXY_CA_FILE or the system, unless
+** SSOPROXY_TLS_INSECURE. Every failure is SSOPROXY_CONFIG with one line.
+*/
+static int openTls(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  const char *zCert = ssoConfigStr(c, SSO_CFG_TLS_CERT);
+  const char *zKey = ssoConfigStr(c, SSO_CFG_TLS_KEY);
+  const char *zCa = ssoConfigStr(c, SSO_CFG_CA_FILE);
+  int bInsecure = ssoConfigBool(c, SSO_CFG_TLS_INSECURE);
+  char zErr[512];
+  int rc;
+  if( (zCert==0)!=(zKey==0) ){
+    return appError(p, SSOPROXY_CONFIG, "%s is set but %s is not: HTTPS "
+                    "needs both the certificate and its key",
+                    zCert ? "SSOPROXY_TLS_CERT" : "SSOPROXY_TLS_KEY",
+                    zCert ? "SSOPROXY_TLS_KEY" : "SSOPROXY_TLS_CERT");
+  }
+  if( zCert ){
+    rc = ssoTlsServerNew(zCert, zKey, &p->pTlsServer, zErr, sizeof(zErr));
+    if( rc ) return appError(p, rc, "%s", zErr);
+  }
+  rc = ssoTlsClientNew(zCa, bInsecure, &p->pTlsClient, zErr, sizeof(zErr));
+  if( rc ){
+    return appError(p, rc, "%s%s", zCa && rc==SSOPROXY_CONFIG ?
+                    "SSOPROXY_CA_FILE: " : "", zErr);
+  }
+  ssoClientConfigInit(&p->clientCfg);
+  p->clientCfg.pTls = p->pTlsClient;
+  p->clientCfg.msConnect = (int)ssoConfigInt(c, SSO_CFG_CONNECT_TIMEOUT_MS);
+  p->clientCfg.msFirstByte = (int)ssoConfigInt(c,
+                                               SSO_CFG_FIRST_BYTE_TIMEOUT_MS);
+  p->clientCfg.msIdle = (int)ssoConfigInt(c, SSO_CFG_IDLE_TIMEOUT_MS);
+  p->clientCfg.mxResponse = (size_t)ssoConfigInt(c,
+                                                 SSO_CFG_MAX_RESPONSE_BYTES);
+  return SSOPROXY_OK;
+}
+
+/* Say, at every start, what the outbound side trusts. */
+static void logTls(ssoproxy *p){
+  const SsoTls *t = p->pTlsClient;
+  char zCount[16], zSkipped[16];
+  if( ssoTlsInsecure(t) ){
+    ssoLog(&p->log, SSO_LOG_WARN, "SSOPROXY_TLS_INSECURE is on: certificates "
+           "of the IdP and upstreams are NOT verified; anyone on the path "
+           "can read and change that traffic", (char*)0);
+    return;
+  }
+  if( ssoTlsCaCount(t)==0 ){
+    ssoLog(&p->log, SSO_LOG_WARN, "no CA certificates found on this system: "
+           "https to the IdP and upstreams will fail until SSOPROXY_CA_FILE "
+           "is set", (char*)0);
+    return;
+  }
+  snprintf(zCount, sizeof(zCount), "%d", ssoTlsCaCount(t));
+  ssoLog(&p->log, SSO_LOG_INFO, "trusted CA certificates loaded",
+         "from", ssoTlsCaSource(t), "count", zCount, (char*)0);
+  if( ssoTlsCaSkipped(t)>0 ){
+    snprintf(zSkipped, sizeof(zSkipped), "%d", ssoTlsCaSkipped(t));
+    ssoLog(&p->log, SSO_LOG_WARN, "some CA certificates could not be parsed "
+           "and are ignored", "from", ssoTlsCaSource(t), "skipped", zSkipped,
+           (char*)0);
+  }
+}
+
 static int openStore(ssoproxy *p){
   const char *zDb = ssoConfigStr(p->pCfg, SSO_CFG_DB);
   int rc = ssoStoreOpen(zDb, &p->pStore);
@@ -134,6 +210,10 @@ static int openServer(ssoproxy *p){
   sc.nWriteHigh = (size_t)ssoConfigInt(c, SSO_CFG_WRITE_BUFFER_BYTES);
   sc.pLog = &p->log;
   sc.bAccessLog = ssoConfigBool(c, SSO_CFG_ACCESS_LOG);
+  if( p->pTlsServer ){
+    sc.xTransport = ssoTlsTransport;
+    sc.pTransportArg = p->pTlsServer;
+  }
   sc.xWorkerInit = workerInit;
   sc.xWorkerFree = workerFree;
   sc.pWorkerArg = p;
@@ -147,12 +227,14 @@ static int openServer(ssoproxy *p){
 
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
-  snprintf(zUrl, sizeof(zUrl), "http://%s", ssoServerAddress(p->pServer));
+  snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
+           ssoServerAddress(p->pServer));
   snprintf(zWorkers, sizeof(zWorkers), "%d",
            ssoServerWorkerCount(p->pServer));
   ssoLog(&p->log, SSO_LOG_INFO, "ssoproxy listening", "url", zUrl,
          "db", ssoConfigStr(p->pCfg, SSO_CFG_DB), "workers", zWorkers,
          "version", SSOPROXY_VERSION, (char*)0);
+  logTls(p);
   if( ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY)==0 ){
     ssoLog(&p->log, SSO_LOG_WARN, "no master key set (LITELLM_MASTER_KEY): "
            "the management API is usable by admin users' keys and sessions "
@@ -177,7 +259,8 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   ssoLogInit(&p->log, 2,
              ssoLogLevelFromName(ssoConfigStr(p->pCfg, SSO_CFG_LOG_LEVEL)),
              strcmp(ssoConfigStr(p->pCfg, SSO_CFG_LOG_FORMAT), "json")==0);
-  rc = openStore(p);
+  rc = openTls(p);
+  if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
   if( rc==SSOPROXY_NOMEM && p->zErr==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
@@ -202,6 +285,8 @@ void ssoproxy_stop(ssoproxy *p){
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
+  ssoTlsFree(p->pTlsServer);
+  ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);
   ssoproxy_config_free(p->pCfg);
   ssoFree(p->zErr);

@@ -65,7 +65,29 @@
     "On SIGTERM/SIGINT: time in-flight requests get to finish") \
   X(WRITE_BUFFER_BYTES, "SSOPROXY_WRITE_BUFFER_BYTES", 0, SSO_SET_INT, 0, \
     SSO_SERVER_WRITE_HIGH, 4096, 67108864, 0, 0, \
-    "Output queued per connection before a stream is paused")
+    "Output queued per connection before a stream is paused") \
+  X(TLS_CERT, "SSOPROXY_TLS_CERT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "PEM certificate chain, leaf first: serve HTTPS (with SSOPROXY_TLS_KEY)") \
+  X(TLS_KEY, "SSOPROXY_TLS_KEY", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "PEM private key (unencrypted) of SSOPROXY_TLS_CERT") \
+  X(CA_FILE, "SSOPROXY_CA_FILE", "SSL_CERT_FILE", SSO_SET_STR, 0, 0, 0, 0, \
+    0, 0, "CA certificates (PEM file or directory) trusted for the IdP and " \
+    "upstreams; unset = the system bundle") \
+  X(TLS_INSECURE, "SSOPROXY_TLS_INSECURE", 0, SSO_SET_BOOL, "false", 0, 0, \
+    0, 0, 0, "Skip certificate verification of the IdP and upstreams " \
+    "(tests only; warned about at every start)") \
+  X(CONNECT_TIMEOUT_MS, "SSOPROXY_CONNECT_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_CLIENT_CONNECT_MS, 100, 3600000, 0, 0, \
+    "Outbound: time to resolve, connect and finish TLS (504 past it)") \
+  X(FIRST_BYTE_TIMEOUT_MS, "SSOPROXY_FIRST_BYTE_TIMEOUT_MS", 0, SSO_SET_INT, \
+    0, SSO_CLIENT_FIRST_BYTE_MS, 100, 86400000, 0, 0, \
+    "Outbound: request sent to the first byte of the answer (504 past it)") \
+  X(IDLE_TIMEOUT_MS, "SSOPROXY_IDLE_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_CLIENT_IDLE_MS, 100, 86400000, 0, 0, \
+    "Outbound: longest silence inside an answer (504 past it)") \
+  X(MAX_RESPONSE_BYTES, "SSOPROXY_MAX_RESPONSE_BYTES", 0, SSO_SET_INT, 0, \
+    SSO_CLIENT_MAX_RESPONSE, 1024, 1073741824, 0, 0, \
+    "Outbound: body bytes of one answer from the IdP or an upstream")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };

@@ -48,6 +48,23 @@
 #define SSO_SERVER_WRITE_HIGH    (256u << 10)/* Queued output that pauses a producer */
 #define SSO_SERVER_READ_INIT     8192       /* First size of a connection's input */
 
+/* TLS (src/tls.c) */
+#define SSO_TLS_MAX_PEM      (1u << 20) /* Bytes in a certificate or key file */
+
+/* Outbound HTTP client (src/client.c): defaults of client settings */
+#define SSO_CLIENT_CONNECT_MS    10000      /* Resolve, connect and TLS handshake */
+#define SSO_CLIENT_FIRST_BYTE_MS 600000     /* Request sent to first response byte */
+#define SSO_CLIENT_IDLE_MS       120000     /* Longest silence inside a response */
+#define SSO_CLIENT_MAX_RESPONSE  (64u<<20)  /* Response body bytes */
+#define SSO_CLIENT_MAX_HEAD      65536      /* Response head bytes */
+#define SSO_CLIENT_MAX_HEADERS   128        /* Response header fields */
+#define SSO_CLIENT_POOL_PER_ORIGIN 16       /* Idle kept-alive connections per origin */
+#define SSO_CLIENT_POOL_IDLE_MS  4000       /* Idle pooled connection lifetime: below
+                                            ** the 5 s of common servers (uvicorn) */
+#define SSO_CLIENT_RESOLVERS     4          /* Resolver threads per client */
+#define SSO_CLIENT_MAX_ADDRS     8          /* Addresses tried per host name */
+#define SSO_CLIENT_READ_CHUNK    16384      /* Bytes read per call once in a body */
+
 /* Storage (src/store.c) */
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */
 #define SSO_DB_MAX_PAGE      1000       /* Rows in one page of a list */

@@ -71,6 +71,8 @@ struct SsoStr {
 #include "url.h"
 #include "loop.h"
 #include "http.h"
+#include "tls.h"
+#include "client.h"
 #include "server.h"
 #include "store.h"
 #include "health.h"

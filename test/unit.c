@@ -16,6 +16,8 @@
 #include "t_url.c"
 #include "t_http.c"
 #include "t_server.c"
+#include "t_client.c"
+#include "t_tls.c"
 #include "t_store.c"
 #include "t_config.c"
 
@@ -28,6 +30,8 @@ int main(int argc, char **argv){
     { aUrlTests,    (int)SSO_ARRAYSIZE(aUrlTests) },
     { aHttpTests,   (int)SSO_ARRAYSIZE(aHttpTests) },
     { aServerTests, (int)SSO_ARRAYSIZE(aServerTests) },
+    { aClientTests, (int)SSO_ARRAYSIZE(aClientTests) },
+    { aTlsTests,    (int)SSO_ARRAYSIZE(aTlsTests) },
     { aStoreTests,  (int)SSO_ARRAYSIZE(aStoreTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
   };

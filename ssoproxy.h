@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "126f6bf6f4653e044545d37a1cd110e70e027cbea1eaf5429d955f8a82f7cf32"
+#define SSOPROXY_SOURCE_ID      "9cd4e486201948db8a885df6f6dc105f4a3cb4b77c6de2d1ff7489ee2957993e"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

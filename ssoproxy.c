@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 9cd4e486201948db8a885df6f6dc105f4a3cb4b77c6de2d1ff7489ee2957993e
+** Source id: 76847d4496c8153af070f9be82e6b2c50255ad971b483596d88cb9cb6484f793
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -2421,42 +2421,64 @@ static uint64_t strStops(uint64_t x){
 }
 
 /*
-** Parse the string whose opening quote is at z[i], in one pass: copy,
-** decode escapes, validate UTF-8, find the closing quote. The decoded
-** bytes go to the document's string block at p->zOut, NUL-terminated.
-** Returns the offset after the closing quote, or 0 after an error;
-** stores the bytes, their count and JSONF_NUL | JSONF_PLAIN flags.
+** Strings are parsed in one pass: copy, decode escapes, validate UTF-8,
+** find the closing quote. The decoded bytes go to the document's string
+** block at p->zOut, NUL-terminated. Runs of ordinary ASCII are found 8
+** bytes at a time; each word is stored before it is looked at, and the
+** bytes after a stop are simply rewritten later. Writing 8 bytes is safe
+** because decoding never makes text longer: the output so far is shorter
+** than the input so far (see ssoJsonParse()), so out + 8 <= in + 8 <= n.
 **
-** Runs of ordinary ASCII are found 8 bytes at a time. Each word is
-** stored before it is looked at: the bytes after a stop are rewritten
-** later, and writing 8 bytes is safe because decoding never makes text
-** longer: the output so far is shorter than the input so far (see
-** ssoJsonParse()), so out + 8 <= in + 8 <= n.
+** parseString() is the common case, a string with nothing to decode,
+** kept small so that it needs few registers; at the first escape,
+** non-ASCII byte or control byte, or near the end of the input, it hands
+** over to parseStringRest(), which does everything.
 */
-static size_t parseString(JsonParse *p, size_t i, const char **pz,
-                          uint32_t *pn, uint8_t *pmFlag){
+
+/* The string ends at z[k]: store its length and flags, close it in the
+** string block. Returns the offset after the quote. */
+static size_t stringDone(JsonParse *p, size_t k, unsigned char *zOut,
+                         const char **pz, uint32_t *pn, uint8_t *pmFlag,
+                         uint8_t mFlag){
+  *zOut = 0;
+  *pz = (const char*)p->zOut;
+  *pn = (uint32_t)(zOut - p->zOut);
+  *pmFlag = mFlag;
+  p->zOut = zOut + 1;
+  return k + 1;
+}
+
+/*
+** The general string decoder, from z[k] (output at zOut) on, of the
+** string whose opening quote is at z[i]. Returns the offset after the
+** closing quote, or 0 after an error.
+*/
+static size_t parseStringRest(JsonParse *p, size_t i, size_t k,
+                              unsigned char *zOut, const char **pz,
+                              uint32_t *pn, uint8_t *pmFlag){
   const unsigned char *z = p->z;
-  size_t n = p->n, k = i + 1, nSeq;
-  unsigned char *zOut = p->zOut, *zStart = zOut;
+  size_t n = p->n, nSeq;
   uint8_t mFlag = JSONF_PLAIN;
   unsigned char c;
   for(;;){
-    while( n-k>=8 ){
+    if( n-k>=8 ){
       uint64_t x = ssoBufLoad64(z+k), m = strStops(x);
+      size_t s;
       memcpy(zOut, z+k, 8);
-      if( m ){
-        size_t s = ssoBufFirstMarked(m);
-        zOut += s;
-        k += s;
-        break;
+      if( m==0 ){
+        zOut += 8;
+        k += 8;
+        continue;
       }
-      zOut += 8;
-      k += 8;
+      s = ssoBufFirstMarked(m);
+      zOut += s;
+      k += s;
+    }else{
+      while( k<n && (unsigned)(z[k]-0x20)<0x5f && z[k]!='"' && z[k]!='\\' ){
+        *zOut++ = z[k++];               /* the last few bytes of input */
+      }
+      if( k>=n ) return strErr(p, i, n, "unterminated string");
     }
-    while( k<n && (unsigned)(z[k] - 0x20)<0x5f && z[k]!='"' && z[k]!='\\' ){
-      *zOut++ = z[k++];                 /* the last few bytes of input */
-    }
-    if( k>=n ) return strErr(p, i, n, "unterminated string");
     c = z[k];
     if( c=='"' ) break;
     if( c=='\\' ){
@@ -2490,12 +2512,33 @@ static size_t parseString(JsonParse *p, size_t i, const char **pz,
       return strErr(p, i, k, "control character in string");
     }
   }
-  *zOut = 0;
-  *pz = (const char*)zStart;
-  *pn = (uint32_t)(zOut - zStart);
-  *pmFlag = mFlag;
-  p->zOut = zOut + 1;
-  return k + 1;
+  return stringDone(p, k, zOut, pz, pn, pmFlag, mFlag);
+}
+
+/*
+** Parse the string whose opening quote is at z[i]. Returns the offset
+** after the closing quote, or 0 after an error; stores the decoded bytes,
+** their count and JSONF_NUL | JSONF_PLAIN flags.
+*/
+static size_t parseString(JsonParse *p, size_t i, const char **pz,
+                          uint32_t *pn, uint8_t *pmFlag){
+  const unsigned char *z = p->z;
+  size_t n = p->n, k = i + 1;
+  unsigned char *zOut = p->zOut;
+  while( n-k>=8 ){
+    uint64_t x = ssoBufLoad64(z+k), m = strStops(x);
+    memcpy(zOut, z+k, 8);
+    if( m ){
+      size_t s = ssoBufFirstMarked(m);
+      zOut += s;
+      k += s;
+      if( z[k]!='"' ) break;
+      return stringDone(p, k, zOut, pz, pn, pmFlag, JSONF_PLAIN);
+    }
+    zOut += 8;
+    k += 8;
+  }
+  return parseStringRest(p, i, k, zOut, pz, pn, pmFlag);
 }
 
 /* -------------------------------------------------------------------- */
@@ -2701,7 +2744,6 @@ static size_t parseNumber(JsonParse *p, size_t i0, SsoJson *pNode){
   const unsigned char *z = p->z;
   size_t n = p->n, i = i0, iDig;
   if( z[i]=='-' ) i++;
-  iDig = i;
   if( i>=n || (unsigned)(z[i]-'0')>=10 ){
     return errAt(p, i, "digit expected in number");
   }
@@ -2725,7 +2767,13 @@ static size_t parseNumber(JsonParse *p, size_t i0, SsoJson *pNode){
     i = digitsEnd(z, i, n);
     if( i==iDig ) return errAt(p, i, "digit expected in exponent");
   }
-  memcpy(p->zOut, z+i0, i-i0);
+  /* Most numbers are short: one fixed 8-byte move, when the input has 8
+  ** bytes from i0 (the string block has as much room as the input). */
+  if( i-i0<8 && n-i0>=8 ){
+    memcpy(p->zOut, z+i0, 8);
+  }else{
+    memcpy(p->zOut, z+i0, i-i0);
+  }
   p->zOut[i-i0] = 0;
   pNode->u.z = (const char*)p->zOut;
   pNode->n = (uint32_t)(i - i0);
@@ -2752,23 +2800,21 @@ static size_t parseLiteral(JsonParse *p, size_t i, SsoJson *pNode){
 }
 
 /*
-** A member name and its colon at or after z[i], into the next stack
-** slot, which the member's value will complete. Returns the offset after
-** the colon, or 0 after an error.
+** A member name and its colon at or after z[i], into the slot pNode that
+** the member's value will complete. Returns the offset after the colon,
+** or 0 after an error.
 */
-static size_t parseKey(JsonParse *p, size_t i){
+static size_t parseKey(JsonParse *p, size_t i, SsoJson *pNode){
   const unsigned char *z = p->z;
   size_t n = p->n;
-  SsoJson *pSlot = stackSlot(p);
   uint8_t mFlag;
-  if( pSlot==0 ) return 0;
   i = skipWs(z, i, n);
   if( i>=n ) return unexpectedAt(p, i);
   if( z[i]!='"' ) return errAt(p, i, "expected a string key");
-  pSlot->iOfs = (uint32_t)i;
-  i = parseString(p, i, &pSlot->zKey, &pSlot->nKey, &mFlag);
+  pNode->iOfs = (uint32_t)i;
+  i = parseString(p, i, &pNode->zKey, &pNode->nKey, &mFlag);
   if( i==0 ) return 0;
-  pSlot->mFlag = (uint8_t)(mFlag<<JSONF_KEYSHIFT);
+  pNode->mFlag = (uint8_t)(mFlag<<JSONF_KEYSHIFT);
   i = skipWs(z, i, n);
   if( i>=n ) return unexpectedAt(p, i);
   if( z[i]!=':' ) return errAt(p, i, "expected ':' after key");
@@ -2776,128 +2822,130 @@ static size_t parseKey(JsonParse *p, size_t i){
 }
 
 /*
-** One value at or after z[i], into the next stack slot: a whole scalar,
-** or the start of a container (*pbOpen set: its first element or first
-** name and colon are read; an empty one is closed at once). bKey says
-** whether the slot already holds the member's name. Returns the offset
-** after what was read, or 0 after an error.
+** '{' or '[' at z[i] opens a container in pNode. Returns the offset after
+** it and any whitespace, or 0 after an error.
 */
-static size_t parseValue(JsonParse *p, size_t i, int bKey, int *pbOpen){
-  const unsigned char *z = p->z;
-  size_t n = p->n, iVal;
-  SsoJson *pNode = stackSlot(p);
-  uint8_t mFlag;
-  if( pNode==0 ) return 0;
-  i = skipWs(z, i, n);
-  if( i>=n ) return unexpectedAt(p, i);
-  if( !bKey ){
-    pNode->zKey = 0;
-    pNode->nKey = 0;
-    pNode->iOfs = (uint32_t)i;
-    pNode->mFlag = 0;
+static size_t openContainer(JsonParse *p, size_t i, SsoJson *pNode){
+  int bObj = p->z[i]=='{';
+  if( p->nDepth>=SSO_JSON_MAX_DEPTH ){
+    parseErr(p, SSOPROXY_TOOBIG, i, "nesting too deep");
+    return 0;
   }
-  iVal = i;
-  switch( z[i] ){
-    case '"':
-      i = parseString(p, i, &pNode->u.z, &pNode->n, &mFlag);
-      if( i==0 ) return 0;
-      pNode->eType = SSO_JSON_STRING;
-      pNode->mFlag |= mFlag;
-      break;
-    case '{': case '[': {
-      int bObj = z[i]=='{';
-      if( p->nDepth>=SSO_JSON_MAX_DEPTH ){
-        parseErr(p, SSOPROXY_TOOBIG, i, "nesting too deep");
-        return 0;
-      }
-      pNode->eType = bObj ? SSO_JSON_OBJECT : SSO_JSON_ARRAY;
-      if( stackPush(p, iVal) ) return 0;
-      p->aFrame[p->nDepth++] = (uint32_t)((p->nStk - 1)<<1 | bObj);
-      i = skipWs(z, i+1, n);
-      if( i<n && z[i]==(bObj ? '}' : ']') ){
-        p->i = i + 1;
-        return closeContainer(p) ? 0 : i + 1;
-      }
-      *pbOpen = 1;
-      return bObj ? parseKey(p, i) : i;
-    }
-    case 't': case 'f': case 'n':
-      i = parseLiteral(p, i, pNode);
-      if( i==0 ) return 0;
-      break;
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
-      i = parseNumber(p, i, pNode);
-      if( i==0 ) return 0;
-      break;
-    default:
-      return unexpectedAt(p, i);
-  }
-  return stackPush(p, iVal) ? 0 : i;
+  pNode->eType = bObj ? SSO_JSON_OBJECT : SSO_JSON_ARRAY;
+  if( stackPush(p, i) ) return 0;
+  p->aFrame[p->nDepth++] = (uint32_t)((p->nStk - 1)<<1 | (unsigned)bObj);
+  return skipWs(p->z, i+1, p->n);
 }
 
 /*
-** After a complete value at z[i]: close containers, or find the comma
-** (and, in an object, the next name) that leads to the next value.
-** *pbEnd is set when the top-level value is complete, *pbKey when the
-** next value is an object member. Returns the offset reached, or 0.
+** The whole text: one value, then only whitespace (RFC 8259 §2). One
+** loop of two steps: read a value (a scalar, or the opening of a
+** container), then what follows it (closing brackets, or a comma that
+** leads to the next value). Open containers and their children so far
+** are on the explicit stack, so nesting costs no C stack. bMember says
+** the next value is an object member, to be preceded by its name.
 */
-static size_t afterValue(JsonParse *p, size_t i, int *pbEnd, int *pbKey){
-  const unsigned char *z = p->z;
-  size_t n = p->n;
-  while( p->nDepth>0 ){
-    int bObj = p->aFrame[p->nDepth-1] & 1;
-    unsigned char cClose = bObj ? '}' : ']';
-    i = skipWs(z, i, n);
-    if( i>=n ) return unexpectedAt(p, i);
-    if( z[i]==',' ){
-      size_t iComma = i;
-      i = skipWs(z, i+1, n);
-      if( i<n && z[i]==cClose ) return errAt(p, iComma, "trailing comma");
-      *pbKey = bObj;
-      return bObj ? parseKey(p, i) : i;
-    }
-    if( z[i]!=cClose ){
-      if( z[i]=='/' ) return unexpectedAt(p, i);
-      return errAt(p, i, bObj ? "expected ',' or '}'" : "expected ',' or ']'");
-    }
-    p->i = ++i;
-    if( closeContainer(p) ) return 0;
-  }
-  *pbEnd = 1;
-  return i;
-}
-
-/* The whole text: one value, then only whitespace (RFC 8259 §2). */
 static int parseText(JsonParse *p){
-  size_t i = 0;
-  int bKey = 0;
-  if( p->n==0 ) return parseErr(p, SSOPROXY_PARSE, 0, "empty input");
-  if( p->n>=3 && memcmp(p->z, "\xef\xbb\xbf", 3)==0 ){
+  const unsigned char *z = p->z;
+  const size_t n = p->n;
+  size_t i = 0, iVal;
+  int bMember = 0;
+  if( n==0 ) return parseErr(p, SSOPROXY_PARSE, 0, "empty input");
+  if( n>=3 && memcmp(z, "\xef\xbb\xbf", 3)==0 ){
     return parseErr(p, SSOPROXY_PARSE, 0, "byte order mark not allowed");
   }
   for(;;){
-    int bOpen = 0, bEnd = 0;
-    i = parseValue(p, i, bKey, &bOpen);
-    if( i==0 ) return p->pErr->rc;
-    if( bOpen ){                      /* an object has read its first name */
-      bKey = p->aFrame[p->nDepth-1] & 1;
-      continue;
+    SsoJson *pNode = stackSlot(p);
+    unsigned char c;
+    if( pNode==0 ) return p->pErr->rc;
+
+    /* Step 1: a value, with its name first if it is a member. */
+    if( bMember ){
+      i = parseKey(p, i, pNode);
+      if( i==0 ) return p->pErr->rc;
     }
-    i = afterValue(p, i, &bEnd, &bKey);
-    if( i==0 ) return p->pErr->rc;
-    if( bEnd ) break;
-  }
-  i = skipWs(p->z, i, p->n);
-  if( i<p->n ){
-    if( p->z[i]=='/' ){
+    i = skipWs(z, i, n);
+    if( i>=n ){
       unexpectedAt(p, i);
       return p->pErr->rc;
     }
-    return parseErr(p, SSOPROXY_PARSE, i,
-                    "trailing characters after the value");
+    if( !bMember ){
+      pNode->zKey = 0;
+      pNode->nKey = 0;
+      pNode->iOfs = (uint32_t)i;
+      pNode->mFlag = 0;
+    }
+    iVal = i;
+    c = z[i];
+    if( c=='"' ){
+      uint8_t mFlag;
+      i = parseString(p, i, &pNode->u.z, &pNode->n, &mFlag);
+      pNode->eType = SSO_JSON_STRING;
+      pNode->mFlag |= mFlag;
+    }else if( (unsigned)(c-'0')<10 || c=='-' ){
+      i = parseNumber(p, i, pNode);
+    }else if( c=='{' || c=='[' ){
+      i = openContainer(p, i, pNode);
+      if( i==0 ) return p->pErr->rc;
+      if( i>=n || z[i]!=(c=='{' ? '}' : ']') ){
+        bMember = c=='{';             /* not empty: its first value next */
+        continue;
+      }
+      p->i = ++i;
+      if( closeContainer(p) ) return p->pErr->rc;
+    }else if( c=='t' || c=='f' || c=='n' ){
+      i = parseLiteral(p, i, pNode);
+    }else{
+      unexpectedAt(p, i);
+      return p->pErr->rc;
+    }
+    if( i==0 ) return p->pErr->rc;
+    if( c!='{' && c!='[' && stackPush(p, iVal) ) return p->pErr->rc;
+
+    /* Step 2: close what ends here; a comma leads to the next value. */
+    for(;;){
+      int bObj;
+      unsigned char cClose;
+      if( p->nDepth==0 ){             /* the top-level value is complete */
+        i = skipWs(z, i, n);
+        if( i<n ){
+          if( z[i]=='/' ){
+            unexpectedAt(p, i);
+            return p->pErr->rc;
+          }
+          return parseErr(p, SSOPROXY_PARSE, i,
+                          "trailing characters after the value");
+        }
+        return SSOPROXY_OK;
+      }
+      bObj = p->aFrame[p->nDepth-1] & 1;
+      cClose = bObj ? '}' : ']';
+      i = skipWs(z, i, n);
+      if( i>=n ){
+        unexpectedAt(p, i);
+        return p->pErr->rc;
+      }
+      if( z[i]==',' ){
+        size_t iComma = i;
+        i = skipWs(z, i+1, n);
+        if( i<n && z[i]==cClose ){
+          return parseErr(p, SSOPROXY_PARSE, iComma, "trailing comma");
+        }
+        bMember = bObj;
+        break;
+      }
+      if( z[i]!=cClose ){
+        if( z[i]=='/' ){
+          unexpectedAt(p, i);
+          return p->pErr->rc;
+        }
+        return parseErr(p, SSOPROXY_PARSE, i,
+                        bObj ? "expected ',' or '}'" : "expected ',' or ']'");
+      }
+      p->i = ++i;
+      if( closeContainer(p) ) return p->pErr->rc;
+    }
   }
-  return SSOPROXY_OK;
 }
 
 /*

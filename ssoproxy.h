@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "9cd4e486201948db8a885df6f6dc105f4a3cb4b77c6de2d1ff7489ee2957993e"
+#define SSOPROXY_SOURCE_ID      "76847d4496c8153af070f9be82e6b2c50255ad971b483596d88cb9cb6484f793"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 76847d4496c8153af070f9be82e6b2c50255ad971b483596d88cb9cb6484f793
+** Source id: f5e514b6a14efa79afe254c62a4f9181b9e9f8d5acfdc3abd2c92d07e3154618
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -1433,20 +1433,35 @@ static const unsigned char aJsonEsc[256] = {
 };
 
 /*
-** Offset of the first byte at or after z[i] that must be escaped, or n.
-** Eight bytes at a time: a byte is flagged if it is below 0x20, or is
+** Flags the bytes of the word x that must be escaped: below 0x20, or
 ** '"', '\\' or DEL (x^c is then 0, and 0-1 sets the top bit); "& ~x"
 ** drops the bytes >= 0x80, which are copied as they are.
 */
+static uint64_t jsonEscMask(uint64_t x){
+  return ((x - SSO_ONES*0x20)
+        | ((x ^ SSO_ONES*'"') - SSO_ONES)
+        | ((x ^ SSO_ONES*'\\') - SSO_ONES)
+        | ((x ^ SSO_ONES*0x7f) - SSO_ONES)) & ~x & SSO_HIGHS;
+}
+
+/*
+** Offset of the first byte at or after z[i] that must be escaped, or n;
+** eight bytes at a time. The last 1..7 bytes of a string of 8 or more
+** are one more word, the one that ends at z[n] (flags for the bytes
+** before z[i], already seen, are masked off); a shorter string is
+** looked at byte by byte.
+*/
 static size_t jsonPlainEnd(const unsigned char *z, size_t i, size_t n){
+  uint64_t m;
   while( n-i>=8 ){
-    uint64_t x = ssoBufLoad64(z+i);
-    uint64_t m = ((x - SSO_ONES*0x20)
-                | ((x ^ SSO_ONES*'"') - SSO_ONES)
-                | ((x ^ SSO_ONES*'\\') - SSO_ONES)
-                | ((x ^ SSO_ONES*0x7f) - SSO_ONES)) & ~x & SSO_HIGHS;
+    m = jsonEscMask(ssoBufLoad64(z+i));
     if( m ) return i + ssoBufFirstMarked(m);
     i += 8;
+  }
+  if( i==n ) return n;
+  if( n>=8 ){
+    m = jsonEscMask(ssoBufLoad64(z+n-8)) & (~(uint64_t)0 << 8*(i-(n-8)));
+    return m ? n-8 + ssoBufFirstMarked(m) : n;
   }
   while( i<n && aJsonEsc[z[i]]==0 ) i++;
   return i;
@@ -1506,7 +1521,7 @@ static void ssoBufAppendJsonString(SsoBuf *p, const char *zIn,
     if( p->rc==SSOPROXY_OK ) p->rc = SSOPROXY_TOOBIG;
     return;
   }
-  if( ssoBufReserve(p, n+2) ) return;
+  if( (p->rc || n+2 >= p->nAlloc - p->n) && ssoBufReserve(p, n+2) ) return;
   zOut = p->z + p->n;
   *zOut++ = '"';
   for(;;){
@@ -2171,6 +2186,12 @@ struct SsoJsonDoc {
 /* Nodes of parse stack held on the C stack before moving to the heap. */
 #define JSON_STACK_INIT 32
 
+#if defined(__GNUC__)
+# define JSON_NOINLINE __attribute__((noinline))
+#else
+# define JSON_NOINLINE
+#endif
+
 /* Parser state; lives on the C stack for the duration of ssoJsonParse(). */
 typedef struct JsonParse JsonParse;
 struct JsonParse {
@@ -2276,6 +2297,7 @@ static size_t utf8Seq(const unsigned char *z, size_t n){
   return nSeq;
 }
 
+/* ASCII is checked 8 bytes at a time. */
 static int ssoJsonUtf8Valid(const char *zIn, size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
   size_t i = 0;
@@ -2451,9 +2473,10 @@ static size_t stringDone(JsonParse *p, size_t k, unsigned char *zOut,
 /*
 ** The general string decoder, from z[k] (output at zOut) on, of the
 ** string whose opening quote is at z[i]. Returns the offset after the
-** closing quote, or 0 after an error.
+** closing quote, or 0 after an error. Kept out of line (where the
+** compiler allows it to be asked) so that parseString() stays small.
 */
-static size_t parseStringRest(JsonParse *p, size_t i, size_t k,
+JSON_NOINLINE static size_t parseStringRest(JsonParse *p, size_t i, size_t k,
                               unsigned char *zOut, const char **pz,
                               uint32_t *pn, uint8_t *pmFlag){
   const unsigned char *z = p->z;
@@ -3205,7 +3228,17 @@ static int numToDouble(const char *z, size_t n, double *pr){
   iExp = (bExpNeg ? -iE : iE) - nFrac + nDrop;
   if( iExp>100000 ) iExp = 100000;          /* far past DBL_MAX / 0 */
   if( iExp<-100000 ) iExp = -100000;
-  snprintf(zBuf+nBuf, sizeof(zBuf)-nBuf, "e%lld", iExp);
+  {                                         /* "e<iExp>", by hand */
+    char zExp[12];
+    size_t k = sizeof(zExp);
+    unsigned long long u = iExp<0 ? (unsigned long long)-iExp
+                                  : (unsigned long long)iExp;
+    do{ zExp[--k] = (char)('0' + u%10); u /= 10; }while( u );
+    if( iExp<0 ) zExp[--k] = '-';
+    zBuf[nBuf++] = 'e';
+    memcpy(zBuf+nBuf, zExp+k, sizeof(zExp)-k);
+    zBuf[nBuf + sizeof(zExp)-k] = 0;
+  }
   r = strtod(zBuf, 0);
   if( r>DBL_MAX ) return SSOPROXY_TOOBIG;
   *pr = bNeg ? -r : r;
@@ -3349,8 +3382,18 @@ static void ssoJsonWriteRaw(SsoJsonWriter *w, const char *z, size_t n){
   if( wBeforeValue(w) ) ssoBufAppend(w->pBuf, z, n);
 }
 
+/* Digits by hand: printf() would parse its format twice per number. */
 static void ssoJsonWriteInt64(SsoJsonWriter *w, long long i){
-  if( wBeforeValue(w) ) ssoBufPrintf(w->pBuf, "%lld", i);
+  char z[24];
+  size_t k = sizeof(z);
+  unsigned long long u = i<0 ? 0 - (unsigned long long)i
+                             : (unsigned long long)i;
+  do{
+    z[--k] = (char)('0' + u%10);
+    u /= 10;
+  }while( u );
+  if( i<0 ) z[--k] = '-';
+  ssoJsonWriteRaw(w, z+k, sizeof(z)-k);
 }
 
 static void ssoJsonWriteBool(SsoJsonWriter *w, int b){
@@ -3385,6 +3428,50 @@ static size_t fmtDouble(char *zOut, size_t nOut, int nDigit, double r){
   return j;
 }
 
+/*
+** The common case without printf(): money, ratios, small counts. If the
+** shortest decimal that reads back as r has at most 15 significant digits
+** and 1e-4 <= |r| < 1e15, ssoJsonWriteDouble() writes it in fixed
+** notation (%g would, or its "whole numbers in full" rule). So try k = 0,
+** 1, 2... fraction digits: v = round(|r| * 10^k) below 10^15 stands for the
+** decimal v/10^k, and v/10^k computed in doubles is the correctly rounded
+** value of that decimal (both operands are exact), that is what reading
+** it gives, so "== |r|" proves the round trip; the first k is the
+** shortest. It is also the digits %g prints: 15-digit decimals are more
+** than an ulp apart, so only one can read back as r. Returns the length
+** written to z (room for 40), or 0 for "not this case".
+*/
+static size_t fmtDoubleFixed(char *z, double r){
+  static const double aPow10[] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+  };
+  double a = fabs(r);
+  size_t k, j, n = 0;
+  char zDigit[24];
+  if( !(a>=1e-4 && a<1e15) ) return 0;
+  for(k=0; k<SSO_ARRAYSIZE(aPow10); k++){
+    double t = a*aPow10[k];
+    unsigned long long v;
+    if( t>=1e15 ) return 0;
+    v = (unsigned long long)(t + 0.5);      /* exact: t < 2^50 */
+    if( (double)v / aPow10[k]!=a ) continue;
+    /* Digits of v, at least k+1 of them so there is an integer part. */
+    for(j=0; v || j<=k; j++){
+      zDigit[j] = (char)('0' + v%10);
+      v /= 10;
+    }
+    if( r<0 ) z[n++] = '-';
+    while( j>k ) z[n++] = zDigit[--j];
+    if( k ){
+      z[n++] = '.';
+      while( j>0 ) z[n++] = zDigit[--j];
+    }
+    return n;
+  }
+  return 0;
+}
+
 static void ssoJsonWriteDouble(SsoJsonWriter *w, double r){
   char z[64];
   const char *zExp;
@@ -3395,8 +3482,21 @@ static void ssoJsonWriteDouble(SsoJsonWriter *w, double r){
     wError(w, SSOPROXY_PARSE);    /* RFC 8259 §6: no NaN, no Infinity */
     return;
   }
-  /* The fewest significant digits that read back as exactly r... */
-  for(nDigit=1; nDigit<=17; nDigit++){
+  n = fmtDoubleFixed(z, r);
+  if( n ){
+    ssoJsonWriteRaw(w, z, n);
+    return;
+  }
+  /*
+  ** The fewest significant digits that read back as exactly r. For a
+  ** normal double the search can start at 15: if some decimal D of d<=15
+  ** digits reads back as r, then |r-D| <= half an ulp < 2^-53 * 10^(E+1)
+  ** (r = x.xx * 10^E), less than half the spacing 10^(E-14) of 15-digit
+  ** decimals, so r rounded to 15 digits is D, and %g drops the zeros.
+  ** Subnormals have fewer bits, so there the search starts at 1.
+  */
+  nDigit = (r!=0.0 && fabs(r)<DBL_MIN) ? 1 : 15;
+  for(; nDigit<=17; nDigit++){
     double rBack = 0.0;
     n = fmtDouble(z, sizeof(z), nDigit, r);
     if( numToDouble(z, n, &rBack)==SSOPROXY_OK && rBack==r ) break;

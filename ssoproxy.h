@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "76847d4496c8153af070f9be82e6b2c50255ad971b483596d88cb9cb6484f793"
+#define SSOPROXY_SOURCE_ID      "f5e514b6a14efa79afe254c62a4f9181b9e9f8d5acfdc3abd2c92d07e3154618"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

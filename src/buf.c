@@ -114,20 +114,35 @@ static const unsigned char aJsonEsc[256] = {
 };
 
 /*
-** Offset of the first byte at or after z[i] that must be escaped, or n.
-** Eight bytes at a time: a byte is flagged if it is below 0x20, or is
+** Flags the bytes of the word x that must be escaped: below 0x20, or
 ** '"', '\\' or DEL (x^c is then 0, and 0-1 sets the top bit); "& ~x"
 ** drops the bytes >= 0x80, which are copied as they are.
 */
+static uint64_t jsonEscMask(uint64_t x){
+  return ((x - SSO_ONES*0x20)
+        | ((x ^ SSO_ONES*'"') - SSO_ONES)
+        | ((x ^ SSO_ONES*'\\') - SSO_ONES)
+        | ((x ^ SSO_ONES*0x7f) - SSO_ONES)) & ~x & SSO_HIGHS;
+}
+
+/*
+** Offset of the first byte at or after z[i] that must be escaped, or n;
+** eight bytes at a time. The last 1..7 bytes of a string of 8 or more
+** are one more word, the one that ends at z[n] (flags for the bytes
+** before z[i], already seen, are masked off); a shorter string is
+** looked at byte by byte.
+*/
 static size_t jsonPlainEnd(const unsigned char *z, size_t i, size_t n){
+  uint64_t m;
   while( n-i>=8 ){
-    uint64_t x = ssoBufLoad64(z+i);
-    uint64_t m = ((x - SSO_ONES*0x20)
-                | ((x ^ SSO_ONES*'"') - SSO_ONES)
-                | ((x ^ SSO_ONES*'\\') - SSO_ONES)
-                | ((x ^ SSO_ONES*0x7f) - SSO_ONES)) & ~x & SSO_HIGHS;
+    m = jsonEscMask(ssoBufLoad64(z+i));
     if( m ) return i + ssoBufFirstMarked(m);
     i += 8;
+  }
+  if( i==n ) return n;
+  if( n>=8 ){
+    m = jsonEscMask(ssoBufLoad64(z+n-8)) & (~(uint64_t)0 << 8*(i-(n-8)));
+    return m ? n-8 + ssoBufFirstMarked(m) : n;
   }
   while( i<n && aJsonEsc[z[i]]==0 ) i++;
   return i;
@@ -187,7 +202,7 @@ SSO_PRIVATE void ssoBufAppendJsonString(SsoBuf *p, const char *zIn,
     if( p->rc==SSOPROXY_OK ) p->rc = SSOPROXY_TOOBIG;
     return;
   }
-  if( ssoBufReserve(p, n+2) ) return;
+  if( (p->rc || n+2 >= p->nAlloc - p->n) && ssoBufReserve(p, n+2) ) return;
   zOut = p->z + p->n;
   *zOut++ = '"';
   for(;;){

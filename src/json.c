@@ -79,6 +79,12 @@ struct SsoJsonDoc {
 /* Nodes of parse stack held on the C stack before moving to the heap. */
 #define JSON_STACK_INIT 32
 
+#if defined(__GNUC__)
+# define JSON_NOINLINE __attribute__((noinline))
+#else
+# define JSON_NOINLINE
+#endif
+
 /* Parser state; lives on the C stack for the duration of ssoJsonParse(). */
 typedef struct JsonParse JsonParse;
 struct JsonParse {
@@ -184,6 +190,7 @@ static size_t utf8Seq(const unsigned char *z, size_t n){
   return nSeq;
 }
 
+/* ASCII is checked 8 bytes at a time. */
 SSO_PRIVATE int ssoJsonUtf8Valid(const char *zIn, size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
   size_t i = 0;
@@ -359,9 +366,10 @@ static size_t stringDone(JsonParse *p, size_t k, unsigned char *zOut,
 /*
 ** The general string decoder, from z[k] (output at zOut) on, of the
 ** string whose opening quote is at z[i]. Returns the offset after the
-** closing quote, or 0 after an error.
+** closing quote, or 0 after an error. Kept out of line (where the
+** compiler allows it to be asked) so that parseString() stays small.
 */
-static size_t parseStringRest(JsonParse *p, size_t i, size_t k,
+JSON_NOINLINE static size_t parseStringRest(JsonParse *p, size_t i, size_t k,
                               unsigned char *zOut, const char **pz,
                               uint32_t *pn, uint8_t *pmFlag){
   const unsigned char *z = p->z;
@@ -1113,7 +1121,17 @@ static int numToDouble(const char *z, size_t n, double *pr){
   iExp = (bExpNeg ? -iE : iE) - nFrac + nDrop;
   if( iExp>100000 ) iExp = 100000;          /* far past DBL_MAX / 0 */
   if( iExp<-100000 ) iExp = -100000;
-  snprintf(zBuf+nBuf, sizeof(zBuf)-nBuf, "e%lld", iExp);
+  {                                         /* "e<iExp>", by hand */
+    char zExp[12];
+    size_t k = sizeof(zExp);
+    unsigned long long u = iExp<0 ? (unsigned long long)-iExp
+                                  : (unsigned long long)iExp;
+    do{ zExp[--k] = (char)('0' + u%10); u /= 10; }while( u );
+    if( iExp<0 ) zExp[--k] = '-';
+    zBuf[nBuf++] = 'e';
+    memcpy(zBuf+nBuf, zExp+k, sizeof(zExp)-k);
+    zBuf[nBuf + sizeof(zExp)-k] = 0;
+  }
   r = strtod(zBuf, 0);
   if( r>DBL_MAX ) return SSOPROXY_TOOBIG;
   *pr = bNeg ? -r : r;
@@ -1257,8 +1275,18 @@ SSO_PRIVATE void ssoJsonWriteRaw(SsoJsonWriter *w, const char *z, size_t n){
   if( wBeforeValue(w) ) ssoBufAppend(w->pBuf, z, n);
 }
 
+/* Digits by hand: printf() would parse its format twice per number. */
 SSO_PRIVATE void ssoJsonWriteInt64(SsoJsonWriter *w, long long i){
-  if( wBeforeValue(w) ) ssoBufPrintf(w->pBuf, "%lld", i);
+  char z[24];
+  size_t k = sizeof(z);
+  unsigned long long u = i<0 ? 0 - (unsigned long long)i
+                             : (unsigned long long)i;
+  do{
+    z[--k] = (char)('0' + u%10);
+    u /= 10;
+  }while( u );
+  if( i<0 ) z[--k] = '-';
+  ssoJsonWriteRaw(w, z+k, sizeof(z)-k);
 }
 
 SSO_PRIVATE void ssoJsonWriteBool(SsoJsonWriter *w, int b){
@@ -1293,6 +1321,50 @@ static size_t fmtDouble(char *zOut, size_t nOut, int nDigit, double r){
   return j;
 }
 
+/*
+** The common case without printf(): money, ratios, small counts. If the
+** shortest decimal that reads back as r has at most 15 significant digits
+** and 1e-4 <= |r| < 1e15, ssoJsonWriteDouble() writes it in fixed
+** notation (%g would, or its "whole numbers in full" rule). So try k = 0,
+** 1, 2... fraction digits: v = round(|r| * 10^k) below 10^15 stands for the
+** decimal v/10^k, and v/10^k computed in doubles is the correctly rounded
+** value of that decimal (both operands are exact), that is what reading
+** it gives, so "== |r|" proves the round trip; the first k is the
+** shortest. It is also the digits %g prints: 15-digit decimals are more
+** than an ulp apart, so only one can read back as r. Returns the length
+** written to z (room for 40), or 0 for "not this case".
+*/
+static size_t fmtDoubleFixed(char *z, double r){
+  static const double aPow10[] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+  };
+  double a = fabs(r);
+  size_t k, j, n = 0;
+  char zDigit[24];
+  if( !(a>=1e-4 && a<1e15) ) return 0;
+  for(k=0; k<SSO_ARRAYSIZE(aPow10); k++){
+    double t = a*aPow10[k];
+    unsigned long long v;
+    if( t>=1e15 ) return 0;
+    v = (unsigned long long)(t + 0.5);      /* exact: t < 2^50 */
+    if( (double)v / aPow10[k]!=a ) continue;
+    /* Digits of v, at least k+1 of them so there is an integer part. */
+    for(j=0; v || j<=k; j++){
+      zDigit[j] = (char)('0' + v%10);
+      v /= 10;
+    }
+    if( r<0 ) z[n++] = '-';
+    while( j>k ) z[n++] = zDigit[--j];
+    if( k ){
+      z[n++] = '.';
+      while( j>0 ) z[n++] = zDigit[--j];
+    }
+    return n;
+  }
+  return 0;
+}
+
 SSO_PRIVATE void ssoJsonWriteDouble(SsoJsonWriter *w, double r){
   char z[64];
   const char *zExp;
@@ -1303,8 +1375,21 @@ SSO_PRIVATE void ssoJsonWriteDouble(SsoJsonWriter *w, double r){
     wError(w, SSOPROXY_PARSE);    /* RFC 8259 §6: no NaN, no Infinity */
     return;
   }
-  /* The fewest significant digits that read back as exactly r... */
-  for(nDigit=1; nDigit<=17; nDigit++){
+  n = fmtDoubleFixed(z, r);
+  if( n ){
+    ssoJsonWriteRaw(w, z, n);
+    return;
+  }
+  /*
+  ** The fewest significant digits that read back as exactly r. For a
+  ** normal double the search can start at 15: if some decimal D of d<=15
+  ** digits reads back as r, then |r-D| <= half an ulp < 2^-53 * 10^(E+1)
+  ** (r = x.xx * 10^E), less than half the spacing 10^(E-14) of 15-digit
+  ** decimals, so r rounded to 15 digits is D, and %g drops the zeros.
+  ** Subnormals have fewer bits, so there the search starts at 1.
+  */
+  nDigit = (r!=0.0 && fabs(r)<DBL_MIN) ? 1 : 15;
+  for(; nDigit<=17; nDigit++){
     double rBack = 0.0;
     n = fmtDouble(z, sizeof(z), nDigit, r);
     if( numToDouble(z, n, &rBack)==SSOPROXY_OK && rBack==r ) break;

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: f5e514b6a14efa79afe254c62a4f9181b9e9f8d5acfdc3abd2c92d07e3154618
+** Source id: a5fa3ceb92cb144118ba16023b72d376a1aaabae7df81c13b3c0b124a06d2e63
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -1447,9 +1447,11 @@ static uint64_t jsonEscMask(uint64_t x){
 /*
 ** Offset of the first byte at or after z[i] that must be escaped, or n;
 ** eight bytes at a time. The last 1..7 bytes of a string of 8 or more
-** are one more word, the one that ends at z[n] (flags for the bytes
-** before z[i], already seen, are masked off); a shorter string is
-** looked at byte by byte.
+** are one more word, the one that ends at z[n], in which the bytes
+** before z[i] (already seen) are first replaced by a harmless 'a':
+** masking their flags afterwards would not do, as a flagged byte there
+** can leak a false flag upwards into the bytes that count. A shorter
+** string is looked at byte by byte.
 */
 static size_t jsonPlainEnd(const unsigned char *z, size_t i, size_t n){
   uint64_t m;
@@ -1460,7 +1462,8 @@ static size_t jsonPlainEnd(const unsigned char *z, size_t i, size_t n){
   }
   if( i==n ) return n;
   if( n>=8 ){
-    m = jsonEscMask(ssoBufLoad64(z+n-8)) & (~(uint64_t)0 << 8*(i-(n-8)));
+    uint64_t mKeep = ~(uint64_t)0 << 8*(i-(n-8));
+    m = jsonEscMask((ssoBufLoad64(z+n-8) & mKeep) | (SSO_ONES*'a' & ~mKeep));
     return m ? n-8 + ssoBufFirstMarked(m) : n;
   }
   while( i<n && aJsonEsc[z[i]]==0 ) i++;
@@ -1515,7 +1518,7 @@ static char *ssoBufJsonStringTo(char *zOut, const char *zIn, size_t n){
 static void ssoBufAppendJsonString(SsoBuf *p, const char *zIn,
                                         size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
-  size_t i = 0, iRun;
+  size_t i = 0, iRun, nNeed;
   char *zOut;
   if( n>SIZE_MAX/2 ){
     if( p->rc==SSOPROXY_OK ) p->rc = SSOPROXY_TOOBIG;
@@ -1531,9 +1534,10 @@ static void ssoBufAppendJsonString(SsoBuf *p, const char *zIn,
     zOut += i-iRun;
     if( i>=n ) break;
     /* Room left after zOut, less the NUL, against escape + rest + '"'. */
-    if( (size_t)(p->z + p->nAlloc - 1 - zOut) < 6 + (n-i-1) + 1 ){
+    nNeed = (aJsonEsc[z[i]]=='u' ? 6 : 2) + (n-i-1) + 1;
+    if( (size_t)(p->z + p->nAlloc - 1 - zOut) < nNeed ){
       p->n = (size_t)(zOut - p->z);
-      if( ssoBufReserve(p, 6 + (n-i-1) + 1) ) return;
+      if( ssoBufReserve(p, nNeed) ) return;
       zOut = p->z + p->n;
     }
     zOut += jsonEscape(zOut, z[i++]);

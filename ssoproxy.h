@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "f5e514b6a14efa79afe254c62a4f9181b9e9f8d5acfdc3abd2c92d07e3154618"
+#define SSOPROXY_SOURCE_ID      "a5fa3ceb92cb144118ba16023b72d376a1aaabae7df81c13b3c0b124a06d2e63"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: a5fa3ceb92cb144118ba16023b72d376a1aaabae7df81c13b3c0b124a06d2e63
+** Source id: e47b0c2b69b22554a1b5eac6dbbef3d2020f89664d32b742a46917e820dfd45d
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -2138,14 +2138,23 @@ static int ssoB64DecodeAlloc(const char *z, size_t n, int eAlpha,
 ** live on an explicit stack of nodes; when a container closes, its
 ** children are copied as one contiguous array into the document's arena,
 ** which gives O(1) indexed access and document-order iteration. The stack
-** itself is one growing block (it starts on the C stack, so a small
-** document costs one arena chunk and no other allocation). Strings are
-** decoded into the arena and NUL-terminated; a string holding U+0000 is
-** flagged so callers that need a C string can refuse it. The whole tree
-** is freed with the arena in one call.
+** itself is one growing block (it starts on the C stack). Strings and
+** number texts are decoded into one string block sized from the input
+** (see ssoJsonParse()) and NUL-terminated; a string holding U+0000 is
+** flagged so callers that need a C string can refuse it, and one with
+** nothing the writer must escape is flagged so it can be copied out as it
+** is. The whole tree is freed with the arena in one call.
+**
+** Speed matters as much as strictness here (this is every request and
+** response), so the hot paths are written for it: strings are scanned
+** eight bytes at a time, copied, decoded and validated in one pass; the
+** first arena chunk holds the whole document in the common case, so a
+** parse is one allocation; node and value dispatch stay in one loop.
+** bench/RESULTS.md compares it with SQLite's JSON functions.
 **
 ** The writer emits compact JSON into an SsoBuf and keeps track of commas
-** and nesting itself, so callers cannot produce a malformed document.
+** and nesting itself, so callers cannot produce a malformed document. A
+** parsed tree is written by measuring it first and reserving once.
 */
 /* #include "ssoInt.h" */
 #include <float.h>
@@ -2185,11 +2194,13 @@ struct SsoJsonDoc {
 };
 
 /* Up to this many members, duplicate names are found by comparing every
-** pair; above it, by sorting the names (O(n log n) whatever the input). */
+** pair; above it, with a hash table or by sorting (see checkDup()). */
 #define JSON_DUP_LINEAR 8
 /* Nodes of parse stack held on the C stack before moving to the heap. */
 #define JSON_STACK_INIT 32
 
+/* Keep a rarely used function out of its caller, so that the caller
+** stays small (a hint: without it the code is only a little slower). */
 #if defined(__GNUC__)
 # define JSON_NOINLINE __attribute__((noinline))
 #else
@@ -2661,14 +2672,26 @@ static int checkDupSort(JsonParse *p, const SsoJson *a, size_t n){
   return pDup ? dupErr(p, pDup) : SSOPROXY_OK;
 }
 
-/* A hash of a member name, for checkDup(): FNV-1a over 8-byte words. */
+/*
+** A hash of a member name, for checkDup(), a word at a time. A multiply
+** only carries bits upwards, so each step folds the high half back down,
+** and a final mix spreads every input bit over the low bits that pick a
+** slot: names such as "member01" and "member02" differ only in their top
+** bytes.
+*/
 static uint32_t keyHash(const SsoJson *a){
   const unsigned char *z = (const unsigned char*)a->zKey;
-  uint64_t h = 0xcbf29ce484222325ULL ^ a->nKey;
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ a->nKey;
   size_t i = 0, n = a->nKey;
-  for(; n-i>=8; i+=8) h = (h ^ ssoBufLoad64(z+i)) * 0x100000001b3ULL;
+  for(; n-i>=8; i+=8){
+    h = (h ^ ssoBufLoad64(z+i)) * 0xff51afd7ed558ccdULL;
+    h ^= h>>32;
+  }
   for(; i<n; i++) h = (h ^ z[i]) * 0x100000001b3ULL;
-  return (uint32_t)(h ^ (h>>32));
+  h ^= h>>33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h>>33;
+  return (uint32_t)h;
 }
 
 /*

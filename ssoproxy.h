@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "a5fa3ceb92cb144118ba16023b72d376a1aaabae7df81c13b3c0b124a06d2e63"
+#define SSOPROXY_SOURCE_ID      "e47b0c2b69b22554a1b5eac6dbbef3d2020f89664d32b742a46917e820dfd45d"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

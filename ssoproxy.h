@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "e47b0c2b69b22554a1b5eac6dbbef3d2020f89664d32b742a46917e820dfd45d"
+#define SSOPROXY_SOURCE_ID      "bd1cefbb379b6817b74eec1970fd037f4a2463e06beffee839e93abc859c80e9"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -586,14 +586,15 @@ static uint32_t keyHash(const SsoJson *a){
 /*
 ** Fail if two of the n members at a[] share a name, reporting the first
 ** repeat in document order (the earliest member whose name appeared
-** before it). Small objects compare every pair; medium ones (an ID
-** token's claims) insert the names into a hash table on the C stack, in
-** document order, which finds that same member. A hash can be attacked
-** (names built to collide), so the table counts its probes and, past a
-** linear budget, gives up for the sort, which is O(n log n) whatever the
-** input, as are objects too big for the table.
+** before it). Small objects compare every pair; medium ones (a JWT's
+** claims, which is what NODUP is for: typically 5 to 30 members) insert
+** the names into a small hash table on the C stack, in document order,
+** which finds that same member. A hash can be attacked (names built to
+** collide), so the table counts its probes and, past a linear budget,
+** gives up for the sort, which is O(n log n) whatever the input, as are
+** bigger objects (it needs one scratch allocation per parse).
 */
-#define JSON_DUP_HASH   256     /* Most members for the hash table */
+#define JSON_DUP_HASH   32      /* Most members for the hash table */
 static int checkDup(JsonParse *p, const SsoJson *a, size_t n){
   uint16_t aSlot[2*JSON_DUP_HASH];    /* index+1 of a member, or 0 */
   uint32_t aHash[JSON_DUP_HASH];

@@ -1397,7 +1397,7 @@ static size_t dupDoc(SsoBuf *pB, int nMember, const int *aSame, int iMember){
 */
 static void test_json_dup_sizes(void){
   static const int aSize[] = {
-    1, 2, 3, 7, 8, 9, 10, 16, 17, 22, 64, 200, 255, 256, 257, 300, 600
+    1, 2, 3, 7, 8, 9, 10, 16, 17, 22, 31, 32, 33, 64, 200, 256, 257, 600
   };
   int aSame[600];
   SsoBuf b;
@@ -1441,12 +1441,12 @@ static void test_json_dup_sizes(void){
 }
 
 /*
-** Names built to collide in the hash table (same slot for a table of 512,
+** Names built to collide in the hash table (same slot for a table of 64,
 ** found by trying names): the probe budget runs out and the check falls
-** back to the sort, which still gets the answer right, in O(n log n).
+** back to the sort, which still gets the answer right.
 */
 static void test_json_dup_collisions(void){
-  char azName[200][16];
+  char azName[JSON_DUP_HASH][16];
   SsoJson aMember[1];
   SsoBuf b;
   SsoJsonDoc *pDoc = 0;
@@ -1454,17 +1454,17 @@ static void test_json_dup_collisions(void){
   int nName = 0, i;
   unsigned u;
   size_t iOfs = 0;
-  for(u=0; nName<200 && u<10000000; u++){
+  for(u=0; nName<JSON_DUP_HASH && u<10000000; u++){
     char z[16];
     snprintf(z, sizeof(z), "c%u", u);
     memset(aMember, 0, sizeof(aMember));
     aMember[0].zKey = z;
     aMember[0].nKey = (uint32_t)strlen(z);
-    if( (keyHash(aMember) & 511)==0 ){
+    if( (keyHash(aMember) & (2*JSON_DUP_HASH-1))==0 ){
       memcpy(azName[nName++], z, sizeof(z));
     }
   }
-  CHECK_INT( nName, 200 );
+  CHECK_INT( nName, JSON_DUP_HASH );
   ssoBufInit(&b, 0);
   ssoBufAppendChar(&b, '{');
   for(i=0; i<nName; i++){
@@ -1474,9 +1474,14 @@ static void test_json_dup_collisions(void){
   CHECK_INT( ssoJsonParse(b.z, b.n, SSO_JSON_NODUP, &pDoc, &err),
              SSOPROXY_OK );
   ssoJsonFree(pDoc);
-  ssoBufTruncate(&b, b.n-1);
+  /* The first JSON_DUP_HASH-1 names and a repeat: still the table's size. */
+  ssoBufTruncate(&b, 0);
+  ssoBufAppendChar(&b, '{');
+  for(i=0; i<nName-1; i++){
+    ssoBufPrintf(&b, "%s\"%s\":%d", i ? "," : "", azName[i], i);
+  }
   iOfs = b.n + 1;
-  ssoBufPrintf(&b, ",\"%s\":0}", azName[150]);
+  ssoBufPrintf(&b, ",\"%s\":0}", azName[JSON_DUP_HASH/2]);
   CHECK_INT( ssoJsonParse(b.z, b.n, SSO_JSON_NODUP, &pDoc, &err),
              SSOPROXY_PARSE );
   CHECK_INT( err.iOfs, iOfs );

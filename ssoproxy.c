@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: bd1cefbb379b6817b74eec1970fd037f4a2463e06beffee839e93abc859c80e9
+** Source id: d99bc45a0fcf873410c49ea4a63e9ff2bcafc058bab11782da95b4d784549f80
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -2491,9 +2491,10 @@ static size_t stringDone(JsonParse *p, size_t k, unsigned char *zOut,
 ** closing quote, or 0 after an error. Kept out of line (where the
 ** compiler allows it to be asked) so that parseString() stays small.
 */
-JSON_NOINLINE static size_t parseStringRest(JsonParse *p, size_t i, size_t k,
-                              unsigned char *zOut, const char **pz,
-                              uint32_t *pn, uint8_t *pmFlag){
+static JSON_NOINLINE size_t parseStringRest(JsonParse *p, size_t i,
+                                            size_t k, unsigned char *zOut,
+                                            const char **pz, uint32_t *pn,
+                                            uint8_t *pmFlag){
   const unsigned char *z = p->z;
   size_t n = p->n, nSeq;
   uint8_t mFlag = JSONF_PLAIN;
@@ -2929,7 +2930,7 @@ static int parseText(JsonParse *p){
     iVal = i;
     c = z[i];
     if( c=='"' ){
-      uint8_t mFlag;
+      uint8_t mFlag = 0;
       i = parseString(p, i, &pNode->u.z, &pNode->n, &mFlag);
       pNode->eType = SSO_JSON_STRING;
       pNode->mFlag |= mFlag;

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "bd1cefbb379b6817b74eec1970fd037f4a2463e06beffee839e93abc859c80e9"
+#define SSOPROXY_SOURCE_ID      "d99bc45a0fcf873410c49ea4a63e9ff2bcafc058bab11782da95b4d784549f80"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -380,9 +380,10 @@ static size_t stringDone(JsonParse *p, size_t k, unsigned char *zOut,
 ** closing quote, or 0 after an error. Kept out of line (where the
 ** compiler allows it to be asked) so that parseString() stays small.
 */
-JSON_NOINLINE static size_t parseStringRest(JsonParse *p, size_t i, size_t k,
-                              unsigned char *zOut, const char **pz,
-                              uint32_t *pn, uint8_t *pmFlag){
+static JSON_NOINLINE size_t parseStringRest(JsonParse *p, size_t i,
+                                            size_t k, unsigned char *zOut,
+                                            const char **pz, uint32_t *pn,
+                                            uint8_t *pmFlag){
   const unsigned char *z = p->z;
   size_t n = p->n, nSeq;
   uint8_t mFlag = JSONF_PLAIN;
@@ -818,7 +819,7 @@ static int parseText(JsonParse *p){
     iVal = i;
     c = z[i];
     if( c=='"' ){
-      uint8_t mFlag;
+      uint8_t mFlag = 0;
       i = parseString(p, i, &pNode->u.z, &pNode->n, &mFlag);
       pNode->eType = SSO_JSON_STRING;
       pNode->mFlag |= mFlag;

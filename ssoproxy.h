@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "32a9b8015157384d1e112a0c2869cb0856986d2b0e3425920e89e47b75596270"
+#define SSOPROXY_SOURCE_ID      "1f7ba45c682845f8c2bc51843c61e4004a3ca04c2cf1f9f9d5b293e2fa01e87d"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -56,7 +56,9 @@ SSO_PRIVATE int ssoBufReserve(SsoBuf *p, size_t nExtra){
   return SSOPROXY_OK;
 }
 
-SSO_PRIVATE void ssoBufAppend(SsoBuf *p, const void *pData, size_t n){
+/* The out-of-line part of ssoBufAppend() and ssoBufAppendChar() (buf.h):
+** grow first, or do nothing after an error. */
+SSO_PRIVATE void ssoBufAppendSlow(SsoBuf *p, const void *pData, size_t n){
   if( ssoBufReserve(p, n) ) return;
   if( n ) memcpy(p->z + p->n, pData, n);
   p->n += n;
@@ -65,10 +67,6 @@ SSO_PRIVATE void ssoBufAppend(SsoBuf *p, const void *pData, size_t n){
 
 SSO_PRIVATE void ssoBufAppendStr(SsoBuf *p, const char *z){
   ssoBufAppend(p, z, strlen(z));
-}
-
-SSO_PRIVATE void ssoBufAppendChar(SsoBuf *p, char c){
-  ssoBufAppend(p, &c, 1);
 }
 
 SSO_PRIVATE void ssoBufVPrintf(SsoBuf *p, const char *zFmt, va_list ap){
@@ -99,37 +97,135 @@ SSO_PRIVATE void ssoBufPrintf(SsoBuf *p, const char *zFmt, ...){
 ** RFC 8259 §7: '"', '\\' and every byte below 0x20 must be escaped; we
 ** also escape DEL so a log line never carries a terminal control byte.
 ** Bytes >= 0x80 are copied as they are: callers pass valid UTF-8.
+**
+** aJsonEsc[c] is 0 for a byte copied as it is, else the letter after the
+** backslash ('u' for the \u00XX form).
 */
-SSO_PRIVATE void ssoBufAppendJsonString(SsoBuf *p, const char *z, size_t n){
-  static const char hex[] = "0123456789abcdef";
-  size_t i, iRun = 0;
-  ssoBufAppendChar(p, '"');
-  for(i=0; i<n; i++){
-    unsigned char c = (unsigned char)z[i];
-    char esc[6];
-    size_t nEsc = 2;
-    if( c>=0x20 && c!='"' && c!='\\' && c!=0x7f ) continue;
-    ssoBufAppend(p, z+iRun, i-iRun);
-    iRun = i+1;
-    esc[0] = '\\';
-    switch( c ){
-      case '"':  esc[1] = '"'; break;
-      case '\\': esc[1] = '\\'; break;
-      case '\b': esc[1] = 'b'; break;
-      case '\f': esc[1] = 'f'; break;
-      case '\n': esc[1] = 'n'; break;
-      case '\r': esc[1] = 'r'; break;
-      case '\t': esc[1] = 't'; break;
-      default:
-        esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-        esc[4] = hex[c>>4]; esc[5] = hex[c&0xf];
-        nEsc = 6;
-        break;
-    }
-    ssoBufAppend(p, esc, nEsc);
+static const unsigned char aJsonEsc[256] = {
+  'u','u','u','u','u','u','u','u','b','t','n','u','f','r','u','u',
+  'u','u','u','u','u','u','u','u','u','u','u','u','u','u','u','u',
+  0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'u',
+  /* 0x80..0xff: all 0 */
+};
+
+/*
+** Flags the bytes of the word x that must be escaped: below 0x20, or
+** '"', '\\' or DEL (x^c is then 0, and 0-1 sets the top bit); "& ~x"
+** drops the bytes >= 0x80, which are copied as they are.
+*/
+static uint64_t jsonEscMask(uint64_t x){
+  return ((x - SSO_ONES*0x20)
+        | ((x ^ SSO_ONES*'"') - SSO_ONES)
+        | ((x ^ SSO_ONES*'\\') - SSO_ONES)
+        | ((x ^ SSO_ONES*0x7f) - SSO_ONES)) & ~x & SSO_HIGHS;
+}
+
+/*
+** Offset of the first byte at or after z[i] that must be escaped, or n;
+** eight bytes at a time. The last 1..7 bytes of a string of 8 or more
+** are one more word, the one that ends at z[n], in which the bytes
+** before z[i] (already seen) are first replaced by a harmless 'a':
+** masking their flags afterwards would not do, as a flagged byte there
+** can leak a false flag upwards into the bytes that count. A shorter
+** string is looked at byte by byte.
+*/
+static size_t jsonPlainEnd(const unsigned char *z, size_t i, size_t n){
+  uint64_t m;
+  while( n-i>=8 ){
+    m = jsonEscMask(ssoBufLoad64(z+i));
+    if( m ) return i + ssoBufFirstMarked(m);
+    i += 8;
   }
-  ssoBufAppend(p, z+iRun, n-iRun);
-  ssoBufAppendChar(p, '"');
+  if( i==n ) return n;
+  if( n>=8 ){
+    uint64_t mKeep = ~(uint64_t)0 << 8*(i-(n-8));
+    m = jsonEscMask((ssoBufLoad64(z+n-8) & mKeep) | (SSO_ONES*'a' & ~mKeep));
+    return m ? n-8 + ssoBufFirstMarked(m) : n;
+  }
+  while( i<n && aJsonEsc[z[i]]==0 ) i++;
+  return i;
+}
+
+/* Write the escape for byte c (aJsonEsc[c]!=0) at z; returns its length. */
+static size_t jsonEscape(char *z, unsigned char c){
+  static const char hex[] = "0123456789abcdef";
+  z[0] = '\\';
+  z[1] = (char)aJsonEsc[c];
+  if( z[1]!='u' ) return 2;
+  z[2] = '0';
+  z[3] = '0';
+  z[4] = hex[c>>4];
+  z[5] = hex[c&0xf];
+  return 6;
+}
+
+SSO_PRIVATE size_t ssoBufJsonStringLen(const char *zIn, size_t n){
+  const unsigned char *z = (const unsigned char*)zIn;
+  size_t i = 0, nOut = n + 2;
+  while( (i = jsonPlainEnd(z, i, n))<n ){
+    nOut += aJsonEsc[z[i]]=='u' ? 5 : 1;
+    i++;
+  }
+  return nOut;
+}
+
+SSO_PRIVATE char *ssoBufJsonStringTo(char *zOut, const char *zIn, size_t n){
+  const unsigned char *z = (const unsigned char*)zIn;
+  size_t i = 0, iRun;
+  *zOut++ = '"';
+  for(;;){
+    iRun = i;
+    i = jsonPlainEnd(z, i, n);
+    if( i>iRun ) memcpy(zOut, z+iRun, i-iRun);   /* z may be NULL if n==0 */
+    zOut += i-iRun;
+    if( i>=n ) break;
+    zOut += jsonEscape(zOut, z[i++]);
+  }
+  *zOut++ = '"';
+  return zOut;
+}
+
+/*
+** One pass: room for the string as it is is reserved up front (most
+** strings need no escape); each escape then checks for the room that the
+** escape and the rest, unescaped, need, so the reservation never exceeds
+** the final length and mxAlloc means the same as for plain appends.
+*/
+SSO_PRIVATE void ssoBufAppendJsonString(SsoBuf *p, const char *zIn,
+                                        size_t n){
+  const unsigned char *z = (const unsigned char*)zIn;
+  size_t i = 0, iRun, nNeed;
+  char *zOut;
+  if( n>SIZE_MAX/2 ){
+    if( p->rc==SSOPROXY_OK ) p->rc = SSOPROXY_TOOBIG;
+    return;
+  }
+  if( (p->rc || n+2 >= p->nAlloc - p->n) && ssoBufReserve(p, n+2) ) return;
+  zOut = p->z + p->n;
+  *zOut++ = '"';
+  for(;;){
+    iRun = i;
+    i = jsonPlainEnd(z, i, n);
+    if( i>iRun ) memcpy(zOut, z+iRun, i-iRun);   /* z may be NULL if n==0 */
+    zOut += i-iRun;
+    if( i>=n ) break;
+    /* Room left after zOut, less the NUL, against escape + rest + '"'. */
+    nNeed = (aJsonEsc[z[i]]=='u' ? 6 : 2) + (n-i-1) + 1;
+    if( (size_t)(p->z + p->nAlloc - 1 - zOut) < nNeed ){
+      p->n = (size_t)(zOut - p->z);
+      if( ssoBufReserve(p, nNeed) ) return;
+      zOut = p->z + p->n;
+    }
+    zOut += jsonEscape(zOut, z[i++]);
+  }
+  *zOut++ = '"';
+  *zOut = 0;
+  p->n = (size_t)(zOut - p->z);
 }
 
 SSO_PRIVATE const char *ssoBufStr(const SsoBuf *p){

@@ -27,14 +27,23 @@
 ** live on an explicit stack of nodes; when a container closes, its
 ** children are copied as one contiguous array into the document's arena,
 ** which gives O(1) indexed access and document-order iteration. The stack
-** itself is one growing block (it starts on the C stack, so a small
-** document costs one arena chunk and no other allocation). Strings are
-** decoded into the arena and NUL-terminated; a string holding U+0000 is
-** flagged so callers that need a C string can refuse it. The whole tree
-** is freed with the arena in one call.
+** itself is one growing block (it starts on the C stack). Strings and
+** number texts are decoded into one string block sized from the input
+** (see ssoJsonParse()) and NUL-terminated; a string holding U+0000 is
+** flagged so callers that need a C string can refuse it, and one with
+** nothing the writer must escape is flagged so it can be copied out as it
+** is. The whole tree is freed with the arena in one call.
+**
+** Speed matters as much as strictness here (this is every request and
+** response), so the hot paths are written for it: strings are scanned
+** eight bytes at a time, copied, decoded and validated in one pass; the
+** first arena chunk holds the whole document in the common case, so a
+** parse is one allocation; node and value dispatch stay in one loop.
+** bench/RESULTS.md compares it with SQLite's JSON functions.
 **
 ** The writer emits compact JSON into an SsoBuf and keeps track of commas
-** and nesting itself, so callers cannot produce a malformed document.
+** and nesting itself, so callers cannot produce a malformed document. A
+** parsed tree is written by measuring it first and reserving once.
 */
 #include "ssoInt.h"
 #include <float.h>
@@ -61,8 +70,11 @@ struct SsoJson {
   uint8_t eType;        /* SSO_JSON_NULL ... SSO_JSON_OBJECT */
   uint8_t mFlag;        /* JSONF_* bits */
 };
-#define JSONF_NUL     0x01  /* The string value holds U+0000 */
-#define JSONF_KEYNUL  0x02  /* The member name holds U+0000 */
+#define JSONF_NUL      0x01  /* The string value holds U+0000 */
+#define JSONF_PLAIN    0x02  /* ...and has no byte the writer must escape */
+#define JSONF_KEYSHIFT 2     /* The same two bits for the member name: */
+#define JSONF_KEYNUL   (JSONF_NUL<<JSONF_KEYSHIFT)
+#define JSONF_KEYPLAIN (JSONF_PLAIN<<JSONF_KEYSHIFT)
 
 /* A document: the arena lives inside itself (in its first chunk). */
 struct SsoJsonDoc {
@@ -71,17 +83,25 @@ struct SsoJsonDoc {
 };
 
 /* Up to this many members, duplicate names are found by comparing every
-** pair; above it, by sorting the names (O(n log n) whatever the input). */
+** pair; above it, with a hash table or by sorting (see checkDup()). */
 #define JSON_DUP_LINEAR 8
 /* Nodes of parse stack held on the C stack before moving to the heap. */
 #define JSON_STACK_INIT 32
+
+/* Keep a rarely used function out of its caller, so that the caller
+** stays small (a hint: without it the code is only a little slower). */
+#if defined(__GNUC__)
+# define JSON_NOINLINE __attribute__((noinline))
+#else
+# define JSON_NOINLINE
+#endif
 
 /* Parser state; lives on the C stack for the duration of ssoJsonParse(). */
 typedef struct JsonParse JsonParse;
 struct JsonParse {
   const unsigned char *z;   /* Input */
   size_t n;                 /* Bytes of input */
-  size_t i;                 /* Next byte to look at */
+  size_t i;                 /* Where an error without its own offset is */
   unsigned mFlags;          /* SSO_JSON_NODUP ... */
   SsoJsonErr *pErr;         /* Where failures are described; never NULL */
   SsoArena *pArena;         /* The document's arena */
@@ -91,12 +111,10 @@ struct JsonParse {
   size_t nNode;             /* Values parsed so far */
   const SsoJson **apSort;   /* Scratch for the duplicate-name check */
   size_t nSortAlloc;        /* Entries allocated at apSort */
+  unsigned char *zOut;      /* Free space in the string block */
   int nDepth;               /* Containers open */
-  uint32_t aFrame[SSO_JSON_MAX_DEPTH];  /* aStk index of each open one */
-  const char *zKey;         /* Name read for the next member, or NULL */
-  uint32_t nKey;            /* Its length */
-  uint32_t iKeyOfs;         /* Its offset */
-  uint8_t mKeyFlag;         /* JSONF_KEYNUL if it holds U+0000 */
+  uint32_t aFrame[SSO_JSON_MAX_DEPTH];  /* Of each open container: its aStk
+                                        ** index <<1, | 1 for an object */
   SsoJson aStkSpace[JSON_STACK_INIT];   /* Initial aStk */
 };
 
@@ -183,11 +201,16 @@ static size_t utf8Seq(const unsigned char *z, size_t n){
   return nSeq;
 }
 
+/* ASCII is checked 8 bytes at a time. */
 SSO_PRIVATE int ssoJsonUtf8Valid(const char *zIn, size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
   size_t i = 0;
   while( i<n ){
     size_t nSeq;
+    if( n-i>=8 && (ssoBufLoad64(z+i) & SSO_HIGHS)==0 ){   /* ASCII word */
+      i += 8;
+      continue;
+    }
     if( z[i]<0x80 ){ i++; continue; }
     nSeq = utf8Seq(z+i, n-i);
     if( nSeq==0 ) return 0;
@@ -232,67 +255,9 @@ static size_t utf8Put(unsigned char *z, unsigned long c){
 }
 
 /*
-** Decode the \u escape at z[k] (z[k]=='\\', z[k+1]=='u') of a string that
-** ends before z[iEnd]. A high surrogate must be followed at once by an
-** escaped low one (RFC 8259 §7); the pair is one code point. Stores the
-** code point and the bytes of input used, or returns an error.
-*/
-static int decodeU(JsonParse *p, size_t k, size_t iEnd,
-                   unsigned long *pc, size_t *pnUsed){
-  const unsigned char *z = p->z;
-  long hi, lo;
-  if( k+6>iEnd || (hi = hex4(z+k+2))<0 ){
-    return parseErr(p, SSOPROXY_PARSE, k, "invalid \\u escape");
-  }
-  *pnUsed = 6;
-  *pc = (unsigned long)hi;
-  if( hi>=0xdc00 && hi<=0xdfff ){
-    return parseErr(p, SSOPROXY_PARSE, k, "unpaired surrogate in \\u escape");
-  }
-  if( hi<0xd800 || hi>0xdbff ) return SSOPROXY_OK;
-  if( k+12>iEnd || z[k+6]!='\\' || z[k+7]!='u'
-   || (lo = hex4(z+k+8))<0xdc00 || lo>0xdfff ){
-    return parseErr(p, SSOPROXY_PARSE, k, "unpaired surrogate in \\u escape");
-  }
-  *pnUsed = 12;
-  *pc = 0x10000 + (((unsigned long)hi - 0xd800)<<10)
-                + ((unsigned long)lo - 0xdc00);
-  return SSOPROXY_OK;
-}
-
-/* One escape at z[k]; appends its bytes at zOut[*pj] and advances *pk. */
-static int decodeEscape(JsonParse *p, size_t *pk, size_t iEnd,
-                        unsigned char *zOut, size_t *pj, uint8_t *pmFlag){
-  size_t k = *pk, nUsed = 2;
-  unsigned long c = 0;
-  int rc;
-  switch( p->z[k+1] ){
-    case '"':  c = '"';  break;
-    case '\\': c = '\\'; break;
-    case '/':  c = '/';  break;
-    case 'b':  c = '\b'; break;
-    case 'f':  c = '\f'; break;
-    case 'n':  c = '\n'; break;
-    case 'r':  c = '\r'; break;
-    case 't':  c = '\t'; break;
-    case 'u':
-      rc = decodeU(p, k, iEnd, &c, &nUsed);
-      if( rc ) return rc;
-      if( c==0 ) *pmFlag = 1;
-      break;
-    default:
-      return parseErr(p, SSOPROXY_PARSE, k, "invalid escape in string");
-  }
-  *pj += utf8Put(zOut + *pj, c);
-  *pk = k + nUsed;
-  return SSOPROXY_OK;
-}
-
-/*
 ** Offset of the quote that closes the string whose contents start at
-** z[iStart], or n if there is none. memchr() finds candidates quickly; a
-** quote is the closing one when an even number of backslashes precede
-** it. Each byte is looked at a bounded number of times.
+** z[iStart], or n if there is none: the first quote preceded by an even
+** number of backslashes. Used only to word an error (see strErr()).
 */
 static size_t stringEnd(const unsigned char *z, size_t iStart, size_t n){
   size_t i = iStart;
@@ -307,93 +272,242 @@ static size_t stringEnd(const unsigned char *z, size_t iStart, size_t n){
   }
 }
 
-/* 1 for a byte copied as it is: printable ASCII other than backslash. */
-#define PLAIN(c) ((unsigned)((c) - 0x20)<0x60 && (c)!='\\')
+/*
+** Report a problem found at z[k] in the string whose opening quote is at
+** z[iQuote]. A string with no closing quote is reported as unterminated
+** whatever else is wrong inside it, so the message names the real
+** mistake (a missing quote usually swallows the rest of the document).
+** Returns 0, the "no position" of parseString().
+*/
+static size_t strErr(JsonParse *p, size_t iQuote, size_t k, const char *zMsg){
+  if( stringEnd(p->z, iQuote+1, p->n)>=p->n ){
+    parseErr(p, SSOPROXY_PARSE, p->n, "unterminated string");
+  }else{
+    parseErr(p, SSOPROXY_PARSE, k, zMsg);
+  }
+  return 0;
+}
 
 /*
-** Parse the string whose opening quote is at p->i. Its decoded bytes go
-** into the arena, NUL-terminated; decoding never makes a string longer,
-** so the raw length is enough room. *pbNul is set if it holds U+0000.
+** Decode the \u escape at z[k] (z[k]=='\\', z[k+1]=='u') into zOut.
+** A high surrogate must be followed at once by an escaped low one (RFC
+** 8259 §7); the pair is one code point. Returns the offset after the
+** escape, or 0 after an error. The closing quote of the string is never
+** a hex digit, a backslash or a 'u', so reading up to the end of the
+** input, not of the string, finds the same errors.
 */
-static int parseString(JsonParse *p, const char **pz, uint32_t *pn,
-                       uint8_t *pbNul){
+static size_t decodeU(JsonParse *p, size_t iQuote, size_t k,
+                      unsigned char **pzOut, uint8_t *pmFlag){
   const unsigned char *z = p->z;
-  size_t k = p->i + 1, j = 0, iEnd = stringEnd(z, p->i + 1, p->n);
-  unsigned char *zOut;
-  int rc;
-  if( iEnd>=p->n ){
-    return parseErr(p, SSOPROXY_PARSE, p->n, "unterminated string");
+  size_t n = p->n;
+  long hi, lo;
+  unsigned long c;
+  if( n-k<6 || (hi = hex4(z+k+2))<0 ){
+    return strErr(p, iQuote, k, "invalid \\u escape");
   }
-  zOut = ssoArenaAlloc(p->pArena, iEnd - p->i);
-  if( zOut==0 ) return nomemErr(p);
-  *pbNul = 0;
-  while( k<iEnd ){
-    unsigned char c;
-    size_t iRun = k;
-    while( k<iEnd && PLAIN(z[k]) ) k++;
-    memcpy(zOut+j, z+iRun, k-iRun);
-    j += k-iRun;
-    if( k>=iEnd ) break;
-    c = z[k];
-    if( c=='\\' ){
-      rc = decodeEscape(p, &k, iEnd, zOut, &j, pbNul);
-      if( rc ) return rc;
-    }else if( c<0x20 ){
-      return parseErr(p, SSOPROXY_PARSE, k, "control character in string");
-    }else{
-      size_t nSeq = utf8Seq(z+k, iEnd-k);
-      if( nSeq==0 ){
-        return parseErr(p, SSOPROXY_PARSE, k, "invalid UTF-8 in string");
+  c = (unsigned long)hi;
+  if( hi>=0xdc00 && hi<=0xdfff ){
+    return strErr(p, iQuote, k, "unpaired surrogate in \\u escape");
+  }
+  if( hi>=0xd800 && hi<=0xdbff ){
+    if( n-k<12 || z[k+6]!='\\' || z[k+7]!='u'
+     || (lo = hex4(z+k+8))<0xdc00 || lo>0xdfff ){
+      return strErr(p, iQuote, k, "unpaired surrogate in \\u escape");
+    }
+    c = 0x10000 + (((unsigned long)hi - 0xd800)<<10)
+                + ((unsigned long)lo - 0xdc00);
+    k += 6;
+  }
+  if( c==0 ) *pmFlag |= JSONF_NUL;
+  *pzOut += utf8Put(*pzOut, c);
+  return k + 6;
+}
+
+/* The byte each one-letter escape stands for (RFC 8259 §7); 0 if none. */
+static const unsigned char aUnescape[128] = {
+  ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+  ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
+/*
+** Flags, in each byte of the word x, the bytes that end a run of bytes
+** copied as they are: '"', '\\', controls below 0x20, DEL and everything
+** from 0x80 (UTF-8, checked one sequence at a time). For a byte b:
+**   b - 0x20 sets the top bit for b < 0x20 (it wraps) and b >= 0xa0;
+**   b + 1 sets it for 0x7f ... 0x9f (and keeps it for the rest);
+**   (b ^ '"') - 1 sets it for b == '"' and for most b >= 0x80, which are
+**   flagged anyway; the same for '\\'.
+** Carries and borrows leak only upwards from a flagged byte, so the
+** lowest flag is exact (see ssoBufLoad64()).
+*/
+static uint64_t strStops(uint64_t x){
+  return ((x - SSO_ONES*0x20) | (x + SSO_ONES)
+        | ((x ^ SSO_ONES*'"') - SSO_ONES)
+        | ((x ^ SSO_ONES*'\\') - SSO_ONES)) & SSO_HIGHS;
+}
+
+/*
+** Strings are parsed in one pass: copy, decode escapes, validate UTF-8,
+** find the closing quote. The decoded bytes go to the document's string
+** block at p->zOut, NUL-terminated. Runs of ordinary ASCII are found 8
+** bytes at a time; each word is stored before it is looked at, and the
+** bytes after a stop are simply rewritten later. Writing 8 bytes is safe
+** because decoding never makes text longer: the output so far is shorter
+** than the input so far (see ssoJsonParse()), so out + 8 <= in + 8 <= n.
+**
+** parseString() is the common case, a string with nothing to decode,
+** kept small so that it needs few registers; at the first escape,
+** non-ASCII byte or control byte, or near the end of the input, it hands
+** over to parseStringRest(), which does everything.
+*/
+
+/* The string ends at z[k]: store its length and flags, close it in the
+** string block. Returns the offset after the quote. */
+static size_t stringDone(JsonParse *p, size_t k, unsigned char *zOut,
+                         const char **pz, uint32_t *pn, uint8_t *pmFlag,
+                         uint8_t mFlag){
+  *zOut = 0;
+  *pz = (const char*)p->zOut;
+  *pn = (uint32_t)(zOut - p->zOut);
+  *pmFlag = mFlag;
+  p->zOut = zOut + 1;
+  return k + 1;
+}
+
+/*
+** The general string decoder, from z[k] (output at zOut) on, of the
+** string whose opening quote is at z[i]. Returns the offset after the
+** closing quote, or 0 after an error. Kept out of line (where the
+** compiler allows it to be asked) so that parseString() stays small.
+*/
+static JSON_NOINLINE size_t parseStringRest(JsonParse *p, size_t i,
+                                            size_t k, unsigned char *zOut,
+                                            const char **pz, uint32_t *pn,
+                                            uint8_t *pmFlag){
+  const unsigned char *z = p->z;
+  size_t n = p->n, nSeq;
+  uint8_t mFlag = JSONF_PLAIN;
+  unsigned char c;
+  for(;;){
+    if( n-k>=8 ){
+      uint64_t x = ssoBufLoad64(z+k), m = strStops(x);
+      size_t s;
+      memcpy(zOut, z+k, 8);
+      if( m==0 ){
+        zOut += 8;
+        k += 8;
+        continue;
       }
-      memcpy(zOut+j, z+k, nSeq);
-      j += nSeq;
+      s = ssoBufFirstMarked(m);
+      zOut += s;
+      k += s;
+    }else{
+      while( k<n && (unsigned)(z[k]-0x20)<0x5f && z[k]!='"' && z[k]!='\\' ){
+        *zOut++ = z[k++];               /* the last few bytes of input */
+      }
+      if( k>=n ) return strErr(p, i, n, "unterminated string");
+    }
+    c = z[k];
+    if( c=='"' ) break;
+    if( c=='\\' ){
+      mFlag &= ~JSONF_PLAIN;
+      if( n-k<2 ) return strErr(p, i, k, "invalid escape in string");
+      c = z[k+1];
+      if( c<0x80 && aUnescape[c] ){
+        *zOut++ = aUnescape[c];
+        k += 2;
+      }else if( c=='u' ){
+        k = decodeU(p, i, k, &zOut, &mFlag);
+        if( k==0 ) return 0;
+      }else{
+        return strErr(p, i, k, "invalid escape in string");
+      }
+    }else if( c>=0x80 ){
+      nSeq = utf8Seq(z+k, n-k);
+      if( nSeq==0 ) return strErr(p, i, k, "invalid UTF-8 in string");
+      if( n-k>=4 ){
+        memcpy(zOut, z+k, 4);           /* one fixed-size move */
+      }else{
+        memcpy(zOut, z+k, nSeq);
+      }
+      zOut += nSeq;
       k += nSeq;
+    }else if( c==0x7f ){
+      mFlag &= ~JSONF_PLAIN;            /* DEL is written as \u007f */
+      *zOut++ = c;
+      k++;
+    }else{
+      return strErr(p, i, k, "control character in string");
     }
   }
-  zOut[j] = 0;
-  *pz = (const char*)zOut;
-  *pn = (uint32_t)j;
-  p->i = iEnd + 1;
-  return SSOPROXY_OK;
+  return stringDone(p, k, zOut, pz, pn, pmFlag, mFlag);
+}
+
+/*
+** Parse the string whose opening quote is at z[i]. Returns the offset
+** after the closing quote, or 0 after an error; stores the decoded bytes,
+** their count and JSONF_NUL | JSONF_PLAIN flags.
+*/
+static size_t parseString(JsonParse *p, size_t i, const char **pz,
+                          uint32_t *pn, uint8_t *pmFlag){
+  const unsigned char *z = p->z;
+  size_t n = p->n, k = i + 1;
+  unsigned char *zOut = p->zOut;
+  while( n-k>=8 ){
+    uint64_t x = ssoBufLoad64(z+k), m = strStops(x);
+    memcpy(zOut, z+k, 8);
+    if( m ){
+      size_t s = ssoBufFirstMarked(m);
+      zOut += s;
+      k += s;
+      if( z[k]!='"' ) break;
+      return stringDone(p, k, zOut, pz, pn, pmFlag, JSONF_PLAIN);
+    }
+    zOut += 8;
+    k += 8;
+  }
+  return parseStringRest(p, i, k, zOut, pz, pn, pmFlag);
 }
 
 /* -------------------------------------------------------------------- */
 /* The parse stack                                                      */
 
-/* Push a new value of type eType found at offset iOfs; it takes the
-** pending member name, if any. */
-static int pushNode(JsonParse *p, int eType, size_t iOfs, SsoJson **ppNode){
-  SsoJson *pNode;
+/* Make room for one more node at the top of the stack, which starts on
+** the C stack and doubles on the heap. */
+static int stackGrow(JsonParse *p){
+  size_t nNew = p->nStkAlloc*2;
+  SsoJson *aNew;
+  if( p->aStk==p->aStkSpace ){
+    aNew = ssoMalloc(nNew*sizeof(SsoJson));
+    if( aNew ) memcpy(aNew, p->aStk, p->nStk*sizeof(SsoJson));
+  }else{
+    aNew = ssoRealloc(p->aStk, nNew*sizeof(SsoJson));
+  }
+  if( aNew==0 ) return nomemErr(p);
+  p->aStk = aNew;
+  p->nStkAlloc = nNew;
+  return SSOPROXY_OK;
+}
+
+/* The next free node of the stack (not yet in use), or NULL on OOM. */
+static SsoJson *stackSlot(JsonParse *p){
+  if( p->nStk>=p->nStkAlloc && stackGrow(p) ) return 0;
+  return &p->aStk[p->nStk];
+}
+
+/* Take the slot from stackSlot() as a value found at iOfs: count it. */
+static int stackPush(JsonParse *p, size_t iOfs){
   if( p->nNode>=SSO_JSON_MAX_NODES ){
     return parseErr(p, SSOPROXY_TOOBIG, iOfs, "too many values");
   }
-  if( p->nStk>=p->nStkAlloc ){
-    size_t nNew = p->nStkAlloc*2;
-    SsoJson *aNew;
-    if( p->aStk==p->aStkSpace ){
-      aNew = ssoMalloc(nNew*sizeof(SsoJson));
-      if( aNew ) memcpy(aNew, p->aStk, p->nStk*sizeof(SsoJson));
-    }else{
-      aNew = ssoRealloc(p->aStk, nNew*sizeof(SsoJson));
-    }
-    if( aNew==0 ) return nomemErr(p);
-    p->aStk = aNew;
-    p->nStkAlloc = nNew;
-  }
   p->nNode++;
-  pNode = &p->aStk[p->nStk++];
-  memset(pNode, 0, sizeof(*pNode));
-  pNode->eType = (uint8_t)eType;
-  pNode->iOfs = (uint32_t)iOfs;
-  if( p->zKey ){
-    pNode->zKey = p->zKey;
-    pNode->nKey = p->nKey;
-    pNode->iOfs = p->iKeyOfs;
-    pNode->mFlag = p->mKeyFlag;
-    p->zKey = 0;
-  }
-  *ppNode = pNode;
+  p->nStk++;
   return SSOPROXY_OK;
+}
+
+/* Same name: length first, the cheap test that tells most names apart. */
+static int keyEq(const SsoJson *a, const SsoJson *b){
+  return a->nKey==b->nKey && memcmp(a->zKey, b->zKey, a->nKey)==0;
 }
 
 /* Order of two member names: bytes, then length. */
@@ -427,23 +541,12 @@ static void sortByKey(const SsoJson **ap, size_t n, const SsoJson **aTmp){
   if( aSrc!=ap ) memcpy(ap, aSrc, n*sizeof(*ap));
 }
 
-/*
-** Fail if two of the n members at a[] share a name, reporting the first
-** repeat in document order. Pairwise for small objects; for large ones a
-** stable sort puts equal names side by side in document order, so the
-** earliest repeat is the lowest-addressed right-hand side of a pair.
-*/
-static int checkDup(JsonParse *p, const SsoJson *a, size_t n){
+/* The first repeat by sorting: a stable sort puts equal names side by
+** side in document order, so the earliest repeat is the lowest-addressed
+** right-hand side of an equal pair. O(n log n) whatever the names. */
+static int checkDupSort(JsonParse *p, const SsoJson *a, size_t n){
   const SsoJson *pDup = 0;
-  size_t i, j;
-  if( n<=JSON_DUP_LINEAR ){
-    for(j=1; j<n; j++){
-      for(i=0; i<j; i++){
-        if( keyCmp(a+i, a+j)==0 ) return dupErr(p, a+j);
-      }
-    }
-    return SSOPROXY_OK;
-  }
+  size_t i;
   if( p->nSortAlloc<2*n ){
     const SsoJson **apNew = ssoRealloc(p->apSort, 2*n*sizeof(*apNew));
     if( apNew==0 ) return nomemErr(p);
@@ -459,12 +562,75 @@ static int checkDup(JsonParse *p, const SsoJson *a, size_t n){
   return pDup ? dupErr(p, pDup) : SSOPROXY_OK;
 }
 
+/*
+** A hash of a member name, for checkDup(), a word at a time. A multiply
+** only carries bits upwards, so each step folds the high half back down,
+** and a final mix spreads every input bit over the low bits that pick a
+** slot: names such as "member01" and "member02" differ only in their top
+** bytes.
+*/
+static uint32_t keyHash(const SsoJson *a){
+  const unsigned char *z = (const unsigned char*)a->zKey;
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ a->nKey;
+  size_t i = 0, n = a->nKey;
+  for(; n-i>=8; i+=8){
+    h = (h ^ ssoBufLoad64(z+i)) * 0xff51afd7ed558ccdULL;
+    h ^= h>>32;
+  }
+  for(; i<n; i++) h = (h ^ z[i]) * 0x100000001b3ULL;
+  h ^= h>>33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h>>33;
+  return (uint32_t)h;
+}
+
+/*
+** Fail if two of the n members at a[] share a name, reporting the first
+** repeat in document order (the earliest member whose name appeared
+** before it). Small objects compare every pair; medium ones (a JWT's
+** claims, which is what NODUP is for: typically 5 to 30 members) insert
+** the names into a small hash table on the C stack, in document order,
+** which finds that same member. A hash can be attacked (names built to
+** collide), so the table counts its probes and, past a linear budget,
+** gives up for the sort, which is O(n log n) whatever the input, as are
+** bigger objects (it needs one scratch allocation per parse).
+*/
+#define JSON_DUP_HASH   32      /* Most members for the hash table */
+static int checkDup(JsonParse *p, const SsoJson *a, size_t n){
+  uint16_t aSlot[2*JSON_DUP_HASH];    /* index+1 of a member, or 0 */
+  uint32_t aHash[JSON_DUP_HASH];
+  size_t i, j, mask, nProbe = 0;
+  if( n<=JSON_DUP_LINEAR ){
+    for(j=1; j<n; j++){
+      for(i=0; i<j; i++){
+        if( keyEq(a+i, a+j) ) return dupErr(p, a+j);
+      }
+    }
+    return SSOPROXY_OK;
+  }
+  if( n>JSON_DUP_HASH ) return checkDupSort(p, a, n);
+  for(mask=1; mask<2*n; mask*=2){}
+  memset(aSlot, 0, mask*sizeof(aSlot[0]));
+  mask--;
+  for(j=0; j<n; j++){
+    uint32_t h = aHash[j] = keyHash(a+j);
+    for(i=h & mask; aSlot[i]; i=(i+1) & mask){
+      size_t iOld = aSlot[i] - 1;
+      if( aHash[iOld]==h && keyEq(a+iOld, a+j) ) return dupErr(p, a+j);
+      if( ++nProbe>4*n ) return checkDupSort(p, a, n);
+    }
+    aSlot[i] = (uint16_t)(j+1);
+  }
+  return SSOPROXY_OK;
+}
+
 /* Close the innermost container: move its children into the arena. */
 static int closeContainer(JsonParse *p){
-  uint32_t iFrame = p->aFrame[--p->nDepth];
+  uint32_t iFrame = p->aFrame[--p->nDepth] >> 1;
   SsoJson *pNode = &p->aStk[iFrame];
   size_t nChild = p->nStk - iFrame - 1;
   int rc;
+  pNode->u.a = 0;
   if( nChild>0 ){
     SsoJson *a;
     if( pNode->eType==SSO_JSON_OBJECT && (p->mFlags & SSO_JSON_NODUP) ){
@@ -484,228 +650,267 @@ static int closeContainer(JsonParse *p){
 /* -------------------------------------------------------------------- */
 /* Grammar                                                              */
 
-/* RFC 8259 §2: the only insignificant whitespace. */
-static void skipWs(JsonParse *p){
-  while( p->i<p->n ){
-    unsigned char c = p->z[p->i];
-    if( c!=' ' && c!='\n' && c!='\r' && c!='\t' ) break;
-    p->i++;
-  }
-}
-
-static int isDigit(const JsonParse *p, size_t i){
-  return i<p->n && p->z[i]>='0' && p->z[i]<='9';
-}
-
-/* RFC 8259 §6: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)? */
-static int parseNumber(JsonParse *p){
-  size_t i0 = p->i, i = p->i;
-  SsoJson *pNode;
-  const char *zText;
-  int rc;
-  if( p->z[i]=='-' ) i++;
-  if( !isDigit(p, i) ){
-    return parseErr(p, SSOPROXY_PARSE, i, "digit expected in number");
-  }
-  if( p->z[i]=='0' ){
+/* RFC 8259 §2: the only insignificant whitespace. Most documents on the
+** wire have none between tokens, so the first test is the common exit. */
+static size_t skipWs(const unsigned char *z, size_t i, size_t n){
+  while( i<n && z[i]<=' '
+      && (z[i]==' ' || z[i]=='\n' || z[i]=='\r' || z[i]=='\t') ){
     i++;
-    if( isDigit(p, i) ){
-      return parseErr(p, SSOPROXY_PARSE, i0, "leading zero in number");
+  }
+  return i;
+}
+
+/* Error at offset i; returns 0, the "no position" of the scanners. */
+static size_t errAt(JsonParse *p, size_t i, const char *zMsg){
+  parseErr(p, SSOPROXY_PARSE, i, zMsg);
+  return 0;
+}
+static size_t unexpectedAt(JsonParse *p, size_t i){
+  p->i = i;
+  unexpectedErr(p);
+  return 0;
+}
+
+static size_t digitsEnd(const unsigned char *z, size_t i, size_t n){
+  while( i<n && (unsigned)(z[i]-'0')<10 ) i++;
+  return i;
+}
+
+/*
+** RFC 8259 §6: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?
+** The number starting at z[i0] goes into pNode, its text copied to the
+** string block. Returns the offset after it, or 0 after an error.
+*/
+static size_t parseNumber(JsonParse *p, size_t i0, SsoJson *pNode){
+  const unsigned char *z = p->z;
+  size_t n = p->n, i = i0, iDig;
+  if( z[i]=='-' ) i++;
+  if( i>=n || (unsigned)(z[i]-'0')>=10 ){
+    return errAt(p, i, "digit expected in number");
+  }
+  if( z[i]=='0' ){
+    i++;
+    if( i<n && (unsigned)(z[i]-'0')<10 ){
+      return errAt(p, i0, "leading zero in number");
     }
   }else{
-    while( isDigit(p, i) ) i++;
+    i = digitsEnd(z, i+1, n);
   }
-  if( i<p->n && p->z[i]=='.' ){
+  if( i<n && z[i]=='.' ){
+    iDig = ++i;
+    i = digitsEnd(z, i, n);
+    if( i==iDig ) return errAt(p, i, "digit expected after '.'");
+  }
+  if( i<n && (z[i]|0x20)=='e' ){
     i++;
-    if( !isDigit(p, i) ){
-      return parseErr(p, SSOPROXY_PARSE, i, "digit expected after '.'");
-    }
-    while( isDigit(p, i) ) i++;
+    if( i<n && (z[i]=='+' || z[i]=='-') ) i++;
+    iDig = i;
+    i = digitsEnd(z, i, n);
+    if( i==iDig ) return errAt(p, i, "digit expected in exponent");
   }
-  if( i<p->n && (p->z[i]=='e' || p->z[i]=='E') ){
-    i++;
-    if( i<p->n && (p->z[i]=='+' || p->z[i]=='-') ) i++;
-    if( !isDigit(p, i) ){
-      return parseErr(p, SSOPROXY_PARSE, i, "digit expected in exponent");
-    }
-    while( isDigit(p, i) ) i++;
+  /* Most numbers are short: one fixed 8-byte move, when the input has 8
+  ** bytes from i0 (the string block has as much room as the input). */
+  if( i-i0<8 && n-i0>=8 ){
+    memcpy(p->zOut, z+i0, 8);
+  }else{
+    memcpy(p->zOut, z+i0, i-i0);
   }
-  zText = ssoArenaStrndup(p->pArena, (const char*)p->z + i0, i - i0);
-  if( zText==0 ) return nomemErr(p);
-  rc = pushNode(p, SSO_JSON_NUMBER, i0, &pNode);
-  if( rc ) return rc;
-  pNode->u.z = zText;
+  p->zOut[i-i0] = 0;
+  pNode->u.z = (const char*)p->zOut;
   pNode->n = (uint32_t)(i - i0);
-  p->i = i;
-  return SSOPROXY_OK;
+  pNode->eType = SSO_JSON_NUMBER;
+  p->zOut += i - i0 + 1;
+  return i;
 }
 
-static int parseLiteral(JsonParse *p){
-  static const struct { const char *z; size_t n; int eType; } aLit[] = {
+/* true, false or null at z[i] (whose first byte is t, f or n). */
+static size_t parseLiteral(JsonParse *p, size_t i, SsoJson *pNode){
+  static const struct { char z[6]; uint8_t n, eType; } aLit[] = {
     { "true", 4, SSO_JSON_TRUE },
     { "false", 5, SSO_JSON_FALSE },
     { "null", 4, SSO_JSON_NULL },
   };
-  size_t k;
-  SsoJson *pNode;
-  for(k=0; k<SSO_ARRAYSIZE(aLit); k++){
-    if( p->z[p->i]!=(unsigned char)aLit[k].z[0] ) continue;
-    if( p->n - p->i < aLit[k].n
-     || memcmp(p->z + p->i, aLit[k].z, aLit[k].n)!=0 ){
-      break;
-    }
-    p->i += aLit[k].n;
-    return pushNode(p, aLit[k].eType, p->i - aLit[k].n, &pNode);
+  int k = p->z[i]=='t' ? 0 : p->z[i]=='f' ? 1 : 2;
+  if( p->n - i < aLit[k].n || memcmp(p->z + i, aLit[k].z, aLit[k].n)!=0 ){
+    return errAt(p, i, "invalid literal");
   }
-  return parseErr(p, SSOPROXY_PARSE, p->i, "invalid literal");
+  pNode->eType = aLit[k].eType;
+  pNode->u.z = 0;
+  pNode->n = 0;
+  return i + aLit[k].n;
 }
 
-/* A member name and its colon; the value follows. */
-static int parseKey(JsonParse *p){
-  int rc;
-  size_t iKey;
-  uint8_t bNul = 0;
-  skipWs(p);
-  if( p->i>=p->n ) return unexpectedErr(p);
-  if( p->z[p->i]!='"' ){
-    return parseErr(p, SSOPROXY_PARSE, p->i, "expected a string key");
-  }
-  iKey = p->i;
-  rc = parseString(p, &p->zKey, &p->nKey, &bNul);
-  if( rc ) return rc;
-  p->iKeyOfs = (uint32_t)iKey;
-  p->mKeyFlag = bNul ? JSONF_KEYNUL : 0;
-  skipWs(p);
-  if( p->i>=p->n || p->z[p->i]!=':' ){
-    if( p->i>=p->n ) return unexpectedErr(p);
-    return parseErr(p, SSOPROXY_PARSE, p->i, "expected ':' after key");
-  }
-  p->i++;
-  return SSOPROXY_OK;
+/*
+** A member name and its colon at or after z[i], into the slot pNode that
+** the member's value will complete. Returns the offset after the colon,
+** or 0 after an error.
+*/
+static size_t parseKey(JsonParse *p, size_t i, SsoJson *pNode){
+  const unsigned char *z = p->z;
+  size_t n = p->n;
+  uint8_t mFlag;
+  i = skipWs(z, i, n);
+  if( i>=n ) return unexpectedAt(p, i);
+  if( z[i]!='"' ) return errAt(p, i, "expected a string key");
+  pNode->iOfs = (uint32_t)i;
+  i = parseString(p, i, &pNode->zKey, &pNode->nKey, &mFlag);
+  if( i==0 ) return 0;
+  pNode->mFlag = (uint8_t)(mFlag<<JSONF_KEYSHIFT);
+  i = skipWs(z, i, n);
+  if( i>=n ) return unexpectedAt(p, i);
+  if( z[i]!=':' ) return errAt(p, i, "expected ':' after key");
+  return i+1;
 }
 
-/* '[' or '{' at p->i. *pbOpen is cleared for an empty container (already
-** closed), set when its first element (or first key and ':') comes next. */
-static int openContainer(JsonParse *p, int *pbOpen){
-  int bObj = p->z[p->i]=='{';
-  SsoJson *pNode;
-  int rc;
+/*
+** '{' or '[' at z[i] opens a container in pNode. Returns the offset after
+** it and any whitespace, or 0 after an error.
+*/
+static size_t openContainer(JsonParse *p, size_t i, SsoJson *pNode){
+  int bObj = p->z[i]=='{';
   if( p->nDepth>=SSO_JSON_MAX_DEPTH ){
-    return parseErr(p, SSOPROXY_TOOBIG, p->i, "nesting too deep");
+    parseErr(p, SSOPROXY_TOOBIG, i, "nesting too deep");
+    return 0;
   }
-  rc = pushNode(p, bObj ? SSO_JSON_OBJECT : SSO_JSON_ARRAY, p->i, &pNode);
-  if( rc ) return rc;
-  p->aFrame[p->nDepth++] = (uint32_t)(p->nStk - 1);
-  p->i++;
-  skipWs(p);
-  if( p->i<p->n && p->z[p->i]==(bObj ? '}' : ']') ){
-    p->i++;
-    *pbOpen = 0;
-    return closeContainer(p);
-  }
-  *pbOpen = 1;
-  return bObj ? parseKey(p) : SSOPROXY_OK;
+  pNode->eType = bObj ? SSO_JSON_OBJECT : SSO_JSON_ARRAY;
+  if( stackPush(p, i) ) return 0;
+  p->aFrame[p->nDepth++] = (uint32_t)((p->nStk - 1)<<1 | (unsigned)bObj);
+  return skipWs(p->z, i+1, p->n);
 }
 
-/* Parse one value at p->i: a whole scalar, or the start of a container. */
-static int parseValue(JsonParse *p, int *pbOpen){
-  uint8_t bNul = 0;
-  SsoJson *pNode;
-  int rc;
-  *pbOpen = 0;
-  skipWs(p);
-  if( p->i>=p->n ) return unexpectedErr(p);
-  switch( p->z[p->i] ){
-    case '{': case '[':
-      return openContainer(p, pbOpen);
-    case '"': {
-      const char *z = 0;
-      uint32_t n = 0;
-      size_t iOfs = p->i;
-      rc = parseString(p, &z, &n, &bNul);
-      if( rc ) return rc;
-      rc = pushNode(p, SSO_JSON_STRING, iOfs, &pNode);
-      if( rc ) return rc;
-      pNode->u.z = z;
-      pNode->n = n;
-      if( bNul ) pNode->mFlag |= JSONF_NUL;
-      return SSOPROXY_OK;
+/*
+** The whole text: one value, then only whitespace (RFC 8259 §2). One
+** loop of two steps: read a value (a scalar, or the opening of a
+** container), then what follows it (closing brackets, or a comma that
+** leads to the next value). Open containers and their children so far
+** are on the explicit stack, so nesting costs no C stack. bMember says
+** the next value is an object member, to be preceded by its name.
+*/
+static int parseText(JsonParse *p){
+  const unsigned char *z = p->z;
+  const size_t n = p->n;
+  size_t i = 0, iVal;
+  int bMember = 0;
+  if( n==0 ) return parseErr(p, SSOPROXY_PARSE, 0, "empty input");
+  if( n>=3 && memcmp(z, "\xef\xbb\xbf", 3)==0 ){
+    return parseErr(p, SSOPROXY_PARSE, 0, "byte order mark not allowed");
+  }
+  for(;;){
+    SsoJson *pNode = stackSlot(p);
+    unsigned char c;
+    if( pNode==0 ) return p->pErr->rc;
+
+    /* Step 1: a value, with its name first if it is a member. */
+    if( bMember ){
+      i = parseKey(p, i, pNode);
+      if( i==0 ) return p->pErr->rc;
     }
-    case 't': case 'f': case 'n':
-      return parseLiteral(p);
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
-      return parseNumber(p);
-    default:
-      return unexpectedErr(p);
+    i = skipWs(z, i, n);
+    if( i>=n ){
+      unexpectedAt(p, i);
+      return p->pErr->rc;
+    }
+    if( !bMember ){
+      pNode->zKey = 0;
+      pNode->nKey = 0;
+      pNode->iOfs = (uint32_t)i;
+      pNode->mFlag = 0;
+    }
+    iVal = i;
+    c = z[i];
+    if( c=='"' ){
+      uint8_t mFlag = 0;
+      i = parseString(p, i, &pNode->u.z, &pNode->n, &mFlag);
+      pNode->eType = SSO_JSON_STRING;
+      pNode->mFlag |= mFlag;
+    }else if( (unsigned)(c-'0')<10 || c=='-' ){
+      i = parseNumber(p, i, pNode);
+    }else if( c=='{' || c=='[' ){
+      i = openContainer(p, i, pNode);
+      if( i==0 ) return p->pErr->rc;
+      if( i>=n || z[i]!=(c=='{' ? '}' : ']') ){
+        bMember = c=='{';             /* not empty: its first value next */
+        continue;
+      }
+      p->i = ++i;
+      if( closeContainer(p) ) return p->pErr->rc;
+    }else if( c=='t' || c=='f' || c=='n' ){
+      i = parseLiteral(p, i, pNode);
+    }else{
+      unexpectedAt(p, i);
+      return p->pErr->rc;
+    }
+    if( i==0 ) return p->pErr->rc;
+    if( c!='{' && c!='[' && stackPush(p, iVal) ) return p->pErr->rc;
+
+    /* Step 2: close what ends here; a comma leads to the next value. */
+    for(;;){
+      int bObj;
+      unsigned char cClose;
+      if( p->nDepth==0 ){             /* the top-level value is complete */
+        i = skipWs(z, i, n);
+        if( i<n ){
+          if( z[i]=='/' ){
+            unexpectedAt(p, i);
+            return p->pErr->rc;
+          }
+          return parseErr(p, SSOPROXY_PARSE, i,
+                          "trailing characters after the value");
+        }
+        return SSOPROXY_OK;
+      }
+      bObj = p->aFrame[p->nDepth-1] & 1;
+      cClose = bObj ? '}' : ']';
+      i = skipWs(z, i, n);
+      if( i>=n ){
+        unexpectedAt(p, i);
+        return p->pErr->rc;
+      }
+      if( z[i]==',' ){
+        size_t iComma = i;
+        i = skipWs(z, i+1, n);
+        if( i<n && z[i]==cClose ){
+          return parseErr(p, SSOPROXY_PARSE, iComma, "trailing comma");
+        }
+        bMember = bObj;
+        break;
+      }
+      if( z[i]!=cClose ){
+        if( z[i]=='/' ){
+          unexpectedAt(p, i);
+          return p->pErr->rc;
+        }
+        return parseErr(p, SSOPROXY_PARSE, i,
+                        bObj ? "expected ',' or '}'" : "expected ',' or ']'");
+      }
+      p->i = ++i;
+      if( closeContainer(p) ) return p->pErr->rc;
+    }
   }
 }
 
 /*
-** After a complete value: close containers, or find the comma (and, in
-** an object, the next key) that leads to the next value. *pbEnd is set
-** when the top-level value is complete.
+** Sizing. Every string and number is copied into one string block of
+** n+1 bytes, allocated up front: each string's decoded bytes plus its NUL
+** fit in the input bytes it came from (the quotes pay for the NUL), and
+** so does each number's text plus NUL, the byte after a number being
+** punctuation or whitespace - except for a bare top-level number at the
+** very end of the input, which is the +1. The nodes go in the same first
+** chunk, guessed at one node (32 bytes) per 24 input bytes plus a little
+** (API bodies are mostly strings; key lists and claims run near one node
+** per 24 bytes), so that most documents cost one allocation; the arena
+** grows from there if the guess was short.
 */
-static int afterValue(JsonParse *p, int *pbEnd){
-  int rc;
-  *pbEnd = 0;
-  while( p->nDepth>0 ){
-    int bObj = p->aStk[p->aFrame[p->nDepth-1]].eType==SSO_JSON_OBJECT;
-    unsigned char cClose = bObj ? '}' : ']';
-    skipWs(p);
-    if( p->i>=p->n ) return unexpectedErr(p);
-    if( p->z[p->i]==',' ){
-      size_t iComma = p->i++;
-      skipWs(p);
-      if( p->i<p->n && p->z[p->i]==cClose ){
-        return parseErr(p, SSOPROXY_PARSE, iComma, "trailing comma");
-      }
-      return bObj ? parseKey(p) : SSOPROXY_OK;
-    }
-    if( p->z[p->i]!=cClose ){
-      if( p->z[p->i]=='/' ) return unexpectedErr(p);
-      return parseErr(p, SSOPROXY_PARSE, p->i,
-                      bObj ? "expected ',' or '}'" : "expected ',' or ']'");
-    }
-    p->i++;
-    rc = closeContainer(p);
-    if( rc ) return rc;
-  }
-  *pbEnd = 1;
-  return SSOPROXY_OK;
-}
-
-/* The whole text: one value, then only whitespace (RFC 8259 §2). */
-static int parseText(JsonParse *p){
-  int rc, bOpen, bEnd;
-  if( p->n==0 ) return parseErr(p, SSOPROXY_PARSE, 0, "empty input");
-  if( p->n>=3 && memcmp(p->z, "\xef\xbb\xbf", 3)==0 ){
-    return parseErr(p, SSOPROXY_PARSE, 0, "byte order mark not allowed");
-  }
-  for(;;){
-    rc = parseValue(p, &bOpen);
-    if( rc ) return rc;
-    if( bOpen ) continue;
-    rc = afterValue(p, &bEnd);
-    if( rc ) return rc;
-    if( bEnd ) break;
-  }
-  skipWs(p);
-  if( p->i<p->n ){
-    if( p->z[p->i]=='/' ) return unexpectedErr(p);
-    return parseErr(p, SSOPROXY_PARSE, p->i,
-                    "trailing characters after the value");
-  }
-  return SSOPROXY_OK;
-}
+#define JSON_NODE_GUESS(n) ((n)/24*sizeof(SsoJson) + 32*sizeof(SsoJson))
 
 SSO_PRIVATE int ssoJsonParse(const char *z, size_t n, unsigned mFlags,
                              SsoJsonDoc **ppDoc, SsoJsonErr *pErr){
-  JsonParse sParse, *p = &sParse;   /* ~1.5 KB: fine on any thread stack */
+  JsonParse sParse, *p = &sParse;
   SsoJsonErr sErr;
   SsoArena arena;
   SsoJsonDoc *pDoc;
   SsoJson *pRoot = 0;
+  unsigned char *zStr;
   int rc;
   *ppDoc = 0;
   if( pErr==0 ) pErr = &sErr;
@@ -719,17 +924,19 @@ SSO_PRIVATE int ssoJsonParse(const char *z, size_t n, unsigned mFlags,
     return parseErr(p, SSOPROXY_TOOBIG, 0, "document too large");
   }
   ssoArenaInit(&arena, 0);
+  ssoArenaSizeHint(&arena, sizeof(*pDoc) + sizeof(*pRoot) + n + 8
+                           + JSON_NODE_GUESS(n));
   p->pArena = &arena;
   p->aStk = p->aStkSpace;
   p->nStkAlloc = JSON_STACK_INIT;
   pDoc = ssoArenaAlloc(&arena, sizeof(*pDoc));
-  rc = pDoc ? parseText(p) : nomemErr(p);
+  pRoot = ssoArenaAlloc(&arena, sizeof(*pRoot));
+  zStr = ssoArenaAlloc(&arena, n+1);
+  p->zOut = zStr;
+  rc = (pDoc && pRoot && zStr) ? parseText(p) : nomemErr(p);
   if( rc==SSOPROXY_OK ){
     assert( p->nStk==1 && p->nDepth==0 );
-    pRoot = ssoArenaAlloc(&arena, sizeof(*pRoot));
-    if( pRoot==0 ) rc = nomemErr(p);
-  }
-  if( rc==SSOPROXY_OK ){
+    assert( p->zOut <= zStr + n + 1 );
     *pRoot = p->aStk[0];
     pDoc->pRoot = pRoot;
     pDoc->arena = arena;      /* after the last allocation */
@@ -939,7 +1146,17 @@ static int numToDouble(const char *z, size_t n, double *pr){
   iExp = (bExpNeg ? -iE : iE) - nFrac + nDrop;
   if( iExp>100000 ) iExp = 100000;          /* far past DBL_MAX / 0 */
   if( iExp<-100000 ) iExp = -100000;
-  snprintf(zBuf+nBuf, sizeof(zBuf)-nBuf, "e%lld", iExp);
+  {                                         /* "e<iExp>", by hand */
+    char zExp[12];
+    size_t k = sizeof(zExp);
+    unsigned long long u = iExp<0 ? (unsigned long long)-iExp
+                                  : (unsigned long long)iExp;
+    do{ zExp[--k] = (char)('0' + u%10); u /= 10; }while( u );
+    if( iExp<0 ) zExp[--k] = '-';
+    zBuf[nBuf++] = 'e';
+    memcpy(zBuf+nBuf, zExp+k, sizeof(zExp)-k);
+    zBuf[nBuf + sizeof(zExp)-k] = 0;
+  }
   r = strtod(zBuf, 0);
   if( r>DBL_MAX ) return SSOPROXY_TOOBIG;
   *pr = bNeg ? -r : r;
@@ -1083,8 +1300,18 @@ SSO_PRIVATE void ssoJsonWriteRaw(SsoJsonWriter *w, const char *z, size_t n){
   if( wBeforeValue(w) ) ssoBufAppend(w->pBuf, z, n);
 }
 
+/* Digits by hand: printf() would parse its format twice per number. */
 SSO_PRIVATE void ssoJsonWriteInt64(SsoJsonWriter *w, long long i){
-  if( wBeforeValue(w) ) ssoBufPrintf(w->pBuf, "%lld", i);
+  char z[24];
+  size_t k = sizeof(z);
+  unsigned long long u = i<0 ? 0 - (unsigned long long)i
+                             : (unsigned long long)i;
+  do{
+    z[--k] = (char)('0' + u%10);
+    u /= 10;
+  }while( u );
+  if( i<0 ) z[--k] = '-';
+  ssoJsonWriteRaw(w, z+k, sizeof(z)-k);
 }
 
 SSO_PRIVATE void ssoJsonWriteBool(SsoJsonWriter *w, int b){
@@ -1119,6 +1346,50 @@ static size_t fmtDouble(char *zOut, size_t nOut, int nDigit, double r){
   return j;
 }
 
+/*
+** The common case without printf(): money, ratios, small counts. If the
+** shortest decimal that reads back as r has at most 15 significant digits
+** and 1e-4 <= |r| < 1e15, ssoJsonWriteDouble() writes it in fixed
+** notation (%g would, or its "whole numbers in full" rule). So try k = 0,
+** 1, 2... fraction digits: v = round(|r| * 10^k) below 10^15 stands for the
+** decimal v/10^k, and v/10^k computed in doubles is the correctly rounded
+** value of that decimal (both operands are exact), that is what reading
+** it gives, so "== |r|" proves the round trip; the first k is the
+** shortest. It is also the digits %g prints: 15-digit decimals are more
+** than an ulp apart, so only one can read back as r. Returns the length
+** written to z (room for 40), or 0 for "not this case".
+*/
+static size_t fmtDoubleFixed(char *z, double r){
+  static const double aPow10[] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+  };
+  double a = fabs(r);
+  size_t k, j, n = 0;
+  char zDigit[24];
+  if( !(a>=1e-4 && a<1e15) ) return 0;
+  for(k=0; k<SSO_ARRAYSIZE(aPow10); k++){
+    double t = a*aPow10[k];
+    unsigned long long v;
+    if( t>=1e15 ) return 0;
+    v = (unsigned long long)(t + 0.5);      /* exact: t < 2^50 */
+    if( (double)v / aPow10[k]!=a ) continue;
+    /* Digits of v, at least k+1 of them so there is an integer part. */
+    for(j=0; v || j<=k; j++){
+      zDigit[j] = (char)('0' + v%10);
+      v /= 10;
+    }
+    if( r<0 ) z[n++] = '-';
+    while( j>k ) z[n++] = zDigit[--j];
+    if( k ){
+      z[n++] = '.';
+      while( j>0 ) z[n++] = zDigit[--j];
+    }
+    return n;
+  }
+  return 0;
+}
+
 SSO_PRIVATE void ssoJsonWriteDouble(SsoJsonWriter *w, double r){
   char z[64];
   const char *zExp;
@@ -1129,8 +1400,21 @@ SSO_PRIVATE void ssoJsonWriteDouble(SsoJsonWriter *w, double r){
     wError(w, SSOPROXY_PARSE);    /* RFC 8259 §6: no NaN, no Infinity */
     return;
   }
-  /* The fewest significant digits that read back as exactly r... */
-  for(nDigit=1; nDigit<=17; nDigit++){
+  n = fmtDoubleFixed(z, r);
+  if( n ){
+    ssoJsonWriteRaw(w, z, n);
+    return;
+  }
+  /*
+  ** The fewest significant digits that read back as exactly r. For a
+  ** normal double the search can start at 15: if some decimal D of d<=15
+  ** digits reads back as r, then |r-D| <= half an ulp < 2^-53 * 10^(E+1)
+  ** (r = x.xx * 10^E), less than half the spacing 10^(E-14) of 15-digit
+  ** decimals, so r rounded to 15 digits is D, and %g drops the zeros.
+  ** Subnormals have fewer bits, so there the search starts at 1.
+  */
+  nDigit = (r!=0.0 && fabs(r)<DBL_MIN) ? 1 : 15;
+  for(; nDigit<=17; nDigit++){
     double rBack = 0.0;
     n = fmtDouble(z, sizeof(z), nDigit, r);
     if( numToDouble(z, n, &rBack)==SSOPROXY_OK && rBack==r ) break;
@@ -1162,46 +1446,105 @@ SSO_PRIVATE void ssoJsonWriteKeyBool(SsoJsonWriter *w, const char *zKey,
 }
 
 /*
-** A parsed value, recursively. The recursion is bounded: a parsed tree is
-** at most SSO_JSON_MAX_DEPTH deep and wBegin() refuses to go deeper.
-** Strings and names came through the parser, so their UTF-8 is valid.
+** Writing a parsed value. Its exact length is known before a byte is
+** written: a string the parser found free of anything to escape
+** (JSONF_PLAIN) takes its length plus the quotes, any other is measured
+** by ssoBufJsonStringLen(). So the buffer grows once, and every byte is
+** then stored directly, with no room check per token. The recursion is
+** bounded: a parsed tree is at most SSO_JSON_MAX_DEPTH deep.
 */
-static void writeValue(SsoJsonWriter *w, const SsoJson *p){
-  uint32_t i;
-  if( w->rc ) return;
+static size_t treeLen(const SsoJson *p, int *pnDepth){
+  size_t nOut, i;
+  int nDepth = 0, nChild;
   switch( p->eType ){
-    case SSO_JSON_NULL:   ssoJsonWriteNull(w); break;
-    case SSO_JSON_TRUE:   ssoJsonWriteBool(w, 1); break;
-    case SSO_JSON_FALSE:  ssoJsonWriteBool(w, 0); break;
-    case SSO_JSON_NUMBER: ssoJsonWriteRaw(w, p->u.z, p->n); break;
+    case SSO_JSON_NULL:   return 4;
+    case SSO_JSON_TRUE:   return 4;
+    case SSO_JSON_FALSE:  return 5;
+    case SSO_JSON_NUMBER: return p->n;
     case SSO_JSON_STRING:
-      if( wBeforeValue(w) ) ssoBufAppendJsonString(w->pBuf, p->u.z, p->n);
-      break;
-    case SSO_JSON_ARRAY:
-      wBegin(w, 0);
-      for(i=0; i<p->n; i++) writeValue(w, &p->u.a[i]);
-      wEnd(w, 0);
-      break;
-    case SSO_JSON_OBJECT:
-      wBegin(w, 1);
-      for(i=0; i<p->n; i++){
-        wKey(w, p->u.a[i].zKey, p->u.a[i].nKey);
-        writeValue(w, &p->u.a[i]);
-      }
-      wEnd(w, 1);
-      break;
+      return (p->mFlag & JSONF_PLAIN) ? (size_t)p->n + 2
+                                      : ssoBufJsonStringLen(p->u.z, p->n);
     default:
-      wError(w, SSOPROXY_MISUSE);
       break;
+  }
+  nOut = p->n ? 1 + p->n : 2;         /* brackets and commas */
+  for(i=0; i<p->n; i++){
+    const SsoJson *pC = &p->u.a[i];
+    if( p->eType==SSO_JSON_OBJECT ){
+      nOut += 1 + ((pC->mFlag & JSONF_KEYPLAIN) ? (size_t)pC->nKey + 2
+                                    : ssoBufJsonStringLen(pC->zKey, pC->nKey));
+    }
+    nChild = 0;
+    nOut += treeLen(pC, &nChild);
+    if( nChild>nDepth ) nDepth = nChild;
+  }
+  *pnDepth = nDepth + 1;
+  return nOut;
+}
+
+/* A name or string value, escaped unless the parser found no need. */
+static char *treeStr(char *z, const char *zStr, size_t n, int bPlain){
+  if( !bPlain ) return ssoBufJsonStringTo(z, zStr, n);
+  *z++ = '"';
+  memcpy(z, zStr, n);
+  z += n;
+  *z++ = '"';
+  return z;
+}
+
+/* Store p's compact JSON, treeLen() bytes, at z; returns the end. */
+static char *treeWrite(const SsoJson *p, char *z){
+  uint32_t i;
+  switch( p->eType ){
+    case SSO_JSON_NULL:   memcpy(z, "null", 4);  return z+4;
+    case SSO_JSON_TRUE:   memcpy(z, "true", 4);  return z+4;
+    case SSO_JSON_FALSE:  memcpy(z, "false", 5); return z+5;
+    case SSO_JSON_NUMBER: memcpy(z, p->u.z, p->n); return z + p->n;
+    case SSO_JSON_STRING:
+      return treeStr(z, p->u.z, p->n, p->mFlag & JSONF_PLAIN);
+    case SSO_JSON_ARRAY:
+      *z++ = '[';
+      for(i=0; i<p->n; i++){
+        if( i ) *z++ = ',';
+        z = treeWrite(&p->u.a[i], z);
+      }
+      *z++ = ']';
+      return z;
+    default:
+      assert( p->eType==SSO_JSON_OBJECT );
+      *z++ = '{';
+      for(i=0; i<p->n; i++){
+        const SsoJson *pC = &p->u.a[i];
+        if( i ) *z++ = ',';
+        z = treeStr(z, pC->zKey, pC->nKey, pC->mFlag & JSONF_KEYPLAIN);
+        *z++ = ':';
+        z = treeWrite(pC, z);
+      }
+      *z++ = '}';
+      return z;
   }
 }
 
 SSO_PRIVATE void ssoJsonWriteValue(SsoJsonWriter *w, const SsoJson *p){
+  SsoBuf *pBuf = w->pBuf;
+  size_t nOut;
+  int nDepth = 0;
+  char *zEnd;
   if( p==0 ){
     wError(w, SSOPROXY_MISUSE);
-  }else{
-    writeValue(w, p);
+    return;
   }
+  if( !wBeforeValue(w) ) return;
+  nOut = treeLen(p, &nDepth);
+  if( w->nDepth + nDepth > SSO_JSON_MAX_DEPTH ){
+    wError(w, SSOPROXY_MISUSE);       /* as wBegin() would have said */
+    return;
+  }
+  if( ssoBufReserve(pBuf, nOut) ) return;
+  zEnd = treeWrite(p, pBuf->z + pBuf->n);
+  assert( zEnd==pBuf->z + pBuf->n + nOut );
+  pBuf->n += nOut;
+  *zEnd = 0;
 }
 
 SSO_PRIVATE int ssoJsonWriteFinish(SsoJsonWriter *w){

@@ -151,10 +151,11 @@ SSO_PRIVATE int ssoMemInitSqlite(void){
 struct SsoArenaChunk {
   SsoArenaChunk *pNext;     /* Older chunk */
   size_t nSize;             /* Usable bytes in this chunk */
-  size_t nUsed;             /* Bytes handed out */
 };
 #define ARENA_ALIGN 8
-#define ARENA_FIRST 1024
+#define ARENA_FIRST 1024          /* First chunk, without a size hint */
+#define ARENA_GROW_MAX (1u<<20)   /* Growth step beyond which chunks stop
+                                  ** doubling: bounds the unused tail */
 
 SSO_PRIVATE void ssoArenaInit(SsoArena *a, size_t nMax){
   memset(a, 0, sizeof(*a));
@@ -162,34 +163,48 @@ SSO_PRIVATE void ssoArenaInit(SsoArena *a, size_t nMax){
   a->nMax = nMax;
 }
 
+SSO_PRIVATE void ssoArenaSizeHint(SsoArena *a, size_t nByte){
+  nByte = (nByte + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+  if( nByte>a->nChunk ) a->nChunk = nByte;
+}
+
 /*
-** Returns n bytes aligned to 8, valid until ssoArenaFree(), or NULL when
-** out of memory or when the arena would exceed its cap. Chunk sizes double
-** so a document of N bytes costs O(log N) allocations.
+** The slow path of ssoArenaAlloc(): start a new chunk. Each new chunk is
+** at least as large as everything allocated so far (up to
+** ARENA_GROW_MAX), so a document of N bytes costs O(log N) allocations
+** and at most about half of the memory is ever unused. The unused tail of
+** the previous chunk is abandoned: keeping a list of holes would cost
+** more than it saves for objects that all die together.
 */
-SSO_PRIVATE void *ssoArenaAlloc(SsoArena *a, size_t n){
-  SsoArenaChunk *c = a->pChunk;
+SSO_PRIVATE void *ssoArenaAllocSlow(SsoArena *a, size_t n){
   size_t nNeed = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+  size_t nSize = a->nChunk;
+  SsoArenaChunk *c;
   char *pRet;
   if( nNeed<n ) return 0;
-  if( c==0 || c->nSize - c->nUsed < nNeed ){
-    size_t nSize = a->nChunk;
-    while( nSize<nNeed ) nSize *= 2;
-    if( a->nMax && a->nTotal + nSize > a->nMax ){
-      if( a->nTotal + nNeed > a->nMax ) return 0;
-      nSize = nNeed;
-    }
-    c = ssoMalloc(sizeof(SsoArenaChunk) + nSize);
-    if( c==0 ) return 0;
-    c->nSize = nSize;
-    c->nUsed = 0;
-    c->pNext = a->pChunk;
-    a->pChunk = c;
-    a->nTotal += nSize;
-    if( a->nChunk < (1u<<20) ) a->nChunk *= 2;
+  if( nNeed<=a->nFree ){            /* n==0, with room: not a new chunk */
+    pRet = a->pFree;
+    a->pFree += nNeed;
+    a->nFree -= nNeed;
+    return pRet;
   }
-  pRet = (char*)(c+1) + c->nUsed;
-  c->nUsed += nNeed;
+  if( nSize<nNeed ) nSize = nNeed;
+  if( nSize>SSO_MAX_ALLOC ) return 0;     /* and the header cannot wrap */
+  if( a->nMax && a->nTotal + nSize > a->nMax ){
+    if( a->nTotal + nNeed > a->nMax ) return 0;
+    nSize = nNeed;
+  }
+  c = ssoMalloc(sizeof(SsoArenaChunk) + nSize);
+  if( c==0 ) return 0;
+  c->nSize = nSize;
+  c->pNext = a->pChunk;
+  a->pChunk = c;
+  a->nTotal += nSize;
+  a->nChunk = a->nTotal<ARENA_GROW_MAX ? a->nTotal : ARENA_GROW_MAX;
+  if( a->nChunk<ARENA_FIRST ) a->nChunk = ARENA_FIRST;
+  pRet = (char*)(c+1);
+  a->pFree = pRet + nNeed;
+  a->nFree = nSize - nNeed;
   return pRet;
 }
 
@@ -204,12 +219,11 @@ SSO_PRIVATE char *ssoArenaStrndup(SsoArena *a, const char *z, size_t n){
 
 SSO_PRIVATE void ssoArenaFree(SsoArena *a){
   SsoArenaChunk *c = a->pChunk;
+  size_t nMax = a->nMax;
   while( c ){
     SsoArenaChunk *pNext = c->pNext;
     ssoFree(c);
     c = pNext;
   }
-  a->pChunk = 0;
-  a->nTotal = 0;
-  a->nChunk = ARENA_FIRST;
+  ssoArenaInit(a, nMax);
 }

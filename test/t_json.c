@@ -1196,6 +1196,488 @@ static void test_json_oom(void){
   ssoBufFree(&a.doc);
 }
 
+/*
+** Parse zText[0..n) from an exactly sized heap copy, so that ASan sees
+** any read past its end (the parser is given z[0..n), no terminator).
+*/
+static int jsonParseExact(const char *zText, size_t n, unsigned mFlags,
+                          SsoJsonDoc **ppDoc, SsoJsonErr *pErr){
+  char *z = ssoMalloc(n ? n : 1);
+  int rc;
+  if( z==0 ) return SSOPROXY_NOMEM;
+  if( n ) memcpy(z, zText, n);
+  rc = ssoJsonParse(z, n, mFlags, ppDoc, pErr);
+  ssoFree(z);
+  return rc;
+}
+
+/*
+** The one-pass string scanner at every alignment: each kind of escape,
+** raw UTF-8 and DEL at every position of strings of 0..40 bytes (every
+** offset within and across its 8-byte words, and in the byte-wise end),
+** as a whole document ending exactly at the end of the buffer, as an
+** array element and as a member name. The decoded bytes, the U+0000 flag
+** and the writer's output (against refJsonString() of t_base.c) must all
+** be right.
+*/
+static void test_json_string_positions(void){
+  static const struct { const char *zIn, *zOut; size_t nOut; } aIns[] = {
+    { "\\n", "\n", 1 },
+    { "\\\"", "\"", 1 },
+    { "\\\\", "\\", 1 },
+    { "\\/", "/", 1 },
+    { "\\t\\r", "\t\r", 2 },
+    { "\\u00e9", "\xc3\xa9", 2 },
+    { "\\u20AC", "\xe2\x82\xac", 3 },
+    { "\\ud83d\\ude00", "\xf0\x9f\x98\x80", 4 },
+    { "\\u0000", "\0", 1 },
+    { "\\u007f", "\x7f", 1 },
+    { "\xc3\xa9", "\xc3\xa9", 2 },
+    { "\xe2\x82\xac", "\xe2\x82\xac", 3 },
+    { "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", 4 },
+    { "\x7f", "\x7f", 1 },
+    { "~", "~", 1 },
+  };
+  size_t nLen, iPos, k;
+  for(nLen=0; nLen<=40; nLen++){
+    for(iPos=0; iPos<=nLen; iPos++){
+      for(k=0; k<SSO_ARRAYSIZE(aIns); k++){
+        char zText[128], zWant[64], zRef[512];
+        size_t nIns = strlen(aIns[k].zIn), nWant, nText, nRef, n = 0, w;
+        const char *zGot;
+        SsoJsonDoc *pDoc = 0;
+        SsoBuf b;
+        int bNul = memchr(aIns[k].zOut, 0, aIns[k].nOut)!=0;
+        memset(zWant, 'a', iPos);
+        memcpy(zWant+iPos, aIns[k].zOut, aIns[k].nOut);
+        memset(zWant+iPos+aIns[k].nOut, 'a', nLen-iPos);
+        nWant = nLen + aIns[k].nOut;
+        nRef = refJsonString(zRef, (const unsigned char*)zWant, nWant);
+        for(w=0; w<3; w++){           /* bare, in an array, as a name */
+          static const char *azPre[] = { "\"", "[\"", "{\"" };
+          static const char *azPost[] = { "\"", "\"]", "\":0}" };
+          nText = strlen(azPre[w]);
+          memcpy(zText, azPre[w], nText);
+          memset(zText+nText, 'a', iPos);
+          memcpy(zText+nText+iPos, aIns[k].zIn, nIns);
+          memset(zText+nText+iPos+nIns, 'a', nLen-iPos);
+          nText += nLen + nIns;
+          memcpy(zText+nText, azPost[w], strlen(azPost[w]));
+          nText += strlen(azPost[w]);
+          CHECK_INT( jsonParseExact(zText, nText, SSO_JSON_NODUP, &pDoc, 0),
+                     SSOPROXY_OK );
+          if( pDoc==0 ) continue;
+          if( w==0 ){
+            zGot = ssoJsonStr(ssoJsonRoot(pDoc), &n);
+            CHECK( (ssoJsonCStr(ssoJsonRoot(pDoc))==0)==bNul );
+          }else if( w==1 ){
+            zGot = ssoJsonStr(ssoJsonAt(ssoJsonRoot(pDoc), 0), &n);
+          }else{
+            zGot = ssoJsonKey(ssoJsonAt(ssoJsonRoot(pDoc), 0), &n);
+            CHECK( (ssoJsonKey(ssoJsonAt(ssoJsonRoot(pDoc), 0), 0)==0)==bNul );
+          }
+          CHECK( zGot!=0 && n==nWant && zGot[n]==0 );
+          if( zGot && n==nWant && memcmp(zGot, zWant, n)!=0 ){
+            tst.nCheckFail++;
+            fprintf(stderr, "  FAIL: insert %zu at %zu of %zu: wrong bytes\n",
+                    k, iPos, nLen);
+          }
+          if( w==0 ){
+            ssoBufInit(&b, 0);
+            CHECK_INT( ssoJsonToBuf(ssoJsonRoot(pDoc), &b), SSOPROXY_OK );
+            CHECK( b.n==nRef && memcmp(b.z, zRef, nRef)==0 );
+            ssoBufFree(&b);
+          }
+          ssoJsonFree(pDoc);
+        }
+      }
+    }
+  }
+}
+
+/*
+** Errors inside strings at every position: the offset and message of
+** the first problem, and "unterminated" for the same text without its
+** closing quote, whatever else is wrong in it.
+*/
+static void test_json_string_errors(void){
+  static const struct { const char *zBad; const char *zMsg; } aBad[] = {
+    { "\x01", "control character in string" },
+    { "\x1f", "control character in string" },
+    { "\n", "control character in string" },
+    { "\xc0\xaf", "invalid UTF-8 in string" },
+    { "\xe2\x82" "a", "invalid UTF-8 in string" },
+    { "\xed\xa0\x80", "invalid UTF-8 in string" },
+    { "\xf4\x90\x80\x80", "invalid UTF-8 in string" },
+    { "\x80", "invalid UTF-8 in string" },
+    { "\\q", "invalid escape in string" },
+    { "\\u12g4", "invalid \\u escape" },
+    { "\\ud800a", "unpaired surrogate in \\u escape" },
+    { "\\udc00", "unpaired surrogate in \\u escape" },
+    { "\\ud800\\u0041", "unpaired surrogate in \\u escape" },
+  };
+  size_t nLen, iPos, k;
+  for(nLen=0; nLen<=24; nLen++){
+    for(iPos=0; iPos<=nLen; iPos++){
+      for(k=0; k<SSO_ARRAYSIZE(aBad); k++){
+        char zText[64];
+        size_t nBad = strlen(aBad[k].zBad), nText = 0;
+        SsoJsonDoc *pDoc = 0;
+        SsoJsonErr err;
+        zText[nText++] = '"';
+        memset(zText+nText, 'a', iPos);
+        memcpy(zText+nText+iPos, aBad[k].zBad, nBad);
+        memset(zText+nText+iPos+nBad, 'a', nLen-iPos);
+        nText += nLen + nBad;
+        zText[nText++] = '"';
+        CHECK_INT( jsonParseExact(zText, nText, 0, &pDoc, &err),
+                   SSOPROXY_PARSE );
+        CHECK_INT( err.iOfs, 1+iPos );
+        CHECK_STR( err.zMsg, aBad[k].zMsg );
+        /* Without the closing quote: unterminated, at the end. */
+        CHECK_INT( jsonParseExact(zText, nText-1, 0, &pDoc, &err),
+                   SSOPROXY_PARSE );
+        CHECK_INT( err.iOfs, nText-1 );
+        CHECK_STR( err.zMsg, "unterminated string" );
+      }
+    }
+  }
+}
+
+/* Numbers of every length as the whole document (the last byte of the
+** input) and as the last element, copied exactly. */
+static void test_json_number_ends(void){
+  static const char *azNum[] = {
+    "0", "7", "-1", "42", "-0.5", "1e10", "123456", "1234567", "12345678",
+    "-1234567", "0.000001", "123456789", "3.14159265358979",
+    "-12345678901234567890", "1.5E+300", "98765432109876543210.125e-7",
+  };
+  size_t k;
+  for(k=0; k<SSO_ARRAYSIZE(azNum); k++){
+    char zText[64];
+    size_t n = strlen(azNum[k]), nGot = 0;
+    SsoJsonDoc *pDoc = 0;
+    const char *zGot;
+    CHECK_INT( jsonParseExact(azNum[k], n, 0, &pDoc, 0), SSOPROXY_OK );
+    zGot = ssoJsonNumText(ssoJsonRoot(pDoc), &nGot);
+    CHECK( zGot!=0 && nGot==n && strcmp(zGot, azNum[k])==0 );
+    ssoJsonFree(pDoc);
+    snprintf(zText, sizeof(zText), "[\"x\",%s]", azNum[k]);
+    CHECK_INT( jsonParseExact(zText, strlen(zText), 0, &pDoc, 0),
+               SSOPROXY_OK );
+    CHECK_STR( ssoJsonNumText(ssoJsonAt(ssoJsonRoot(pDoc), 1), 0),
+               azNum[k] );
+    CHECK_STR( ssoJsonCStr(ssoJsonAt(ssoJsonRoot(pDoc), 0)), "x" );
+    ssoJsonFree(pDoc);
+  }
+}
+
+/* An object whose names are "n<k>", unique unless aSame maps k to an
+** earlier k; returns the offset of member iMember's name. */
+static size_t dupDoc(SsoBuf *pB, int nMember, const int *aSame, int iMember){
+  size_t iOfs = 0;
+  int k;
+  ssoBufTruncate(pB, 0);
+  ssoBufAppendChar(pB, '{');
+  for(k=0; k<nMember; k++){
+    if( k ) ssoBufAppendChar(pB, ',');
+    if( k==iMember ) iOfs = pB->n;
+    ssoBufPrintf(pB, "\"n%d%s\":%d", aSame[k],
+                 aSame[k]%3 ? "" : "_long_name_x", k);
+  }
+  ssoBufAppendChar(pB, '}');
+  return iOfs;
+}
+
+/*
+** NODUP at every size around the thresholds of its three methods (pairs
+** up to JSON_DUP_LINEAR, a hash table up to JSON_DUP_HASH, a sort above):
+** distinct names pass; the first repeat in document order is reported
+** even when a later member repeats an earlier name.
+*/
+static void test_json_dup_sizes(void){
+  static const int aSize[] = {
+    1, 2, 3, 7, 8, 9, 10, 16, 17, 22, 31, 32, 33, 64, 200, 256, 257, 600
+  };
+  int aSame[600];
+  SsoBuf b;
+  size_t k;
+  ssoBufInit(&b, 0);
+  for(k=0; k<SSO_ARRAYSIZE(aSize); k++){
+    int n = aSize[k], i, iA, iB;
+    SsoJsonDoc *pDoc = 0;
+    SsoJsonErr err;
+    size_t iOfs;
+    for(i=0; i<n; i++) aSame[i] = i;
+    dupDoc(&b, n, aSame, -1);
+    CHECK_INT( ssoJsonParse(b.z, b.n, SSO_JSON_NODUP, &pDoc, &err),
+               SSOPROXY_OK );
+    CHECK_INT( ssoJsonCount(ssoJsonRoot(pDoc)), n );
+    ssoJsonFree(pDoc);
+    if( n<2 ) continue;
+    /* Member iB repeats iA's name, and the last member repeats the first:
+    ** iB is reported (it is earlier), unless iB is the last. */
+    iA = n/3;
+    iB = n/3 + (n - n/3)/2;
+    if( iB<=iA ) iB = iA + 1;
+    aSame[iB] = iA;
+    aSame[n-1] = 0;
+    if( iB==n-1 ) aSame[iB] = 0;
+    iOfs = dupDoc(&b, n, aSame, iB);
+    pDoc = 0;
+    CHECK_INT( ssoJsonParse(b.z, b.n, SSO_JSON_NODUP, &pDoc, &err),
+               SSOPROXY_PARSE );
+    ssoJsonFree(pDoc);
+    if( err.iOfs!=iOfs ){
+      tst.nCheckFail++;
+      fprintf(stderr, "  FAIL: %d members: repeat reported at %zu, not %zu\n",
+              n, err.iOfs, iOfs);
+    }
+    CHECK( strncmp(err.zMsg, "duplicate key \"n", 16)==0 );
+    CHECK_INT( ssoJsonParse(b.z, b.n, 0, &pDoc, &err), SSOPROXY_OK );
+    ssoJsonFree(pDoc);
+  }
+  ssoBufFree(&b);
+}
+
+/*
+** Names built to collide in the hash table (same slot for a table of 64,
+** found by trying names): the probe budget runs out and the check falls
+** back to the sort, which still gets the answer right.
+*/
+static void test_json_dup_collisions(void){
+  char azName[JSON_DUP_HASH][16];
+  SsoJson aMember[1];
+  SsoBuf b;
+  SsoJsonDoc *pDoc = 0;
+  SsoJsonErr err;
+  int nName = 0, i;
+  unsigned u;
+  size_t iOfs = 0;
+  for(u=0; nName<JSON_DUP_HASH && u<10000000; u++){
+    char z[16];
+    snprintf(z, sizeof(z), "c%u", u);
+    memset(aMember, 0, sizeof(aMember));
+    aMember[0].zKey = z;
+    aMember[0].nKey = (uint32_t)strlen(z);
+    if( (keyHash(aMember) & (2*JSON_DUP_HASH-1))==0 ){
+      memcpy(azName[nName++], z, sizeof(z));
+    }
+  }
+  CHECK_INT( nName, JSON_DUP_HASH );
+  ssoBufInit(&b, 0);
+  ssoBufAppendChar(&b, '{');
+  for(i=0; i<nName; i++){
+    ssoBufPrintf(&b, "%s\"%s\":%d", i ? "," : "", azName[i], i);
+  }
+  ssoBufAppendChar(&b, '}');
+  CHECK_INT( ssoJsonParse(b.z, b.n, SSO_JSON_NODUP, &pDoc, &err),
+             SSOPROXY_OK );
+  ssoJsonFree(pDoc);
+  /* The first JSON_DUP_HASH-1 names and a repeat: still the table's size. */
+  ssoBufTruncate(&b, 0);
+  ssoBufAppendChar(&b, '{');
+  for(i=0; i<nName-1; i++){
+    ssoBufPrintf(&b, "%s\"%s\":%d", i ? "," : "", azName[i], i);
+  }
+  iOfs = b.n + 1;
+  ssoBufPrintf(&b, ",\"%s\":0}", azName[JSON_DUP_HASH/2]);
+  CHECK_INT( ssoJsonParse(b.z, b.n, SSO_JSON_NODUP, &pDoc, &err),
+             SSOPROXY_PARSE );
+  CHECK_INT( err.iOfs, iOfs );
+  ssoBufFree(&b);
+}
+
+/* The next double up (d>0) or down from the positive finite r, by its
+** bit pattern (the unit tests do not link libm's nextafter()). */
+static double ulpStep(double r, int d){
+  uint64_t u;
+  memcpy(&u, &r, sizeof(u));
+  u = d>0 ? u+1 : u-1;
+  memcpy(&r, &u, sizeof(r));
+  return r;
+}
+
+/* What ssoJsonWriteDouble() wrote before its printf-free path: the
+** fewest digits from 1 up that read back, "whole numbers in full". */
+static size_t refDouble(char *z, size_t nz, double r){
+  const char *zExp;
+  size_t n = 0;
+  int nDigit;
+  for(nDigit=1; nDigit<=17; nDigit++){
+    double rBack = 0.0;
+    n = fmtDouble(z, nz, nDigit, r);
+    if( numToDouble(z, n, &rBack)==SSOPROXY_OK && rBack==r ) break;
+  }
+  zExp = strchr(z, 'e');
+  if( zExp && zExp[1]=='+' && atoi(zExp+2)<17 ){
+    n = fmtDouble(z, nz, atoi(zExp+2)+1, r);
+  }
+  return n;
+}
+
+/*
+** The writer's doubles against that reference: the edges of the
+** printf-free range (1e-4, 1e15), 15 against 16 and 17 digits, and
+** pseudo-random decimals of 1..17 digits from 1e-7 to 1e17, each also
+** one ulp up and down, and negated.
+*/
+static void test_json_writer_double_fast(void){
+  static const double aEdge[] = {
+    1e-4, 0.00010000000000000002, 9.999999999999999e-05, 1e15,
+    999999999999999.0, 999999999999999.9, 100000000000000.1, 0.1, 0.2,
+    0.30000000000000004, 123.456, 72.00933, 1.0/3.0, 2.0/3.0, 100.0,
+    4503599627370496.5, 1e14+0.5, 0.5, 1.0, 9007199254740993.0, 5e-5,
+  };
+  unsigned long long uRand = 0x2545F4914F6CDD1DULL;
+  SsoBuf b;
+  int k, nBad = 0;
+  ssoBufInit(&b, 0);
+  for(k=0; k<4000; k++){
+    char zRef[64];
+    double r;
+    size_t nRef;
+    SsoJsonWriter w;
+    if( k<(int)SSO_ARRAYSIZE(aEdge)*4 ){
+      r = aEdge[k/4];
+    }else{
+      char z[48];
+      int nDig, e, j;
+      uRand ^= uRand<<13; uRand ^= uRand>>7; uRand ^= uRand<<17;
+      nDig = 1 + (int)(uRand%17);
+      e = (int)((uRand>>8)%25) - 8;
+      for(j=0; j<nDig; j++){
+        z[j] = (char)('0' + (j==0 ? 1 + (uRand>>(12+j*3))%9
+                                  : (uRand>>(12+j*3))%10));
+      }
+      snprintf(z+nDig, 16, "e%d", e - nDig + 1);
+      r = strtod(z, 0);
+    }
+    if( k%4==1 ) r = ulpStep(r, 1);
+    if( k%4==2 ) r = ulpStep(r, -1);
+    if( k%4==3 ) r = -r;
+    nRef = refDouble(zRef, sizeof(zRef), r);
+    ssoBufTruncate(&b, 0);
+    ssoJsonWriteInit(&w, &b);
+    ssoJsonWriteDouble(&w, r);
+    CHECK_INT( ssoJsonWriteFinish(&w), SSOPROXY_OK );
+    if( b.n!=nRef || memcmp(b.z, zRef, nRef)!=0 ){
+      if( nBad++<5 ){
+        tst.nCheckFail++;
+        fprintf(stderr, "  FAIL: %.17g: wrote %s, expected %.*s\n",
+                r, ssoBufStr(&b), (int)nRef, zRef);
+      }
+    }
+  }
+  ssoBufFree(&b);
+}
+
+/*
+** Writing parsed trees: the length is exact (a ceiling of exactly the
+** output plus its NUL is enough), subtrees and members go where a value
+** is due, and nesting counts the writer's own depth.
+*/
+static void test_json_tree_writer(void){
+  static const char zDoc[] =
+    "{\"a\\n\":[1,\"x\\u007fy\",{\"\\\"k\":null},true,false,-2.5e3],"
+    "\"s\":\"plain\",\"e\":{},\"z\":[]}";
+  static const char zOut[] =
+    "{\"a\\n\":[1,\"x\\u007fy\",{\"\\\"k\":null},true,false,-2.5e3],"
+    "\"s\":\"plain\",\"e\":{},\"z\":[]}";
+  char zDeep[2*SSO_JSON_MAX_DEPTH];
+  SsoJsonDoc *pDoc = jsonOk(zDoc), *pDeep;
+  SsoJsonWriter w;
+  SsoBuf b;
+  size_t nOut = sizeof(zOut)-1;
+  int d;
+  ssoBufInit(&b, nOut+1);
+  CHECK_INT( ssoJsonToBuf(ssoJsonRoot(pDoc), &b), SSOPROXY_OK );
+  CHECK_STR( ssoBufStr(&b), zOut );
+  ssoBufFree(&b);
+  ssoBufInit(&b, nOut);
+  CHECK_INT( ssoJsonToBuf(ssoJsonRoot(pDoc), &b), SSOPROXY_TOOBIG );
+  ssoBufFree(&b);
+  ssoBufInit(&b, 0);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginArray(&w);
+  ssoJsonWriteValue(&w, ssoJsonGet(ssoJsonRoot(pDoc), "a\n"));
+  ssoJsonWriteValue(&w, ssoJsonGet(ssoJsonRoot(pDoc), "s"));
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKey(&w, "e");
+  ssoJsonWriteValue(&w, ssoJsonGet(ssoJsonRoot(pDoc), "e"));
+  ssoJsonWriteEndObject(&w);
+  ssoJsonWriteEndArray(&w);
+  CHECK_INT( ssoJsonWriteFinish(&w), SSOPROXY_OK );
+  CHECK_STR( ssoBufStr(&b), "[[1,\"x\\u007fy\",{\"\\\"k\":null},true,false,"
+             "-2.5e3],\"plain\",{\"e\":{}}]" );
+  /* A member value must follow a name. */
+  ssoBufTruncate(&b, 0);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteValue(&w, ssoJsonRoot(pDoc));
+  CHECK_INT( ssoJsonWriteFinish(&w), SSOPROXY_MISUSE );
+  /* A tree SSO_JSON_MAX_DEPTH deep fits at the top, not one level down. */
+  for(d=0; d<SSO_JSON_MAX_DEPTH; d++){
+    zDeep[d] = '[';
+    zDeep[2*SSO_JSON_MAX_DEPTH-1-d] = ']';
+  }
+  CHECK_INT( ssoJsonParse(zDeep, sizeof(zDeep), 0, &pDeep, 0), SSOPROXY_OK );
+  ssoBufTruncate(&b, 0);
+  CHECK_INT( ssoJsonToBuf(ssoJsonRoot(pDeep), &b), SSOPROXY_OK );
+  CHECK( b.n==sizeof(zDeep) && memcmp(b.z, zDeep, b.n)==0 );
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginArray(&w);
+  ssoJsonWriteValue(&w, ssoJsonRoot(pDeep));
+  CHECK_INT( ssoJsonWriteFinish(&w), SSOPROXY_MISUSE );
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginArray(&w);
+  ssoJsonWriteValue(&w, ssoJsonAt(ssoJsonRoot(pDeep), 0));
+  ssoJsonWriteEndArray(&w);
+  CHECK_INT( ssoJsonWriteFinish(&w), SSOPROXY_OK );
+  ssoJsonFree(pDeep);
+  ssoBufFree(&b);
+  ssoJsonFree(pDoc);
+}
+
+/*
+** Allocation failure in the allocations the small document of
+** test_json_oom no longer reaches: the parse stack moving to the heap and
+** doubling, arena chunks beyond the first (more values than its guess),
+** and the sort for an object above JSON_DUP_HASH members.
+*/
+static int jsonOomBigBody(void *pArg){
+  SsoBuf *pDoc = pArg;
+  SsoJsonDoc *pJson = 0;
+  SsoJsonErr err;
+  long long i = 0;
+  int rc = ssoJsonParse(pDoc->z, pDoc->n, SSO_JSON_NODUP, &pJson, &err);
+  if( rc ){
+    if( err.rc!=rc || strcmp(err.zMsg, "out of memory")!=0 ) return -1;
+    return rc;
+  }
+  if( ssoJsonCount(ssoJsonGet(ssoJsonRoot(pJson), "big"))!=300
+   || ssoJsonCount(ssoJsonGet(ssoJsonRoot(pJson), "arr"))!=3000
+   || ssoJsonInt64(ssoJsonGetPath(ssoJsonRoot(pJson), "big.m299"), &i)
+   || i!=299 ){
+    rc = -1;
+  }
+  ssoJsonFree(pJson);
+  return rc;
+}
+static void test_json_oom_big(void){
+  SsoBuf doc;
+  int k;
+  ssoBufInit(&doc, 0);
+  ssoBufAppendStr(&doc, "{\"big\":{");
+  for(k=0; k<300; k++) ssoBufPrintf(&doc, "%s\"m%d\":%d", k ? "," : "", k, k);
+  ssoBufAppendStr(&doc, "},\"arr\":[");
+  for(k=0; k<3000; k++) ssoBufAppendStr(&doc, k ? ",0" : "0");
+  ssoBufAppendStr(&doc, "]}");
+  CHECK_INT( jsonOomBigBody(&doc), SSOPROXY_OK );
+  CHECK( faultRun(jsonOomBigBody, jsonOomCheck, &doc)>5 );
+  ssoBufFree(&doc);
+}
+
 static const TestCase aJsonTests[] = {
   TEST_CASE(test_json_cases),
   TEST_CASE(test_json_messages),
@@ -1216,4 +1698,12 @@ static const TestCase aJsonTests[] = {
   TEST_CASE(test_json_writer_misuse),
   TEST_CASE(test_json_roundtrip),
   TEST_CASE(test_json_oom),
+  TEST_CASE(test_json_string_positions),
+  TEST_CASE(test_json_string_errors),
+  TEST_CASE(test_json_number_ends),
+  TEST_CASE(test_json_dup_sizes),
+  TEST_CASE(test_json_dup_collisions),
+  TEST_CASE(test_json_writer_double_fast),
+  TEST_CASE(test_json_tree_writer),
+  TEST_CASE(test_json_oom_big),
 };

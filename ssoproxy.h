@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "32402050715d010194630958585b96540c890353bbf68e8789c7e24f35975b68"
+#define SSOPROXY_SOURCE_ID      "c448185fad283f73fcb9ca49ca43cd8dad4332eaecbd2317d31e35091f19c577"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -127,9 +127,12 @@ http {
 EOF
 }
 
-# A free port for nginx (ssoproxy picks its own with port 0).
+# A port for nginx (ssoproxy picks its own with port 0): below the
+# ephemeral range, so wrk's own client ports never take it, and one that
+# answers nothing now.
 free_port() {
-  p=$((20000 + $$ % 20000))
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  p=$((lo - 10000 + ($$ + ${1:-0} * 7) % 9000))
   while curl -s -o /dev/null "http://127.0.0.1:$p/" 2>/dev/null; do p=$((p+1)); done
   echo $p
 }
@@ -155,17 +158,26 @@ start_server() {
       [ -n "$url" ] || { cat $O/run/sso.log >&2; exit 1; }
       ;;
     nginx)
-      port=$(free_port)
-      nginx_conf "$port" "$2" >$O/run/nginx.conf
-      rm -f $O/run/nginx-access.log
-      taskset -c 0 "$NGINX" -e $PWD/$O/run/nginx-error.log -c $PWD/$O/run/nginx.conf &
-      skill=$!
-      url=http://127.0.0.1:$port
-      i=0
-      until curl -sf -o /dev/null "$url$URLPATH"; do
-        i=$((i+1))
-        [ $i -lt 100 ] || { cat $O/run/nginx-error.log >&2; exit 1; }
-        sleep 0.1
+      # Another program may take the port between the probe and the
+      # bind: then nginx exits at once, and the next port is tried.
+      try=0
+      while :; do
+        port=$(free_port $try)
+        nginx_conf "$port" "$2" >$O/run/nginx.conf
+        rm -f $O/run/nginx-access.log
+        taskset -c 0 "$NGINX" -e $PWD/$O/run/nginx-error.log -c $PWD/$O/run/nginx.conf &
+        skill=$!
+        url=http://127.0.0.1:$port
+        i=0
+        until curl -sf -o /dev/null "$url$URLPATH"; do
+          kill -0 "$skill" 2>/dev/null || break
+          i=$((i+1))
+          [ $i -lt 100 ] || { cat $O/run/nginx-error.log >&2; exit 1; }
+          sleep 0.1
+        done
+        kill -0 "$skill" 2>/dev/null && break
+        try=$((try+1))
+        [ $try -lt 5 ] || { cat $O/run/nginx-error.log >&2; exit 1; }
       done
       spid=$(pgrep -P "$skill" | head -n 1)    # the worker
       ;;

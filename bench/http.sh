@@ -7,10 +7,14 @@
 # the access log off and on (nginx's too, so both do the same work).
 # `make bench-http` runs this.
 #
-#   sh bench/http.sh [--record] [-r ROUNDS] [-d SECONDS] [-c CONNS] [-n IDLE]
+#   sh bench/http.sh [--record] [--callgrind] [-r ROUNDS] [-d SECONDS]
+#                    [-c CONNS] [-n IDLE]
 #
 #   --record   append the tables, this command and the machine's facts to
 #              bench/RESULTS.md
+#   --callgrind  also count each server's user-space instructions per
+#              request under valgrind's callgrind (deterministic, unlike
+#              times; blind to the kernel, where most of the time goes)
 #   -r ROUNDS  interleaved rounds (default 3)
 #   -d SECONDS length of one wrk run (default 10)
 #   -c CONNS   wrk connections (default 64)
@@ -24,6 +28,9 @@
 # memory per idle connection from test/load/conns.c (VmRSS growth over
 # IDLE connections that each completed one request).
 #
+# SSOPROXY=PATH measures another ssoproxy binary (an older build, say)
+# instead of ./ssoproxy.
+#
 # Installs nginx and wrk from the distribution's packages when missing
 # (apt-get; needs root or sudo). Everything is written under
 # build/bench/http, except bench/RESULTS.md with --record.
@@ -32,6 +39,7 @@ cd "$(dirname "$0")/.."
 O=build/bench/http
 cmd="sh bench/http.sh${*:+ $*}"
 record=0
+callgrind=0
 rounds=3
 secs=10
 conns=64
@@ -39,11 +47,12 @@ idle=10000
 while [ $# -gt 0 ]; do
   case $1 in
     --record) record=1 ;;
+    --callgrind) callgrind=1 ;;
     -r) rounds=$2; shift ;;
     -d) secs=$2; shift ;;
     -c) conns=$2; shift ;;
     -n) idle=$2; shift ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/http.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
   esac
   shift
@@ -54,6 +63,7 @@ need=""
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
 command -v wrk >/dev/null 2>&1 || need="$need wrk"
 command -v taskset >/dev/null 2>&1 || need="$need util-linux"
+[ $callgrind = 0 ] || command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 if [ -n "$need" ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
@@ -88,22 +98,26 @@ rm -rf "${O:?}"/run
 mkdir -p $O/run $O/nginx-tmp
 ${CC:-cc} -O2 -std=c11 -o $O/conns test/load/conns.c -lpthread
 HZ=$(getconf CLK_TCK)
+SSO=${SSOPROXY:-./ssoproxy}
 URLPATH=/health/liveliness
 
 # ---- Servers -----------------------------------------------------------------
 # nginx: one worker, the same body and Content-Type, the same extra fields
 # (Cache-Control, a request id); its access log, when on, goes to a file
 # like ssoproxy's (stderr redirected to a file), one write per line.
-nginx_conf() {   # nginx_conf PORT LOG(on|off)
+nginx_conf() {   # nginx_conf PORT LOG(on|off) [single]
   if [ "$2" = on ]; then alog="access_log $PWD/$O/run/nginx-access.log;"
   else alog="access_log off;"; fi
+  # Under valgrind: one process, no master (its worker would not be traced).
+  if [ "${3-}" = single ]; then master="master_process off;"; else master=""; fi
   cat <<EOF
 worker_processes 1;
 daemon off;
+$master
 pid $PWD/$O/run/nginx.pid;
 error_log $PWD/$O/run/nginx-error.log warn;
-worker_rlimit_nofile $nofile;
-events { worker_connections $nofile; }
+worker_rlimit_nofile $((nofile * 2));
+events { worker_connections $((nofile * 2)); }
 http {
   $alog
   server_tokens off;
@@ -138,19 +152,22 @@ free_port() {
 }
 
 # start_server KIND LOG: sets $spid (the process whose /proc is read),
-# $skill (what to signal) and $url.
+# $skill (what to signal) and $url. With $wrap set (a valgrind command)
+# the server runs under it, unpinned, as one process.
+wrap=""
 start_server() {
   case $1 in
     ssoproxy)
       rm -f $O/run/sso.db*
       : >$O/run/sso.log
-      taskset -c 0 env SSOPROXY_WORKERS=1 SSOPROXY_ACCESS_LOG=$([ "$2" = on ] && echo true || echo false) \
+      # shellcheck disable=SC2086  # $wrap is words on purpose
+      env SSOPROXY_WORKERS=1 SSOPROXY_ACCESS_LOG=$([ "$2" = on ] && echo true || echo false) \
         SSOPROXY_MAX_CONNECTIONS=$((idle + 200)) SSOPROXY_KEEPALIVE_TIMEOUT_MS=120000 \
-        ./ssoproxy --listen 127.0.0.1:0 --db $O/run/sso.db 2>>$O/run/sso.log &
+        ${wrap:-taskset -c 0} "$SSO" --listen 127.0.0.1:0 --db $O/run/sso.db 2>>$O/run/sso.log &
       skill=$!; spid=$skill
       url=""
       i=0
-      while [ -z "$url" ] && [ $i -lt 100 ]; do
+      while [ -z "$url" ] && [ $i -lt 600 ]; do
         url=$(sed -n 's/.*msg="ssoproxy listening" url=\(http:[^ ]*\).*/\1/p' $O/run/sso.log)
         [ -n "$url" ] || sleep 0.1
         i=$((i+1))
@@ -163,16 +180,17 @@ start_server() {
       try=0
       while :; do
         port=$(free_port $try)
-        nginx_conf "$port" "$2" >$O/run/nginx.conf
+        nginx_conf "$port" "$2" ${wrap:+single} >$O/run/nginx.conf
         rm -f $O/run/nginx-access.log
-        taskset -c 0 "$NGINX" -e $PWD/$O/run/nginx-error.log -c $PWD/$O/run/nginx.conf &
+        # shellcheck disable=SC2086
+        ${wrap:-taskset -c 0} "$NGINX" -e $PWD/$O/run/nginx-error.log -c $PWD/$O/run/nginx.conf &
         skill=$!
         url=http://127.0.0.1:$port
         i=0
         until curl -sf -o /dev/null "$url$URLPATH"; do
           kill -0 "$skill" 2>/dev/null || break
           i=$((i+1))
-          [ $i -lt 100 ] || { cat $O/run/nginx-error.log >&2; exit 1; }
+          [ $i -lt 600 ] || { cat $O/run/nginx-error.log >&2; exit 1; }
           sleep 0.1
         done
         kill -0 "$skill" 2>/dev/null && break
@@ -180,6 +198,7 @@ start_server() {
         [ $try -lt 5 ] || { cat $O/run/nginx-error.log >&2; exit 1; }
       done
       spid=$(pgrep -P "$skill" | head -n 1)    # the worker
+      [ -n "$spid" ] || spid=$skill            # no master
       ;;
   esac
 }
@@ -255,6 +274,37 @@ if [ "$idle" != 0 ]; then
   done
 fi
 
+# ---- Instructions per request (--callgrind) -------------------------------------------
+# Each server runs twice under callgrind: once answering one request, once
+# also under 4 s of wrk; the difference over wrk's request count is what
+# one request costs in user space, start-up and shutdown cancelled out.
+: >$O/callgrind.txt
+cg_count() {   # cg_count KIND LOG WITH_WRK: prints "INSTRUCTIONS REQUESTS"
+  rm -f $O/run/cg.out
+  wrap="valgrind --tool=callgrind --callgrind-out-file=$PWD/$O/run/cg.out"
+  start_server "$1" "$2" 2>$O/run/valgrind.log
+  n=1
+  if [ "$3" = 1 ]; then
+    n=$(wrk -t1 -c16 -d4s "$url$URLPATH" | awk '/ requests in / { print $1 + 1 }')
+  fi
+  # nginx without a master: SIGQUIT is its graceful exit.
+  if [ "$1" = nginx ]; then kill -QUIT "$skill"; else kill -TERM "$skill"; fi
+  wait "$skill" 2>/dev/null || true
+  wrap=""
+  rm -f $O/run/nginx-access.log $O/run/sso.log
+  echo "$(sed -n 's/^summary: //p; s/^totals: //p' $O/run/cg.out | head -n 1) $n"
+}
+if [ $callgrind = 1 ]; then
+  for kind in ssoproxy nginx; do
+    for lg in off on; do
+      a=$(cg_count $kind $lg 0)
+      b=$(cg_count $kind $lg 1)
+      echo "$kind $lg $a $b" | awk '{ printf "%s %s %.0f\n", $1, $2, ($5-$3)/($6-$4) }' >>$O/callgrind.txt
+      tail -n 1 $O/callgrind.txt >&2
+    done
+  done
+fi
+
 # ---- Tables -------------------------------------------------------------------------
 awk -v rounds="$rounds" -v secs="$secs" -v conns="$conns" -v idle="$idle" '
   function median(key,  n, i, j, t, a){
@@ -272,6 +322,7 @@ awk -v rounds="$rounds" -v secs="$secs" -v conns="$conns" -v idle="$idle" '
     next
   }
   FILENAME ~ /idle/ { kib[$1] = $2; held[$1] = $3; next }
+  FILENAME ~ /callgrind/ { ir[$1 "/" $2] = $3; bIr = 1; next }
   END {
     printf "wrk -t1 -c%d -d%ds --latency, %d interleaved rounds, medians; " \
            "server on core 0 (one worker), wrk on core 1.\n\n", conns, secs, rounds
@@ -304,7 +355,19 @@ awk -v rounds="$rounds" -v secs="$secs" -v conns="$conns" -v idle="$idle" '
       printf "| ssoproxy | **%s** | %s |\n", kib["ssoproxy"], held["ssoproxy"]
       printf "| nginx | %s | %s |\n", kib["nginx"], held["nginx"]
     }
-  }' $O/runs.txt $O/idle.txt >$O/table.md
+    if( bIr ){
+      print ""
+      print "User-space instructions per request (callgrind; the kernel is not counted):"
+      print ""
+      print "| access log | ssoproxy Ir/request | nginx Ir/request | ratio ssoproxy/nginx |"
+      print "|---|--:|--:|--:|"
+      for(l=0; l<2; l++){
+        lg = l ? "on" : "off"
+        printf "| %s | %d | %d | **%.2f** |\n", lg, ir["ssoproxy/" lg],
+               ir["nginx/" lg], ir["ssoproxy/" lg] / ir["nginx/" lg]
+      }
+    }
+  }' $O/runs.txt $O/idle.txt $O/callgrind.txt >$O/table.md
 echo
 cat $O/table.md
 
@@ -322,11 +385,15 @@ if [ $record = 1 ]; then
     echo
     echo "## HTTP server, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
-    echo "Command: \`$cmd\` (bench/http.sh; \`make bench-http\`)"
+    echo "Command: \`${SSOPROXY:+SSOPROXY=$SSOPROXY }$cmd\` (\`make bench-http\` runs bench/http.sh)"
     echo
     echo "- Source: $src"
     echo "- Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -srm); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "- ssoproxy: \`$(./ssoproxy --version)\`, built with \`$(makevar CC) $(makevar BUILD_CFLAGS)\`"
+    if [ -n "${SSOPROXY-}" ]; then
+      echo "- ssoproxy: \`$("$SSO" --version)\`, the binary $SSO (not this checkout's)"
+    else
+      echo "- ssoproxy: \`$("$SSO" --version)\`, built with \`$(makevar CC) $(makevar BUILD_CFLAGS)\`"
+    fi
     echo "- nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), one worker; wrk: $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
     echo
     cat $O/table.md

@@ -387,7 +387,8 @@ if [ $record = 1 ]; then
     echo
     echo "Command: \`${SSOPROXY:+SSOPROXY=$SSOPROXY }$cmd\` (\`make bench-http\` runs bench/http.sh)"
     echo
-    echo "- Source: $src"
+    if [ -n "${SSOPROXY-}" ]; then echo "- Source: $src (the script; the binary is named below)"
+    else echo "- Source: $src"; fi
     echo "- Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -srm); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     if [ -n "${SSOPROXY-}" ]; then
       echo "- ssoproxy: \`$("$SSO" --version)\`, the binary $SSO (not this checkout's)"

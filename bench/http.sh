@@ -160,8 +160,9 @@ start_server() {
     ssoproxy)
       rm -f $O/run/sso.db*
       : >$O/run/sso.log
+      if [ "$2" = on ]; then slog=true; else slog=false; fi
       # shellcheck disable=SC2086  # $wrap is words on purpose
-      env SSOPROXY_WORKERS=1 SSOPROXY_ACCESS_LOG=$([ "$2" = on ] && echo true || echo false) \
+      env SSOPROXY_WORKERS=1 SSOPROXY_ACCESS_LOG=$slog \
         SSOPROXY_MAX_CONNECTIONS=$((idle + 200)) SSOPROXY_KEEPALIVE_TIMEOUT_MS=120000 \
         ${wrap:-taskset -c 0} "$SSO" --listen 127.0.0.1:0 --db $O/run/sso.db 2>>$O/run/sso.log &
       skill=$!; spid=$skill
@@ -256,6 +257,7 @@ while [ $r -lt "$rounds" ]; do
   # ABBA order per round, alternating which side goes first.
   if [ $((r % 2)) = 0 ]; then order="ssoproxy nginx nginx ssoproxy"
   else order="nginx ssoproxy ssoproxy nginx"; fi
+  # shellcheck disable=SC2086  # four words on purpose
   set -- $order
   measure "$1" off; measure "$2" off
   measure "$3" on;  measure "$4" on

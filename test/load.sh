@@ -1,6 +1,6 @@
 #!/bin/sh
 # Load tests of the network core, on loopback and bounded in time (about
-# 15 s): 1,000 slowloris connections while a normal client's
+# 12 s): 1,000 slowloris connections while a normal client's
 # /health/liveliness p99 stays under 50 ms and the header timeout ends
 # them with 408; then 10,000 idle keep-alive connections held, with the
 # server's memory per connection (VmRSS growth / N) at most 16 KiB.
@@ -43,7 +43,9 @@ else
 fi
 
 # start NAME VAR=VALUE...: run the server on a free port with a fresh
-# database; sets $pid and $port (empty if it did not come up).
+# database; sets $pid and $port (empty if it did not come up). One
+# worker: one event loop carries every slow connection and the probe,
+# the harder case.
 start() {
   name=$1; shift
   : >"$T_DIR/$name.log"

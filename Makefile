@@ -31,8 +31,8 @@ TEST_SRC := $(wildcard test/*.c test/*.h)
 FUZZERS := json url b64 http client
 O := build
 
-.PHONY: all amalgamation test san fuzz bench install clean run deps \
-        test-deps split help
+.PHONY: all amalgamation test san fuzz bench bench-http install clean run \
+        deps test-deps split help
 
 all: ssoproxy
 
@@ -43,6 +43,7 @@ help:
 	@echo "make san          unit tests under ASan+UBSan only"
 	@echo "make fuzz         run each libFuzzer target for FUZZ_SECONDS"
 	@echo "make bench        benchmarks, ratios against in-run references"
+	@echo "make bench-http   wrk against ssoproxy and nginx (installs both tools)"
 	@echo "make amalgamation regenerate ssoproxy.c and ssoproxy.h from src/"
 	@echo "make split        compile src/*.c one by one (gcc and clang)"
 	@echo "make install      install to DESTDIR/PREFIX (default /usr/local)"
@@ -124,6 +125,11 @@ fuzz: test-deps $(addprefix $(O)/fuzz-,$(FUZZERS))
 # BENCH_ARGS: e.g. --record, --callgrind, a workload filter (bench/run.sh -h)
 bench: deps ssoproxy
 	@CC="$(CC)" CFLAGS="$(CFLAGS)" sh bench/run.sh $(BENCH_ARGS)
+
+# The HTTP server against nginx under wrk, each on its own core; installs
+# nginx and wrk if missing. BENCH_HTTP_ARGS: e.g. --record, -r 5 (bench/http.sh -h)
+bench-http: deps ssoproxy
+	@CC="$(CC)" CFLAGS="$(CFLAGS)" sh bench/http.sh $(BENCH_HTTP_ARGS)
 
 install: ssoproxy
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 1f7ba45c682845f8c2bc51843c61e4004a3ca04c2cf1f9f9d5b293e2fa01e87d
+** Source id: ae029e582f51bb22d1fbacb125e1241c3d9d8965170273a0486ca1a6faee8b97
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -357,7 +357,7 @@ static inline size_t ssoBufFirstMarked(uint64_t m){
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include log.h in the middle of ssoInt.h **************/
 /*
-** Layer 0: structured log lines (logfmt or JSON), one write(2) per line.
+** Layer 0: structured log lines (logfmt or JSON), each written whole.
 */
 #ifndef SSO_LOG_H
 #define SSO_LOG_H
@@ -367,6 +367,8 @@ static inline size_t ssoBufFirstMarked(uint64_t m){
 #define SSO_LOG_WARN  2
 #define SSO_LOG_ERROR 3
 #define SSO_LOG_OFF   4
+
+struct timespec;
 
 typedef struct SsoLog SsoLog;
 struct SsoLog {
@@ -383,6 +385,20 @@ static void ssoLogInit(SsoLog*, int fd, int eMin, int bJson);
 */
 static void ssoLog(SsoLog*, int eLevel, const char *zMsg, ...);
 static int ssoLogLevelFromName(const char *zName);  /* -1 if unknown */
+
+/*
+** Batching, per thread: while on, the calling thread's lines are kept
+** (up to 4 KiB) and written together, in whole lines, when the batch is
+** turned off, when it fills, or by ssoLogFlush(). The event loop turns it
+** on for each iteration, so a line waits at most until the end of the
+** iteration that logged it. Returns the previous setting, for nesting.
+*/
+static int ssoLogBatch(int bOn);
+static void ssoLogFlush(void);
+
+/* The UTC time of *ts as "YYYY-MM-DDTHH:MM:SS.mmm" in z[0..23) (no NUL),
+** as log lines carry it. Exposed for the tests. */
+static void ssoLogFormatTime(const struct timespec *ts, char *z);
 
 #endif /* SSO_LOG_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -2518,17 +2534,44 @@ static void ssoBufFree(SsoBuf *p){
 **
 *************************************************************************
 **
-** Layer 0: log lines. Each line is built in a buffer and written with a
-** single write(2), so lines from several threads never interleave. Two
-** formats: logfmt (key=value, values quoted when they hold a space, a
-** quote or '=') for people, and JSON for log shippers. Control bytes are
-** escaped in both, so a hostile value cannot forge a second line.
+** Layer 0: log lines. Two formats: logfmt (key=value, values quoted when
+** they hold a space, a quote or '=') for people, and JSON for log
+** shippers. Control bytes are escaped in both, so a hostile value cannot
+** forge a second line.
+**
+** A busy server writes one access line per request, so a line must cost
+** little next to the request itself. The time is formatted once per
+** second per thread and the milliseconds appended; pairs are copied, not
+** printf'd. Each line goes out whole in one write(2), so lines from
+** several threads never interleave. Inside an event-loop iteration
+** (ssoLogBatch, which the loop turns on) a thread's lines are gathered
+** and written together at the end of the iteration, in writes of whole
+** lines of at most LOG_BATCH bytes: POSIX makes a pipe write of up to
+** PIPE_BUF bytes atomic, so even then no two lines interleave.
 */
 /* #include "ssoInt.h" */
 #include <time.h>
 #include <unistd.h>
 
+#define LOG_BATCH 4096    /* Bytes of lines written at once; <= PIPE_BUF */
+
 static const char *const azLevel[] = { "debug", "info", "warn", "error" };
+
+/*
+** Per-thread state: worker threads share one SsoLog, and a cache or a
+** batch shared between them would need a lock on every line.
+*/
+typedef struct LogThread LogThread;
+struct LogThread {
+  long long iSec;         /* The second zSec was made for */
+  int bSec;               /* zSec is valid */
+  char zSec[20];          /* "2026-11-22T15:22:07." (no NUL) */
+  int bBatch;             /* Lines wait in aPend until the batch ends */
+  int fdPend;             /* Where the pending lines go */
+  size_t nPend;           /* Bytes pending */
+  char aPend[LOG_BATCH];
+};
+static _Thread_local LogThread logThread;
 
 static void ssoLogInit(SsoLog *p, int fd, int eMin, int bJson){
   p->fd = fd;
@@ -2545,55 +2588,148 @@ static int ssoLogLevelFromName(const char *zName){
   return -1;
 }
 
-/* A logfmt value needs quotes unless it is plain printable ASCII. */
-static int needsQuote(const char *z){
-  if( *z==0 ) return 1;
-  for(; *z; z++){
-    unsigned char c = (unsigned char)*z;
-    if( c<=' ' || c=='"' || c=='=' || c=='\\' || c>=0x7f ) return 1;
+/* ---- Output ------------------------------------------------------------ */
+
+static void writeAll(int fd, const char *z, size_t n){
+  size_t nDone = 0;
+  while( nDone<n ){
+    ssize_t k = write(fd, z+nDone, n-nDone);
+    if( k<0 && errno==EINTR ) continue;
+    if( k<=0 ) break;
+    nDone += (size_t)k;
+  }
+}
+
+static void flushPending(LogThread *t){
+  if( t->nPend ) writeAll(t->fdPend, t->aPend, t->nPend);
+  t->nPend = 0;
+}
+
+/* One complete line (or, in a batch, queue it). */
+static void emitLine(int fd, const char *z, size_t n){
+  LogThread *t = &logThread;
+  if( t->bBatch ){
+    if( t->nPend>0 && (t->fdPend!=fd || t->nPend+n>LOG_BATCH) ){
+      flushPending(t);
+    }
+    if( n<=LOG_BATCH ){
+      memcpy(t->aPend+t->nPend, z, n);
+      t->nPend += n;
+      t->fdPend = fd;
+      return;
+    }
+  }
+  writeAll(fd, z, n);
+}
+
+static int ssoLogBatch(int bOn){
+  LogThread *t = &logThread;
+  int bOld = t->bBatch;
+  if( !bOn ) flushPending(t);
+  t->bBatch = bOn!=0;
+  return bOld;
+}
+
+static void ssoLogFlush(void){
+  flushPending(&logThread);
+}
+
+/* ---- Building a line ------------------------------------------------- */
+
+/* n as exactly nDigit decimal digits at z (the last ones if it is wider). */
+static void putDigits(char *z, int nDigit, unsigned n){
+  while( nDigit-- > 0 ){
+    z[nDigit] = (char)('0' + n%10);
+    n /= 10;
+  }
+}
+
+/* Write the UTC time of ts as "2026-11-22T15:22:07.123" (23 bytes). The
+** part up to the second is remade only when the second changes. */
+static void ssoLogFormatTime(const struct timespec *ts, char *z){
+  LogThread *t = &logThread;
+  if( !t->bSec || t->iSec!=(long long)ts->tv_sec ){
+    struct tm tm;
+    time_t sec = ts->tv_sec;
+    char *y = t->zSec;
+    if( gmtime_r(&sec, &tm)==0 ) memset(&tm, 0, sizeof(tm));
+    memcpy(y, "0000-00-00T00:00:00.", 20);
+    putDigits(y, 4, (unsigned)(tm.tm_year+1900));
+    putDigits(y+5, 2, (unsigned)(tm.tm_mon+1));
+    putDigits(y+8, 2, (unsigned)tm.tm_mday);
+    putDigits(y+11, 2, (unsigned)tm.tm_hour);
+    putDigits(y+14, 2, (unsigned)tm.tm_min);
+    putDigits(y+17, 2, (unsigned)tm.tm_sec);
+    t->iSec = (long long)ts->tv_sec;
+    t->bSec = 1;
+  }
+  memcpy(z, t->zSec, 20);
+  putDigits(z+20, 3, (unsigned)(ts->tv_nsec/1000000));
+}
+
+/*
+** A logfmt value needs quotes unless it is plain printable ASCII other
+** than '"', '=' and the backslash. Bit (c&63) of aPlain[c>>6] is set for each
+** byte c below 0x80 that may stand unquoted: 0x21..0x7e but 0x22, 0x3d, 0x5c.
+*/
+static int needsQuote(const char *z, size_t n){
+  static const unsigned long long aPlain[2] = {
+    0xdffffffa00000000ULL, 0x7fffffffefffffffULL
+  };
+  size_t i;
+  if( n==0 ) return 1;
+  for(i=0; i<n; i++){
+    unsigned char c = (unsigned char)z[i];
+    if( c>=0x80 || ((aPlain[c>>6]>>(c&63)) & 1)==0 ) return 1;
   }
   return 0;
 }
 
+/* " key=value" or ",\"key\":\"value\"": one reservation, then copies. */
 static void appendPair(SsoBuf *b, int bJson, const char *zKey,
                        const char *zVal){
+  size_t nKey = strlen(zKey), nVal = strlen(zVal);
+  char *z;
   if( bJson ){
     ssoBufAppendChar(b, ',');
-    ssoBufAppendJsonString(b, zKey, strlen(zKey));
+    ssoBufAppendJsonString(b, zKey, nKey);
     ssoBufAppendChar(b, ':');
-    ssoBufAppendJsonString(b, zVal, strlen(zVal));
+    ssoBufAppendJsonString(b, zVal, nVal);
+    return;
+  }
+  if( ssoBufReserve(b, nKey+nVal+2) ) return;
+  z = b->z + b->n;
+  z[0] = ' ';
+  memcpy(z+1, zKey, nKey);
+  z[nKey+1] = '=';
+  b->n += nKey+2;
+  if( needsQuote(zVal, nVal) ){
+    b->z[b->n] = 0;
+    ssoBufAppendJsonString(b, zVal, nVal);
   }else{
-    ssoBufPrintf(b, " %s=", zKey);
-    if( needsQuote(zVal) ){
-      ssoBufAppendJsonString(b, zVal, strlen(zVal));
-    }else{
-      ssoBufAppendStr(b, zVal);
-    }
+    memcpy(b->z+b->n, zVal, nVal);
+    b->n += nVal;
+    b->z[b->n] = 0;
   }
 }
 
 static void ssoLog(SsoLog *p, int eLevel, const char *zMsg, ...){
-  char zTime[64];
+  char zTime[24];
   char zStack[512];
   SsoBuf b;
   va_list ap;
   const char *zKey;
   struct timespec ts;
-  struct tm tm;
   if( p==0 || p->fd<0 || eLevel<p->eMin || eLevel>SSO_LOG_ERROR ) return;
   clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  snprintf(zTime, sizeof(zTime), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-           tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-           tm.tm_sec, (int)(ts.tv_nsec/1000000));
+  ssoLogFormatTime(&ts, zTime);
   /* Lines are short; most never allocate. */
   ssoBufInitStatic(&b, zStack, sizeof(zStack), 64*1024);
-  if( p->bJson ){
-    ssoBufPrintf(&b, "{\"time\":\"%s\",\"level\":\"%s\"", zTime,
-                 azLevel[eLevel]);
-  }else{
-    ssoBufPrintf(&b, "time=%s level=%s", zTime, azLevel[eLevel]);
-  }
+  ssoBufAppendStr(&b, p->bJson ? "{\"time\":\"" : "time=");
+  ssoBufAppend(&b, zTime, 23);
+  ssoBufAppendStr(&b, p->bJson ? "Z\",\"level\":\"" : "Z level=");
+  ssoBufAppendStr(&b, azLevel[eLevel]);
+  if( p->bJson ) ssoBufAppendChar(&b, '"');
   appendPair(&b, p->bJson, "msg", zMsg);
   va_start(ap, zMsg);
   while( (zKey = va_arg(ap, const char*))!=0 ){
@@ -2602,15 +2738,7 @@ static void ssoLog(SsoLog *p, int eLevel, const char *zMsg, ...){
   }
   va_end(ap);
   ssoBufAppendStr(&b, p->bJson ? "}\n" : "\n");
-  if( b.rc==SSOPROXY_OK ){
-    ssize_t nDone = 0;
-    while( nDone<(ssize_t)b.n ){
-      ssize_t n = write(p->fd, b.z+nDone, b.n-(size_t)nDone);
-      if( n<0 && errno==EINTR ) continue;
-      if( n<=0 ) break;
-      nDone += n;
-    }
-  }
+  if( b.rc==SSOPROXY_OK ) emitLine(p->fd, b.z, b.n);
   ssoBufFree(&b);
 }
 /************** End of log.c **************/
@@ -5868,12 +5996,20 @@ static int pollOnce(SsoLoop *p, int ms){
 }
 #endif
 
+/*
+** One iteration. The log lines its callbacks write (one access line per
+** request) are batched and written together at its end: one write(2)
+** for many lines instead of one each, and none waits past the iteration.
+*/
 static int ssoLoopRunOnce(SsoLoop *p, int msMax){
+  int bBatch = ssoLogBatch(1);
   int rc = pollOnce(p, waitTimeout(p, msMax));
-  if( rc ) return rc;
-  runTimers(p);
-  runTasks(p);
-  return SSOPROXY_OK;
+  if( rc==SSOPROXY_OK ){
+    runTimers(p);
+    runTasks(p);
+  }
+  ssoLogBatch(bBatch);
+  return rc;
 }
 
 static int ssoLoopRun(SsoLoop *p){
@@ -9087,7 +9223,10 @@ static void ssoClientFree(SsoClient *p){
 ** (each with its own event loop and its own SO_REUSEPORT socket, so the
 ** kernel spreads connections and no lock is taken per request), and per
 ** connection a small state machine with its own input and output
-** buffers, reused from request to request.
+** buffers. A connection holds those only while it has a request or an
+** answer in hand: waiting for the next request, it gives them back to
+** its worker's spares, so an idle keep-alive connection costs its Conn
+** (about 3 KiB) and a busy worker cycles a few warm buffers.
 **
 ** A connection is in one eState at a time:
 **
@@ -9126,6 +9265,9 @@ static void ssoClientFree(SsoClient *p){
 #ifndef MSG_NOSIGNAL
 # define MSG_NOSIGNAL 0
 #endif
+
+#define OUT_INIT   4096   /* First size of a connection's output queue */
+#define SPARE_MAX  32     /* Idle connections' buffers a worker keeps */
 
 typedef struct Route Route;
 typedef struct Worker Worker;
@@ -9228,6 +9370,11 @@ struct Worker {
   time_t iDateSec;      /* Second zDate was made for */
   char zDate[32];       /* IMF-fixdate (RFC 9110 §5.6.7) */
   unsigned nReq;        /* Requests seen, for request ids */
+  /* Buffers of first size given up by idle connections, for the next
+  ** connection that reads or answers: SSO_SERVER_READ_INIT and OUT_INIT
+  ** bytes from ssoMalloc. */
+  char *apSpareIn[SPARE_MAX], *apSpareOut[SPARE_MAX];
+  int nSpareIn, nSpareOut;
   int rc;               /* Result of this worker's run */
 };
 
@@ -9669,9 +9816,13 @@ static int outReserve(Conn *c, size_t n){
   }
   nNeed = c->nOut + n;
   if( nNeed<=c->nOutAlloc ) return 0;
-  nNew = c->nOutAlloc ? c->nOutAlloc*2 : 4096;
+  nNew = c->nOutAlloc ? c->nOutAlloc*2 : OUT_INIT;
   while( nNew<nNeed ) nNew *= 2;
-  aNew = ssoRealloc(c->aOut, nNew);
+  if( nNew==OUT_INIT && c->pWorker->nSpareOut>0 ){
+    aNew = c->pWorker->apSpareOut[--c->pWorker->nSpareOut];
+  }else{
+    aNew = ssoRealloc(c->aOut, nNew);
+  }
   if( aNew==0 ){
     c->bOom = 1;
     c->bDead = 1;
@@ -9705,6 +9856,28 @@ static void outPrintf(Conn *c, const char *zFmt, ...){
   va_end(ap);
   if( n>0 ) outAppend(c, zBuf, (size_t)n<sizeof(zBuf) ? (size_t)n
                                                        : sizeof(zBuf)-1);
+}
+
+/*
+** v in decimal at z, which has room for 21 bytes; NUL-terminated. Returns
+** the length. Answers and log lines are built on every request, and a
+** printf call costs as much as the rest of a small answer.
+*/
+static size_t fmtUint(char *z, unsigned long long v){
+  char a[20];
+  size_t n = 0, i;
+  do{
+    a[n++] = (char)('0' + v%10);
+    v /= 10;
+  }while( v );
+  for(i=0; i<n; i++) z[i] = a[n-1-i];
+  z[n] = 0;
+  return n;
+}
+
+static void outUint(Conn *c, unsigned long long v){
+  char z[24];
+  outAppend(c, z, fmtUint(z, v));
 }
 
 /* Everything queued so far may now be written. */
@@ -9773,8 +9946,15 @@ static void respHead(Conn *c, int iStatus){
   c->iStatus = iStatus;
   c->eResp = RESP_HEAD;
   c->bBodyless = iStatus<200 || iStatus==204 || iStatus==304;
-  outPrintf(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nX-Request-Id: %s\r\n", iStatus,
-            zReason[0] ? zReason : "Unknown", workerDate(c->pWorker), c->zId);
+  outAppend(c, "HTTP/1.1 ", 9);
+  outUint(c, (unsigned)iStatus);
+  outAppend(c, " ", 1);
+  outStr(c, zReason[0] ? zReason : "Unknown");
+  outAppend(c, "\r\nDate: ", 8);
+  outStr(c, workerDate(c->pWorker));
+  outAppend(c, "\r\nX-Request-Id: ", 16);
+  outStr(c, c->zId);
+  outAppend(c, "\r\n", 2);
 }
 
 /* Forget a head that was being built (the handler failed). */
@@ -9800,7 +9980,9 @@ static void respEndHead(Conn *c, long long nLength){
       outStr(c, "Transfer-Encoding: chunked\r\n");
     }
   }else if( !c->bBodyless ){
-    outPrintf(c, "Content-Length: %lld\r\n", nLength);
+    outAppend(c, "Content-Length: ", 16);
+    outUint(c, (unsigned long long)nLength);
+    outAppend(c, "\r\n", 2);
   }
   if( !c->bKeep ){
     outStr(c, "Connection: close\r\n");
@@ -9887,12 +10069,13 @@ static const char *viewToZ(SsoStr s, char *z, size_t nZ){
 */
 static void logAccess(Conn *c, int iStatus){
   const SsoServerConfig *cfg = &c->pWorker->pSrv->cfg;
-  char zMethod[32], zPath[512], zStatus[8], zBytes[24], zMs[24];
+  char zMethod[32], zPath[512], zStatus[24], zBytes[24], zMs[24];
   SsoStr none = {0, 0};
   if( !cfg->bAccessLog || cfg->pLog==0 ) return;
-  snprintf(zStatus, sizeof(zStatus), "%d", iStatus);
-  snprintf(zBytes, sizeof(zBytes), "%llu", c->nRespBytes);
-  snprintf(zMs, sizeof(zMs), "%lld", connNow(c) - c->iReqStart);
+  fmtUint(zStatus, iStatus>0 ? (unsigned)iStatus : 0);
+  fmtUint(zBytes, c->nRespBytes);
+  fmtUint(zMs, connNow(c)>c->iReqStart ?
+                 (unsigned long long)(connNow(c) - c->iReqStart) : 0);
   ssoLog(cfg->pLog, SSO_LOG_INFO, "request", "id", c->zId,
          "method", viewToZ(c->bParsed ? c->req.method : none, zMethod,
                            sizeof(zMethod)),
@@ -9904,10 +10087,19 @@ static void logAccess(Conn *c, int iStatus){
 
 /* ---- Requests ---------------------------------------------------------------- */
 
+/* 16 hex digits: the process's base plus the worker, then a counter. */
 static void newRequestId(Conn *c){
+  static const char hex[] = "0123456789abcdef";
   Worker *w = c->pWorker;
-  snprintf(c->zId, sizeof(c->zId), "%08x%08x",
-           w->pSrv->iIdBase + (unsigned)w->iWorker, ++w->nReq);
+  unsigned a = w->pSrv->iIdBase + (unsigned)w->iWorker, b = ++w->nReq;
+  int i;
+  for(i=7; i>=0; i--){
+    c->zId[i] = hex[a & 0xf];
+    c->zId[i+8] = hex[b & 0xf];
+    a >>= 4;
+    b >>= 4;
+  }
+  c->zId[16] = 0;
 }
 
 /* Reset the per-request fields for the next request on c. */
@@ -10201,7 +10393,12 @@ static size_t inReserve(Conn *c){
   nNew = c->nInAlloc ? c->nInAlloc*2 : SSO_SERVER_READ_INIT;
   if( nNew>nLimit ) nNew = nLimit;
   if( nNew<=c->nInAlloc ) return c->nInAlloc - c->nIn;
-  aNew = ssoRealloc(c->aIn, nNew);
+  if( c->nInAlloc==0 && nNew==SSO_SERVER_READ_INIT
+   && c->pWorker->nSpareIn>0 ){
+    aNew = c->pWorker->apSpareIn[--c->pWorker->nSpareIn];
+  }else{
+    aNew = ssoRealloc(c->aIn, nNew);
+  }
   if( aNew==0 ){
     c->bDead = 1;
     return 0;
@@ -10248,6 +10445,38 @@ static void discardIn(Conn *c){
 
 /* ---- Connection life ------------------------------------------------------- */
 
+/* Keep b (n bytes from ssoMalloc) as a spare if it has the first size
+** and there is room, else free it. */
+static void spareOrFree(char **ap, int *pn, char *b, size_t n, size_t nFirst){
+  if( n==nFirst && *pn<SPARE_MAX ){
+    ap[(*pn)++] = b;
+  }else{
+    ssoFree(b);
+  }
+}
+
+/*
+** A connection waiting for its next request holds no buffers: they go to
+** the worker's spares, so a held keep-alive connection costs its Conn
+** and nothing more, and a busy worker reuses a few warm buffers instead
+** of calling the allocator.
+*/
+static void shedBuffers(Conn *c){
+  Worker *w = c->pWorker;
+  if( c->aIn ){
+    spareOrFree(w->apSpareIn, &w->nSpareIn, c->aIn, c->nInAlloc,
+                SSO_SERVER_READ_INIT);
+    c->aIn = 0;
+    c->nInAlloc = 0;
+  }
+  if( c->aOut ){
+    spareOrFree(w->apSpareOut, &w->nSpareOut, c->aOut, c->nOutAlloc,
+                OUT_INIT);
+    c->aOut = 0;
+    c->nOutAlloc = 0;
+  }
+}
+
 static void closeConn(Conn *c){
   Worker *w = c->pWorker;
   SsoServer *p = w->pSrv;
@@ -10268,8 +10497,7 @@ static void closeConn(Conn *c){
   if( c->pNext ) c->pNext->pPrev = c->pPrev;
   w->nConn--;
   atomic_fetch_sub(&p->nConn, 1);
-  ssoFree(c->aIn);
-  ssoFree(c->aOut);
+  shedBuffers(c);
   ssoFree(c);
   if( w->bStopping && w->nConn==0 ) ssoLoopExit(w->pLoop);
 }
@@ -10360,6 +10588,7 @@ static void connAfter(Conn *c){
     c->bDead = 1;                 /* idle while stopping */
   }
   if( !c->bDead ){
+    if( c->eState==CONN_HEAD && c->nIn==0 && c->nOut==0 ) shedBuffers(c);
     updateInterest(c);
     schedule(c);
   }
@@ -10609,6 +10838,8 @@ static int workerMain(Worker *w){
   }
   ssoLoopTimerStop(w->pLoop, &w->stopTimer);
   ssoLoopTimerStop(w->pLoop, &w->acceptTimer);
+  while( w->nSpareIn>0 ) ssoFree(w->apSpareIn[--w->nSpareIn]);
+  while( w->nSpareOut>0 ) ssoFree(w->apSpareOut[--w->nSpareOut]);
   if( p->cfg.xWorkerFree ) p->cfg.xWorkerFree(p->cfg.pWorkerArg, w->iWorker,
                                               w->pCtx);
   w->pCtx = 0;
@@ -10711,17 +10942,18 @@ static int ssoServerStatus(SsoServerReq *pReq, int iStatus){
 
 /* Fields the server writes itself; a handler setting them would
 ** desynchronise framing or duplicate a singleton field. */
-static int reservedField(const char *zName){
-  static const char *const az[] = {
-    "content-length", "transfer-encoding", "connection", "date",
-    "x-request-id", "keep-alive", "upgrade", "trailer"
+static int reservedField(const char *zName, size_t nName){
+  static const struct { unsigned char n; char z[19]; } a[] = {
+    {14, "content-length"}, {17, "transfer-encoding"}, {10, "connection"},
+    {4, "date"}, {12, "x-request-id"}, {10, "keep-alive"}, {7, "upgrade"},
+    {7, "trailer"}
   };
   SsoStr s;
   size_t i;
   s.z = zName;
-  s.n = strlen(zName);
-  for(i=0; i<SSO_ARRAYSIZE(az); i++){
-    if( ssoHttpStrIEq(s, az[i]) ) return 1;
+  s.n = nName;
+  for(i=0; i<SSO_ARRAYSIZE(a); i++){
+    if( a[i].n==nName && ssoHttpStrIEq(s, a[i].z) ) return 1;
   }
   return 0;
 }
@@ -10730,17 +10962,18 @@ static int ssoServerAddHeader(SsoServerReq *pReq, const char *zName,
                                    const char *zValue){
   Conn *c = reqConn(pReq);
   int rc = answerable(c, RESP_HEAD);
-  const char *z;
+  size_t nName, nValue;
   if( rc ) return rc;
-  if( !ssoHttpIsToken(zName, strlen(zName)) ) return SSOPROXY_PARSE;
-  if( reservedField(zName) ) return SSOPROXY_MISUSE;
-  for(z=zValue; *z; z++){
-    unsigned char ch = (unsigned char)*z;
+  nName = strlen(zName);
+  if( !ssoHttpIsToken(zName, nName) ) return SSOPROXY_PARSE;
+  if( reservedField(zName, nName) ) return SSOPROXY_MISUSE;
+  for(nValue=0; zValue[nValue]; nValue++){
+    unsigned char ch = (unsigned char)zValue[nValue];
     if( (ch<0x20 && ch!='\t') || ch==0x7f ) return SSOPROXY_PARSE;
   }
-  outStr(c, zName);
+  outAppend(c, zName, nName);
   outAppend(c, ": ", 2);
-  outStr(c, zValue);
+  outAppend(c, zValue, nValue);
   outAppend(c, "\r\n", 2);
   return c->bOom ? SSOPROXY_NOMEM : SSOPROXY_OK;
 }

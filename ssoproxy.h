@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "1f7ba45c682845f8c2bc51843c61e4004a3ca04c2cf1f9f9d5b293e2fa01e87d"
+#define SSOPROXY_SOURCE_ID      "ae029e582f51bb22d1fbacb125e1241c3d9d8965170273a0486ca1a6faee8b97"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1,5 +1,5 @@
 /*
-** Layer 0: structured log lines (logfmt or JSON), one write(2) per line.
+** Layer 0: structured log lines (logfmt or JSON), each written whole.
 */
 #ifndef SSO_LOG_H
 #define SSO_LOG_H
@@ -9,6 +9,8 @@
 #define SSO_LOG_WARN  2
 #define SSO_LOG_ERROR 3
 #define SSO_LOG_OFF   4
+
+struct timespec;
 
 typedef struct SsoLog SsoLog;
 struct SsoLog {
@@ -25,5 +27,19 @@ SSO_PRIVATE void ssoLogInit(SsoLog*, int fd, int eMin, int bJson);
 */
 SSO_PRIVATE void ssoLog(SsoLog*, int eLevel, const char *zMsg, ...);
 SSO_PRIVATE int ssoLogLevelFromName(const char *zName);  /* -1 if unknown */
+
+/*
+** Batching, per thread: while on, the calling thread's lines are kept
+** (up to 4 KiB) and written together, in whole lines, when the batch is
+** turned off, when it fills, or by ssoLogFlush(). The event loop turns it
+** on for each iteration, so a line waits at most until the end of the
+** iteration that logged it. Returns the previous setting, for nesting.
+*/
+SSO_PRIVATE int ssoLogBatch(int bOn);
+SSO_PRIVATE void ssoLogFlush(void);
+
+/* The UTC time of *ts as "YYYY-MM-DDTHH:MM:SS.mmm" in z[0..23) (no NUL),
+** as log lines carry it. Exposed for the tests. */
+SSO_PRIVATE void ssoLogFormatTime(const struct timespec *ts, char *z);
 
 #endif /* SSO_LOG_H */

@@ -500,12 +500,20 @@ static int pollOnce(SsoLoop *p, int ms){
 }
 #endif
 
+/*
+** One iteration. The log lines its callbacks write (one access line per
+** request) are batched and written together at its end: one write(2)
+** for many lines instead of one each, and none waits past the iteration.
+*/
 SSO_PRIVATE int ssoLoopRunOnce(SsoLoop *p, int msMax){
+  int bBatch = ssoLogBatch(1);
   int rc = pollOnce(p, waitTimeout(p, msMax));
-  if( rc ) return rc;
-  runTimers(p);
-  runTasks(p);
-  return SSOPROXY_OK;
+  if( rc==SSOPROXY_OK ){
+    runTimers(p);
+    runTasks(p);
+  }
+  ssoLogBatch(bBatch);
+  return rc;
 }
 
 SSO_PRIVATE int ssoLoopRun(SsoLoop *p){

@@ -9,7 +9,10 @@
 ** (each with its own event loop and its own SO_REUSEPORT socket, so the
 ** kernel spreads connections and no lock is taken per request), and per
 ** connection a small state machine with its own input and output
-** buffers, reused from request to request.
+** buffers. A connection holds those only while it has a request or an
+** answer in hand: waiting for the next request, it gives them back to
+** its worker's spares, so an idle keep-alive connection costs its Conn
+** (about 3 KiB) and a busy worker cycles a few warm buffers.
 **
 ** A connection is in one eState at a time:
 **
@@ -48,6 +51,9 @@
 #ifndef MSG_NOSIGNAL
 # define MSG_NOSIGNAL 0
 #endif
+
+#define OUT_INIT   4096   /* First size of a connection's output queue */
+#define SPARE_MAX  32     /* Idle connections' buffers a worker keeps */
 
 typedef struct Route Route;
 typedef struct Worker Worker;
@@ -150,6 +156,11 @@ struct Worker {
   time_t iDateSec;      /* Second zDate was made for */
   char zDate[32];       /* IMF-fixdate (RFC 9110 §5.6.7) */
   unsigned nReq;        /* Requests seen, for request ids */
+  /* Buffers of first size given up by idle connections, for the next
+  ** connection that reads or answers: SSO_SERVER_READ_INIT and OUT_INIT
+  ** bytes from ssoMalloc. */
+  char *apSpareIn[SPARE_MAX], *apSpareOut[SPARE_MAX];
+  int nSpareIn, nSpareOut;
   int rc;               /* Result of this worker's run */
 };
 
@@ -591,9 +602,13 @@ static int outReserve(Conn *c, size_t n){
   }
   nNeed = c->nOut + n;
   if( nNeed<=c->nOutAlloc ) return 0;
-  nNew = c->nOutAlloc ? c->nOutAlloc*2 : 4096;
+  nNew = c->nOutAlloc ? c->nOutAlloc*2 : OUT_INIT;
   while( nNew<nNeed ) nNew *= 2;
-  aNew = ssoRealloc(c->aOut, nNew);
+  if( nNew==OUT_INIT && c->pWorker->nSpareOut>0 ){
+    aNew = c->pWorker->apSpareOut[--c->pWorker->nSpareOut];
+  }else{
+    aNew = ssoRealloc(c->aOut, nNew);
+  }
   if( aNew==0 ){
     c->bOom = 1;
     c->bDead = 1;
@@ -627,6 +642,28 @@ static void outPrintf(Conn *c, const char *zFmt, ...){
   va_end(ap);
   if( n>0 ) outAppend(c, zBuf, (size_t)n<sizeof(zBuf) ? (size_t)n
                                                        : sizeof(zBuf)-1);
+}
+
+/*
+** v in decimal at z, which has room for 21 bytes; NUL-terminated. Returns
+** the length. Answers and log lines are built on every request, and a
+** printf call costs as much as the rest of a small answer.
+*/
+static size_t fmtUint(char *z, unsigned long long v){
+  char a[20];
+  size_t n = 0, i;
+  do{
+    a[n++] = (char)('0' + v%10);
+    v /= 10;
+  }while( v );
+  for(i=0; i<n; i++) z[i] = a[n-1-i];
+  z[n] = 0;
+  return n;
+}
+
+static void outUint(Conn *c, unsigned long long v){
+  char z[24];
+  outAppend(c, z, fmtUint(z, v));
 }
 
 /* Everything queued so far may now be written. */
@@ -695,8 +732,15 @@ static void respHead(Conn *c, int iStatus){
   c->iStatus = iStatus;
   c->eResp = RESP_HEAD;
   c->bBodyless = iStatus<200 || iStatus==204 || iStatus==304;
-  outPrintf(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nX-Request-Id: %s\r\n", iStatus,
-            zReason[0] ? zReason : "Unknown", workerDate(c->pWorker), c->zId);
+  outAppend(c, "HTTP/1.1 ", 9);
+  outUint(c, (unsigned)iStatus);
+  outAppend(c, " ", 1);
+  outStr(c, zReason[0] ? zReason : "Unknown");
+  outAppend(c, "\r\nDate: ", 8);
+  outStr(c, workerDate(c->pWorker));
+  outAppend(c, "\r\nX-Request-Id: ", 16);
+  outStr(c, c->zId);
+  outAppend(c, "\r\n", 2);
 }
 
 /* Forget a head that was being built (the handler failed). */
@@ -722,7 +766,9 @@ static void respEndHead(Conn *c, long long nLength){
       outStr(c, "Transfer-Encoding: chunked\r\n");
     }
   }else if( !c->bBodyless ){
-    outPrintf(c, "Content-Length: %lld\r\n", nLength);
+    outAppend(c, "Content-Length: ", 16);
+    outUint(c, (unsigned long long)nLength);
+    outAppend(c, "\r\n", 2);
   }
   if( !c->bKeep ){
     outStr(c, "Connection: close\r\n");
@@ -809,12 +855,13 @@ static const char *viewToZ(SsoStr s, char *z, size_t nZ){
 */
 static void logAccess(Conn *c, int iStatus){
   const SsoServerConfig *cfg = &c->pWorker->pSrv->cfg;
-  char zMethod[32], zPath[512], zStatus[8], zBytes[24], zMs[24];
+  char zMethod[32], zPath[512], zStatus[24], zBytes[24], zMs[24];
   SsoStr none = {0, 0};
   if( !cfg->bAccessLog || cfg->pLog==0 ) return;
-  snprintf(zStatus, sizeof(zStatus), "%d", iStatus);
-  snprintf(zBytes, sizeof(zBytes), "%llu", c->nRespBytes);
-  snprintf(zMs, sizeof(zMs), "%lld", connNow(c) - c->iReqStart);
+  fmtUint(zStatus, iStatus>0 ? (unsigned)iStatus : 0);
+  fmtUint(zBytes, c->nRespBytes);
+  fmtUint(zMs, connNow(c)>c->iReqStart ?
+                 (unsigned long long)(connNow(c) - c->iReqStart) : 0);
   ssoLog(cfg->pLog, SSO_LOG_INFO, "request", "id", c->zId,
          "method", viewToZ(c->bParsed ? c->req.method : none, zMethod,
                            sizeof(zMethod)),
@@ -826,10 +873,19 @@ static void logAccess(Conn *c, int iStatus){
 
 /* ---- Requests ---------------------------------------------------------------- */
 
+/* 16 hex digits: the process's base plus the worker, then a counter. */
 static void newRequestId(Conn *c){
+  static const char hex[] = "0123456789abcdef";
   Worker *w = c->pWorker;
-  snprintf(c->zId, sizeof(c->zId), "%08x%08x",
-           w->pSrv->iIdBase + (unsigned)w->iWorker, ++w->nReq);
+  unsigned a = w->pSrv->iIdBase + (unsigned)w->iWorker, b = ++w->nReq;
+  int i;
+  for(i=7; i>=0; i--){
+    c->zId[i] = hex[a & 0xf];
+    c->zId[i+8] = hex[b & 0xf];
+    a >>= 4;
+    b >>= 4;
+  }
+  c->zId[16] = 0;
 }
 
 /* Reset the per-request fields for the next request on c. */
@@ -1123,7 +1179,12 @@ static size_t inReserve(Conn *c){
   nNew = c->nInAlloc ? c->nInAlloc*2 : SSO_SERVER_READ_INIT;
   if( nNew>nLimit ) nNew = nLimit;
   if( nNew<=c->nInAlloc ) return c->nInAlloc - c->nIn;
-  aNew = ssoRealloc(c->aIn, nNew);
+  if( c->nInAlloc==0 && nNew==SSO_SERVER_READ_INIT
+   && c->pWorker->nSpareIn>0 ){
+    aNew = c->pWorker->apSpareIn[--c->pWorker->nSpareIn];
+  }else{
+    aNew = ssoRealloc(c->aIn, nNew);
+  }
   if( aNew==0 ){
     c->bDead = 1;
     return 0;
@@ -1170,6 +1231,38 @@ static void discardIn(Conn *c){
 
 /* ---- Connection life ------------------------------------------------------- */
 
+/* Keep b (n bytes from ssoMalloc) as a spare if it has the first size
+** and there is room, else free it. */
+static void spareOrFree(char **ap, int *pn, char *b, size_t n, size_t nFirst){
+  if( n==nFirst && *pn<SPARE_MAX ){
+    ap[(*pn)++] = b;
+  }else{
+    ssoFree(b);
+  }
+}
+
+/*
+** A connection waiting for its next request holds no buffers: they go to
+** the worker's spares, so a held keep-alive connection costs its Conn
+** and nothing more, and a busy worker reuses a few warm buffers instead
+** of calling the allocator.
+*/
+static void shedBuffers(Conn *c){
+  Worker *w = c->pWorker;
+  if( c->aIn ){
+    spareOrFree(w->apSpareIn, &w->nSpareIn, c->aIn, c->nInAlloc,
+                SSO_SERVER_READ_INIT);
+    c->aIn = 0;
+    c->nInAlloc = 0;
+  }
+  if( c->aOut ){
+    spareOrFree(w->apSpareOut, &w->nSpareOut, c->aOut, c->nOutAlloc,
+                OUT_INIT);
+    c->aOut = 0;
+    c->nOutAlloc = 0;
+  }
+}
+
 static void closeConn(Conn *c){
   Worker *w = c->pWorker;
   SsoServer *p = w->pSrv;
@@ -1190,8 +1283,7 @@ static void closeConn(Conn *c){
   if( c->pNext ) c->pNext->pPrev = c->pPrev;
   w->nConn--;
   atomic_fetch_sub(&p->nConn, 1);
-  ssoFree(c->aIn);
-  ssoFree(c->aOut);
+  shedBuffers(c);
   ssoFree(c);
   if( w->bStopping && w->nConn==0 ) ssoLoopExit(w->pLoop);
 }
@@ -1282,6 +1374,7 @@ static void connAfter(Conn *c){
     c->bDead = 1;                 /* idle while stopping */
   }
   if( !c->bDead ){
+    if( c->eState==CONN_HEAD && c->nIn==0 && c->nOut==0 ) shedBuffers(c);
     updateInterest(c);
     schedule(c);
   }
@@ -1531,6 +1624,8 @@ static int workerMain(Worker *w){
   }
   ssoLoopTimerStop(w->pLoop, &w->stopTimer);
   ssoLoopTimerStop(w->pLoop, &w->acceptTimer);
+  while( w->nSpareIn>0 ) ssoFree(w->apSpareIn[--w->nSpareIn]);
+  while( w->nSpareOut>0 ) ssoFree(w->apSpareOut[--w->nSpareOut]);
   if( p->cfg.xWorkerFree ) p->cfg.xWorkerFree(p->cfg.pWorkerArg, w->iWorker,
                                               w->pCtx);
   w->pCtx = 0;
@@ -1633,17 +1728,18 @@ SSO_PRIVATE int ssoServerStatus(SsoServerReq *pReq, int iStatus){
 
 /* Fields the server writes itself; a handler setting them would
 ** desynchronise framing or duplicate a singleton field. */
-static int reservedField(const char *zName){
-  static const char *const az[] = {
-    "content-length", "transfer-encoding", "connection", "date",
-    "x-request-id", "keep-alive", "upgrade", "trailer"
+static int reservedField(const char *zName, size_t nName){
+  static const struct { unsigned char n; char z[19]; } a[] = {
+    {14, "content-length"}, {17, "transfer-encoding"}, {10, "connection"},
+    {4, "date"}, {12, "x-request-id"}, {10, "keep-alive"}, {7, "upgrade"},
+    {7, "trailer"}
   };
   SsoStr s;
   size_t i;
   s.z = zName;
-  s.n = strlen(zName);
-  for(i=0; i<SSO_ARRAYSIZE(az); i++){
-    if( ssoHttpStrIEq(s, az[i]) ) return 1;
+  s.n = nName;
+  for(i=0; i<SSO_ARRAYSIZE(a); i++){
+    if( a[i].n==nName && ssoHttpStrIEq(s, a[i].z) ) return 1;
   }
   return 0;
 }
@@ -1652,17 +1748,18 @@ SSO_PRIVATE int ssoServerAddHeader(SsoServerReq *pReq, const char *zName,
                                    const char *zValue){
   Conn *c = reqConn(pReq);
   int rc = answerable(c, RESP_HEAD);
-  const char *z;
+  size_t nName, nValue;
   if( rc ) return rc;
-  if( !ssoHttpIsToken(zName, strlen(zName)) ) return SSOPROXY_PARSE;
-  if( reservedField(zName) ) return SSOPROXY_MISUSE;
-  for(z=zValue; *z; z++){
-    unsigned char ch = (unsigned char)*z;
+  nName = strlen(zName);
+  if( !ssoHttpIsToken(zName, nName) ) return SSOPROXY_PARSE;
+  if( reservedField(zName, nName) ) return SSOPROXY_MISUSE;
+  for(nValue=0; zValue[nValue]; nValue++){
+    unsigned char ch = (unsigned char)zValue[nValue];
     if( (ch<0x20 && ch!='\t') || ch==0x7f ) return SSOPROXY_PARSE;
   }
-  outStr(c, zName);
+  outAppend(c, zName, nName);
   outAppend(c, ": ", 2);
-  outStr(c, zValue);
+  outAppend(c, zValue, nValue);
   outAppend(c, "\r\n", 2);
   return c->bOom ? SSOPROXY_NOMEM : SSOPROXY_OK;
 }

@@ -2,6 +2,9 @@
 ** Tests for layer 0: the allocator and arena, the string builder, log
 ** lines, whole-file reads.
 */
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <time.h>
 
 static void test_mem_counts(void){
   long long n0 = ssoMemUsed(), b0 = ssoMemBlocks();
@@ -325,6 +328,173 @@ static void test_log_lines(void){
   CHECK_INT( ssoLogLevelFromName("loud"), -1 );
 }
 
+/* The quoting rule of logfmt values, byte by byte, against its definition. */
+static void test_log_quote_bytes(void){
+  int c;
+  char z[2];
+  CHECK( needsQuote("", 0) );
+  for(c=1; c<256; c++){
+    int bWant = c<=' ' || c=='"' || c=='=' || c=='\\' || c>=0x7f;
+    z[0] = (char)c;
+    z[1] = 0;
+    if( needsQuote(z, 1)!=bWant ){
+      CHECK_INT( c, -1 );     /* names the byte that is wrong */
+    }
+  }
+  CHECK( !needsQuote("/health/liveliness", 18) );
+  CHECK( needsQuote("a b", 3) );
+  CHECK( needsQuote("caf\xc3\xa9", 5) );
+}
+
+/* The cached second is remade whenever the second changes, either way. */
+static void test_log_time(void){
+  static const struct { long long iSec; long nNs; const char *zWant; } a[] = {
+    { 0, 0,                   "1970-01-01T00:00:00.000" },
+    { 951782400, 999999999,   "2000-02-29T00:00:00.999" },
+    { 951782401, 0,           "2000-02-29T00:00:01.000" },
+    { 951782401, 1000000,     "2000-02-29T00:00:01.001" },
+    { 951782401, 123999999,   "2000-02-29T00:00:01.123" },
+    { 951782399, 500000000,   "2000-02-28T23:59:59.500" },
+    { 1795305600, 42000000,   "2026-11-22T00:00:00.042" },
+    { 4102444799LL, 0,        "2099-12-31T23:59:59.000" },
+    { 4102444800LL, 0,        "2100-01-01T00:00:00.000" },
+  };
+  size_t i;
+  for(i=0; i<SSO_ARRAYSIZE(a); i++){
+    struct timespec ts;
+    char z[24];
+    ts.tv_sec = (time_t)a[i].iSec;
+    ts.tv_nsec = a[i].nNs;
+    memset(z, 'x', sizeof(z));
+    ssoLogFormatTime(&ts, z);
+    CHECK( z[23]=='x' );
+    z[23] = 0;
+    CHECK_STR( z, a[i].zWant );
+  }
+}
+
+/* A log line as written: time to the millisecond with a Z, then level. */
+static void test_log_line_time(void){
+  int fds[2];
+  char z[256];
+  ssize_t n;
+  SsoLog lg;
+  int i;
+  CHECK( pipe(fds)==0 );
+  ssoLogInit(&lg, fds[1], SSO_LOG_INFO, 0);
+  ssoLog(&lg, SSO_LOG_INFO, "x", (char*)0);
+  lg.bJson = 1;
+  ssoLog(&lg, SSO_LOG_ERROR, "y", (char*)0);
+  close(fds[1]);
+  n = read(fds[0], z, sizeof(z)-1);
+  close(fds[0]);
+  CHECK( n>0 );
+  z[n>0 ? n : 0] = 0;
+  CHECK( strncmp(z, "time=", 5)==0 );
+  for(i=0; i<24; i++){
+    char c = z[5+i], w = "dddd-dd-ddTdd:dd:dd.dddZ"[i];
+    CHECK( w=='d' ? (c>='0' && c<='9') : c==w );
+  }
+  CHECK( strncmp(z+29, " level=info msg=x\n{\"time\":\"", 27)==0 );
+  CHECK( strncmp(z+56+23, "Z\",\"level\":\"error\",\"msg\":\"y\"}\n", 30)==0 );
+}
+
+/* Read everything a non-blocking descriptor holds now. */
+static size_t drainFd(int fd, char *z, size_t nMax){
+  size_t n = 0;
+  for(;;){
+    ssize_t k = read(fd, z+n, nMax-1-n);
+    if( k<=0 ) break;
+    n += (size_t)k;
+  }
+  z[n] = 0;
+  return n;
+}
+
+/* Batched lines wait until the batch ends, then go out in order. */
+static void test_log_batch(void){
+  int fds[2], fds2[2];
+  static char z[20000];
+  char zLong[6000];
+  SsoLog lg, lg2;
+  int i;
+  size_t n;
+  CHECK( pipe(fds)==0 && pipe(fds2)==0 );
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  fcntl(fds2[0], F_SETFL, O_NONBLOCK);
+  ssoLogInit(&lg, fds[1], SSO_LOG_INFO, 0);
+  ssoLogInit(&lg2, fds2[1], SSO_LOG_INFO, 0);
+  CHECK_INT( ssoLogBatch(1), 0 );
+  ssoLog(&lg, SSO_LOG_INFO, "one", (char*)0);
+  ssoLog(&lg, SSO_LOG_INFO, "two", (char*)0);
+  CHECK_INT( (int)drainFd(fds[0], z, sizeof(z)), 0 );
+  ssoLogFlush();
+  drainFd(fds[0], z, sizeof(z));
+  CHECK( strstr(z, "msg=one\n")!=0 && strstr(z, "msg=one\n")<strstr(z, "msg=two\n") );
+  /* Another descriptor: the first one's lines go out first. */
+  ssoLog(&lg, SSO_LOG_INFO, "three", (char*)0);
+  ssoLog(&lg2, SSO_LOG_INFO, "other", (char*)0);
+  drainFd(fds[0], z, sizeof(z));
+  CHECK( strstr(z, "msg=three\n")!=0 );
+  /* More than a batch holds: whole lines go out as it fills; a line too
+  ** long for a batch goes out alone, after the ones before it. */
+  for(i=0; i<100; i++) ssoLog(&lg, SSO_LOG_INFO, "fill", "i", "0123456789", (char*)0);
+  memset(zLong, 'a', sizeof(zLong)-1);
+  zLong[sizeof(zLong)-1] = 0;
+  ssoLog(&lg, SSO_LOG_INFO, "long", "v", zLong, (char*)0);
+  ssoLog(&lg, SSO_LOG_INFO, "last", (char*)0);
+  CHECK_INT( ssoLogBatch(0), 1 );
+  n = drainFd(fds[0], z, sizeof(z));
+  CHECK( n>sizeof(zLong) );
+  CHECK( strstr(z, "msg=long")!=0 && strstr(z, "msg=last\n")>strstr(z, "msg=long") );
+  for(i=0; i<100; i++){
+    char *p = strstr(z, "msg=fill i=0123456789\n");
+    CHECK( p!=0 );
+    if( p==0 ) break;
+    p[4] = 'X';
+    CHECK( p<strstr(z, "msg=long") );
+  }
+  drainFd(fds2[0], z, sizeof(z));
+  CHECK( strstr(z, "msg=other\n")!=0 );
+  /* Not batching: written at once. */
+  ssoLog(&lg, SSO_LOG_INFO, "now", (char*)0);
+  drainFd(fds[0], z, sizeof(z));
+  CHECK( strstr(z, "msg=now\n")!=0 );
+  close(fds[0]); close(fds[1]);
+  close(fds2[0]); close(fds2[1]);
+}
+
+#ifdef __linux__
+/* Each write of a batch is whole lines and at most 4096 bytes (PIPE_BUF),
+** so writers sharing a pipe never interleave. A SOCK_SEQPACKET pair keeps
+** the boundaries of the writes for us to see. */
+static void test_log_batch_writes(void){
+  int sv[2], i, nWrites = 0, nLines = 0;
+  char z[8192];
+  SsoLog lg;
+  CHECK( socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv)==0 );
+  fcntl(sv[0], F_SETFL, O_NONBLOCK);
+  ssoLogInit(&lg, sv[1], SSO_LOG_INFO, 0);
+  ssoLogBatch(1);
+  for(i=0; i<200; i++) ssoLog(&lg, SSO_LOG_INFO, "line", "i", "0123456789", (char*)0);
+  ssoLogBatch(0);
+  for(;;){
+    ssize_t n = read(sv[0], z, sizeof(z));
+    ssize_t j;
+    if( n<=0 ) break;
+    nWrites++;
+    CHECK( n<=4096 );
+    CHECK( z[n-1]=='\n' );
+    CHECK( strncmp(z, "time=", 5)==0 );
+    for(j=0; j<n; j++) nLines += z[j]=='\n';
+  }
+  CHECK_INT( nLines, 200 );
+  CHECK( nWrites>1 && nWrites<20 );
+  close(sv[0]);
+  close(sv[1]);
+}
+#endif
+
 static void test_os_read_file(void){
   char zPath[] = "/tmp/ssoproxy-test-XXXXXX";
   int fd = mkstemp(zPath);
@@ -367,6 +537,13 @@ static const TestCase aBaseTests[] = {
   TEST_CASE(test_buf_json_string_ceiling),
   TEST_CASE(test_buf_inline_append),
   TEST_CASE(test_log_lines),
+  TEST_CASE(test_log_quote_bytes),
+  TEST_CASE(test_log_time),
+  TEST_CASE(test_log_line_time),
+  TEST_CASE(test_log_batch),
+#ifdef __linux__
+  TEST_CASE(test_log_batch_writes),
+#endif
   TEST_CASE(test_os_read_file),
   TEST_CASE(test_version),
 };

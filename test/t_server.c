@@ -232,6 +232,50 @@ static int loopOomCheck(void *pArg, int rc, int bFaulted){
   SSO_UNUSED(pArg);
   return rc==SSOPROXY_OK || (bFaulted && rc==SSOPROXY_NOMEM);
 }
+/* Lines logged inside an iteration wait for its end, and no longer. */
+typedef struct LoopLog LoopLog;
+struct LoopLog { SsoLog lg; int fdRead; int nEarly; int nFired; };
+static void loopLogFire(SsoLoop *pLoop, SsoLoopTimer *t, void *pArg){
+  LoopLog *p = pArg;
+  char z[256];
+  SSO_UNUSED(pLoop);
+  SSO_UNUSED(t);
+  ssoLog(&p->lg, SSO_LOG_INFO, "from-timer", (char*)0);
+  if( read(p->fdRead, z, sizeof(z))>0 ) p->nEarly++;
+  p->nFired++;
+}
+
+static void test_loop_batches_log(void){
+  SsoLoop *pLoop = 0;
+  SsoLoopTimer t;
+  LoopLog ll;
+  int fds[2];
+  char z[512];
+  ssize_t n;
+  long long t0;
+  memset(&ll, 0, sizeof(ll));
+  CHECK( pipe(fds)==0 );
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  ll.fdRead = fds[0];
+  ssoLogInit(&ll.lg, fds[1], SSO_LOG_INFO, 0);
+  CHECK_INT( ssoLoopNew(&pLoop), SSOPROXY_OK );
+  if( pLoop==0 ) return;
+  ssoLoopTimerInit(&t, loopLogFire, &ll);
+  t0 = ssoLoopNow(pLoop);
+  CHECK_INT( ssoLoopTimerAt(pLoop, &t, t0), SSOPROXY_OK );
+  while( ll.nFired==0 && ssoOsMonoMs()<t0+2000 ) ssoLoopRunOnce(pLoop, 100);
+  CHECK_INT( ll.nFired, 1 );
+  CHECK_INT( ll.nEarly, 0 );
+  n = read(fds[0], z, sizeof(z)-1);
+  CHECK( n>0 );
+  z[n>0 ? n : 0] = 0;
+  CHECK( strstr(z, " msg=from-timer\n")!=0 );
+  CHECK_INT( ssoLogBatch(0), 0 );     /* the iteration turned it off again */
+  ssoLoopFree(pLoop);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 static void test_loop_oom(void){
   CHECK( faultRun(loopOomBody, loopOomCheck, 0)>3 );
 }
@@ -1569,6 +1613,7 @@ static const TestCase aServerTests[] = {
   TEST_CASE(test_loop_heap),
   TEST_CASE(test_loop_fds_tasks_wake),
   TEST_CASE(test_loop_hostport),
+  TEST_CASE(test_loop_batches_log),
   TEST_CASE(test_loop_oom),
   TEST_CASE(test_server_basic),
   TEST_CASE(test_server_pipeline),

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: ae029e582f51bb22d1fbacb125e1241c3d9d8965170273a0486ca1a6faee8b97
+** Source id: b96c271eb741b3dc5d298738373e30444bd983fe0b2e12731ecab6674c21be5a
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -10409,25 +10409,39 @@ static size_t inReserve(Conn *c){
   return nNew - c->nIn;
 }
 
+/*
+** Read what the transport has. A read that fills the buffer is repeated
+** (after the buffer grows): TLS decrypts a whole record at once, and
+** what did not fit stays inside mbedTLS where no socket event will ever
+** announce it again, so stopping at a full buffer could stall a body
+** until its timeout. Bounded, so one fast client cannot starve the rest.
+*/
 static void readIn(Conn *c){
-  size_t nFree = inReserve(c);
-  long n;
-  if( nFree==0 ){
-    c->bDead = 1;       /* cannot happen: limits end a request first */
-    return;
-  }
+  int i;
   c->bReadWantsWrite = 0;
-  n = c->pIo->xRead(c->pIoCtx, c->fd, c->aIn+c->nIn, nFree);
-  if( n>0 ){
-    if( c->eState==CONN_HEAD && c->nIn==c->iReq ) c->iReqStart = connNow(c);
-    c->nIn += (size_t)n;
-    c->iReadAt = connNow(c);
-  }else if( n==0 ){
-    c->bPeerEof = 1;
-  }else if( n==SSO_IO_WANT_WRITE ){
-    c->bReadWantsWrite = 1;       /* TLS: handshake wants to send */
-  }else if( n==SSO_IO_ERROR ){
-    c->bDead = 1;
+  for(i=0; i<16; i++){
+    size_t nFree = inReserve(c);
+    long n;
+    if( nFree==0 ){
+      if( i==0 ) c->bDead = 1;  /* cannot happen: limits end a request first */
+      return;
+    }
+    n = c->pIo->xRead(c->pIoCtx, c->fd, c->aIn+c->nIn, nFree);
+    if( n>0 ){
+      if( c->eState==CONN_HEAD && c->nIn==c->iReq ) c->iReqStart = connNow(c);
+      c->nIn += (size_t)n;
+      c->iReadAt = connNow(c);
+      if( (size_t)n<nFree ) return;
+    }else{
+      if( n==0 ){
+        c->bPeerEof = 1;
+      }else if( n==SSO_IO_WANT_WRITE ){
+        c->bReadWantsWrite = 1;       /* TLS: handshake wants to send */
+      }else if( n==SSO_IO_ERROR ){
+        c->bDead = 1;
+      }
+      return;
+    }
   }
 }
 

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "ae029e582f51bb22d1fbacb125e1241c3d9d8965170273a0486ca1a6faee8b97"
+#define SSOPROXY_SOURCE_ID      "b96c271eb741b3dc5d298738373e30444bd983fe0b2e12731ecab6674c21be5a"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

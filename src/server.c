@@ -1195,25 +1195,39 @@ static size_t inReserve(Conn *c){
   return nNew - c->nIn;
 }
 
+/*
+** Read what the transport has. A read that fills the buffer is repeated
+** (after the buffer grows): TLS decrypts a whole record at once, and
+** what did not fit stays inside mbedTLS where no socket event will ever
+** announce it again, so stopping at a full buffer could stall a body
+** until its timeout. Bounded, so one fast client cannot starve the rest.
+*/
 static void readIn(Conn *c){
-  size_t nFree = inReserve(c);
-  long n;
-  if( nFree==0 ){
-    c->bDead = 1;       /* cannot happen: limits end a request first */
-    return;
-  }
+  int i;
   c->bReadWantsWrite = 0;
-  n = c->pIo->xRead(c->pIoCtx, c->fd, c->aIn+c->nIn, nFree);
-  if( n>0 ){
-    if( c->eState==CONN_HEAD && c->nIn==c->iReq ) c->iReqStart = connNow(c);
-    c->nIn += (size_t)n;
-    c->iReadAt = connNow(c);
-  }else if( n==0 ){
-    c->bPeerEof = 1;
-  }else if( n==SSO_IO_WANT_WRITE ){
-    c->bReadWantsWrite = 1;       /* TLS: handshake wants to send */
-  }else if( n==SSO_IO_ERROR ){
-    c->bDead = 1;
+  for(i=0; i<16; i++){
+    size_t nFree = inReserve(c);
+    long n;
+    if( nFree==0 ){
+      if( i==0 ) c->bDead = 1;  /* cannot happen: limits end a request first */
+      return;
+    }
+    n = c->pIo->xRead(c->pIoCtx, c->fd, c->aIn+c->nIn, nFree);
+    if( n>0 ){
+      if( c->eState==CONN_HEAD && c->nIn==c->iReq ) c->iReqStart = connNow(c);
+      c->nIn += (size_t)n;
+      c->iReadAt = connNow(c);
+      if( (size_t)n<nFree ) return;
+    }else{
+      if( n==0 ){
+        c->bPeerEof = 1;
+      }else if( n==SSO_IO_WANT_WRITE ){
+        c->bReadWantsWrite = 1;       /* TLS: handshake wants to send */
+      }else if( n==SSO_IO_ERROR ){
+        c->bDead = 1;
+      }
+      return;
+    }
   }
 }
 

@@ -47,6 +47,7 @@ out=$(env SSOPROXY_LISTEN=x $S 2>&1 >/dev/null)
 
 # serve: port 0, the URL from the log line, health probes, a second
 # server on the same port refused, SIGTERM -> exit 0.
+: > "$T_DIR/serve.log"
 $S --listen 127.0.0.1:0 --db "$T_DIR/serve.db" 2>"$T_DIR/serve.log" &
 pid=$!
 T_PIDS="$T_PIDS $pid"

@@ -84,6 +84,8 @@ suite unit $O/unit
 step build-unit-poll make -s $O/unit-poll
 suite unit-poll-loop $O/unit-poll test_loop
 suite unit-poll-server $O/unit-poll test_server
+suite unit-poll-client $O/unit-poll test_client
+suite unit-poll-tls $O/unit-poll test_tls
 step build-unit-san make -s CC=clang $O/unit-san
 suite unit-san $O/unit-san
 step build-embed make -s $O/embed

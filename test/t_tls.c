@@ -7,19 +7,6 @@
 */
 #include <dirent.h>
 
-/*
-** KNOWN GAP, outside this module: the server reads once per readiness
-** event, so when a TLS record holds more than its input buffer has room
-** for, the rest waits decrypted inside mbedTLS while the socket stays
-** quiet, and the request stalls until the body timeout (e.g. a 10000
-** byte POST body in one record: the first read takes 8192). The server
-** must keep reading while a read fills its buffer, or ask the transport
-** for pending bytes (ssoTlsPending) before it waits. Set this to 1 once
-** src/server.c does; the case below then must pass.
-*/
-#ifndef TLS_TEST_SERVER_PENDING
-# define TLS_TEST_SERVER_PENDING 0
-#endif
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/oid.h>
@@ -494,7 +481,6 @@ static void test_tls_listener(void){
   CHECK_INT( a.nBody, nBig );
   CHECK( a.zBody && memcmp(a.zBody, zBig, nBig)==0 );
   tcFree(&a);
-#if TLS_TEST_SERVER_PENDING
   /* A body that ends inside the server's first read: the rest of its TLS
   ** record waits, decrypted, inside mbedTLS while the socket is quiet. */
   r.nBody = 10000;
@@ -502,7 +488,6 @@ static void test_tls_listener(void){
   CHECK_INT( tcDo(pCli, pLoop, &r, &a), SSOPROXY_OK );
   CHECK_INT( a.nBody, 10000 );
   tcFree(&a);
-#endif
   free(zBig);
   gStream.nTotal = 100000;
   gStream.nChunk = 16000;

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: b96c271eb741b3dc5d298738373e30444bd983fe0b2e12731ecab6674c21be5a
+** Source id: ba5db9e0f300a52c86c3e308d2e34ac1e0225ec1ac70c5477e5c7ff0182d7462
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -68,6 +68,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>         /* sigset_t in loop.h */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -352,6 +353,18 @@ static inline uint64_t ssoBufLoad64(const unsigned char *z){
 static inline size_t ssoBufFirstMarked(uint64_t m){
   return (size_t)((((m & (0 - m)) >> 7) * 0x0001020304050607ULL) >> 56);
 }
+
+/*
+** Format an error message into the caller's fixed z[n], truncating if
+** need be, and return rc: one line on every error path of an object that
+** keeps its last message in a char array. Never allocates, so it works
+** when memory is exhausted.
+*/
+static int ssoErrorf(char *z, size_t n, int rc, const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 4, 5)))
+#endif
+  ;
 
 #endif /* SSO_BUF_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -1031,6 +1044,14 @@ static const SsoIoMethods *ssoLoopPlainIo(void);
 ** Socket helpers for the transport modules.
 */
 /* Make fd non-blocking and close-on-exec. Returns 0 or -1 (errno). */
+/*
+** Block every asynchronous signal in the calling thread, saving the old
+** mask in *pOld; call it around pthread_create() so helper threads never
+** take the host's signals (its handler runs on its own thread). Faults
+** (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP) stay deliverable:
+** blocking them would hide a crash. Restore with pthread_sigmask().
+*/
+static void ssoLoopBlockSignals(sigset_t *pOld);
 static int ssoLoopSetNonBlock(int fd);
 /*
 ** Split "host:port", "[v6]:port" or ":port" into zHost (a buffer of
@@ -2524,6 +2545,14 @@ static void ssoBufFree(SsoBuf *p){
   if( !p->bStatic ) ssoFree(p->z);
   memset(p, 0, sizeof(*p));
   p->mxAlloc = mx;
+}
+
+static int ssoErrorf(char *z, size_t n, int rc, const char *zFmt, ...){
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(z, n, zFmt, ap);
+  va_end(ap);
+  return rc;
 }
 /************** End of buf.c **************/
 /************** Begin file log.c **************/
@@ -6054,6 +6083,16 @@ static const SsoIoMethods *ssoLoopPlainIo(void){
   return &plain;
 }
 
+static void ssoLoopBlockSignals(sigset_t *pOld){
+  static const int aFault[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
+                                SIGTRAP };
+  sigset_t all;
+  size_t i;
+  sigfillset(&all);
+  for(i=0; i<SSO_ARRAYSIZE(aFault); i++) sigdelset(&all, aFault[i]);
+  pthread_sigmask(SIG_BLOCK, &all, pOld);
+}
+
 static int ssoLoopSetNonBlock(int fd){
   int fl = fcntl(fd, F_GETFL);
   if( fl<0 || fcntl(fd, F_SETFL, fl|O_NONBLOCK)<0 ) return -1;
@@ -6922,19 +6961,6 @@ static void tlsErrText(int rc, char *z, size_t n){
 #endif
 }
 
-static int tlsFail(char *zErr, size_t nErr, const char *zFmt, ...)
-#if defined(__GNUC__)
-  __attribute__((format(printf, 3, 4)))
-#endif
-  ;
-static int tlsFail(char *zErr, size_t nErr, const char *zFmt, ...){
-  va_list ap;
-  va_start(ap, zFmt);
-  vsnprintf(zErr, nErr, zFmt, ap);
-  va_end(ap);
-  return SSOPROXY_CONFIG;
-}
-
 /* TLS 1.3 and the 3.x key parsers run on PSA, which wants initialising
 ** once; psa_crypto_init() may be called again and again. */
 static int tlsInitPsa(void){
@@ -6945,9 +6971,23 @@ static int tlsInitPsa(void){
 #endif
 }
 
-static SsoTls *tlsAlloc(int bServer){
-  SsoTls *p = ssoMallocZero(sizeof(SsoTls));
-  if( p==0 ) return 0;
+/* Every TLS set-up failure is a configuration error the operator fixes. */
+#define tlsFail(zErr, nErr, ...) \
+  ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, __VA_ARGS__)
+
+/*
+** The start of both constructors: *pp cleared, the message emptied, the
+** crypto library ready, a zeroed object with initialised mbedTLS parts.
+*/
+static int tlsAlloc(int bServer, SsoTls **pp, char *zErr, size_t nErr){
+  SsoTls *p;
+  *pp = 0;
+  zErr[0] = 0;
+  if( tlsInitPsa() ){
+    return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
+  }
+  p = ssoMallocZero(sizeof(SsoTls));
+  if( p==0 ) return SSOPROXY_NOMEM;
   p->bServer = bServer;
   mbedtls_ssl_config_init(&p->conf);
   mbedtls_x509_crt_init(&p->chain);
@@ -6955,7 +6995,8 @@ static SsoTls *tlsAlloc(int bServer){
 #ifndef MBEDTLS_THREADING_C
   pthread_mutex_init(&p->mu, 0);
 #endif
-  return p;
+  *pp = p;
+  return SSOPROXY_OK;
 }
 
 static void ssoTlsFree(SsoTls *p){
@@ -7069,14 +7110,8 @@ static int tlsLoadServerKey(SsoTls *p, const char *zKey, char *zErr,
 static int ssoTlsServerNew(const char *zCertFile, const char *zKeyFile,
                                 SsoTls **pp, char *zErr, size_t nErr){
   SsoTls *p;
-  int rc;
-  *pp = 0;
-  zErr[0] = 0;
-  if( tlsInitPsa() ){
-    return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
-  }
-  p = tlsAlloc(1);
-  if( p==0 ) return SSOPROXY_NOMEM;
+  int rc = tlsAlloc(1, &p, zErr, nErr);
+  if( rc ) return rc;
   rc = tlsLoadServerCert(p, zCertFile, zErr, nErr);
   if( rc==SSOPROXY_OK ) rc = tlsLoadServerKey(p, zKeyFile, zErr, nErr);
 #if MBEDTLS_VERSION_NUMBER>=0x03000000
@@ -7178,14 +7213,8 @@ static int tlsLoadSystemCa(SsoTls *p, char *zErr, size_t nErr){
 static int ssoTlsClientNew(const char *zCaFile, int bInsecure,
                                 SsoTls **pp, char *zErr, size_t nErr){
   SsoTls *p;
-  int rc;
-  *pp = 0;
-  zErr[0] = 0;
-  if( tlsInitPsa() ){
-    return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
-  }
-  p = tlsAlloc(0);
-  if( p==0 ) return SSOPROXY_NOMEM;
+  int rc = tlsAlloc(0, &p, zErr, nErr);
+  if( rc ) return rc;
   p->bInsecure = bInsecure!=0;
   rc = tlsConfBase(p, MBEDTLS_SSL_IS_CLIENT) ? SSOPROXY_NOMEM : SSOPROXY_OK;
   if( rc==SSOPROXY_OK && !bInsecure ){
@@ -8202,18 +8231,11 @@ static void *hcResolverMain(void *pArg){
 static int hcResolverSpawn(HcResolver *r){
   pthread_attr_t attr;
   pthread_t tid;
-  sigset_t all, old;
+  sigset_t old;
   int rc;
   if( pthread_attr_init(&attr) ) return -1;
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  sigfillset(&all);
-  sigdelset(&all, SIGSEGV);
-  sigdelset(&all, SIGBUS);
-  sigdelset(&all, SIGFPE);
-  sigdelset(&all, SIGILL);
-  sigdelset(&all, SIGABRT);
-  sigdelset(&all, SIGTRAP);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
+  ssoLoopBlockSignals(&old);
   rc = pthread_create(&tid, &attr, hcResolverMain, r);
   pthread_sigmask(SIG_SETMASK, &old, 0);
   pthread_attr_destroy(&attr);
@@ -9415,18 +9437,8 @@ static void ssoServerConfigInit(SsoServerConfig *p){
   p->bAccessLog = 1;
 }
 
-static int setErr(SsoServer *p, int rc, const char *zFmt, ...)
-#if defined(__GNUC__)
-  __attribute__((format(printf, 3, 4)))
-#endif
-  ;
-static int setErr(SsoServer *p, int rc, const char *zFmt, ...){
-  va_list ap;
-  va_start(ap, zFmt);
-  vsnprintf(p->zErr, sizeof(p->zErr), zFmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define setErr(p, rc, ...) \
+  ssoErrorf((p)->zErr, sizeof((p)->zErr), rc, __VA_ARGS__)
 
 static const char *ssoServerErrmsg(const SsoServer *p){
   return p ? p->zErr : "out of memory";
@@ -10868,21 +10880,13 @@ static void *workerThread(void *pArg){
 }
 
 static int ssoServerRun(SsoServer *p){
-  sigset_t all, old;
+  sigset_t old;
   int i, rc = SSOPROXY_OK;
   if( p->bRan ) return setErr(p, SSOPROXY_MISUSE, "server already ran");
   p->bRan = 1;
   /* Workers take no signals: the host's handler runs on its own thread
   ** and calls ssoServerStop(), which is all a handler may do anyway. */
-  sigfillset(&all);
-  /* Faults stay deliverable: blocking them would hide a crash. */
-  sigdelset(&all, SIGSEGV);
-  sigdelset(&all, SIGBUS);
-  sigdelset(&all, SIGFPE);
-  sigdelset(&all, SIGILL);
-  sigdelset(&all, SIGABRT);
-  sigdelset(&all, SIGTRAP);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
+  ssoLoopBlockSignals(&old);
   for(i=1; i<p->nWorker; i++){
     Worker *w = &p->aWorker[i];
     if( pthread_create(&w->tid, 0, workerThread, w) ){
@@ -12307,26 +12311,11 @@ struct Value {
 
 struct ssoproxy_config {
   Value aValue[SSO_CFG_COUNT];
-  char *zErr;             /* Last error message, owned */
-  int bErrNomem;          /* zErr could not be allocated */
+  char zErr[1024];        /* Last error message */
 };
 
-static void cfgError(ssoproxy_config *p, const char *zFmt, ...)
-#if defined(__GNUC__)
-  __attribute__((format(printf, 2, 3)))
-#endif
-  ;
-static void cfgError(ssoproxy_config *p, const char *zFmt, ...){
-  SsoBuf b;
-  va_list ap;
-  ssoFree(p->zErr);
-  ssoBufInit(&b, 0);
-  va_start(ap, zFmt);
-  ssoBufVPrintf(&b, zFmt, ap);
-  va_end(ap);
-  p->zErr = ssoBufFinish(&b, 0);
-  p->bErrNomem = p->zErr==0;
-}
+#define cfgError(p, ...) \
+  ssoErrorf((p)->zErr, sizeof((p)->zErr), SSOPROXY_CONFIG, __VA_ARGS__)
 
 int ssoproxy_config_new(ssoproxy_config **pp){
   *pp = ssoMallocZero(sizeof(ssoproxy_config));
@@ -12340,14 +12329,12 @@ void ssoproxy_config_free(ssoproxy_config *p){
     ssoFree(p->aValue[i].zValue);
     ssoFree(p->aValue[i].zWhere);
   }
-  ssoFree(p->zErr);
   ssoFree(p);
 }
 
 const char *ssoproxy_config_errmsg(const ssoproxy_config *p){
   if( p==0 ) return "no configuration";
-  if( p->bErrNomem ) return "out of memory";
-  return p->zErr ? p->zErr : "not an error";
+  return p->zErr[0] ? p->zErr : "not an error";
 }
 
 static int findSetting(const char *zName){
@@ -12738,8 +12725,7 @@ struct ssoproxy {
   SsoTls *pTlsServer;       /* HTTPS listener, or NULL for plain http */
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
-  char *zErr;               /* Last error message; owned */
-  int bErrNomem;            /* zErr could not be allocated */
+  char zErr[1024];          /* Last error message */
 };
 
 const char *ssoproxy_libversion(void){ return SSOPROXY_VERSION; }
@@ -12765,27 +12751,12 @@ const char *ssoproxy_errstr(int rc){
   return azMsg[rc];
 }
 
-static int appError(ssoproxy *p, int rc, const char *zFmt, ...)
-#if defined(__GNUC__)
-  __attribute__((format(printf, 3, 4)))
-#endif
-  ;
-static int appError(ssoproxy *p, int rc, const char *zFmt, ...){
-  SsoBuf b;
-  va_list ap;
-  ssoFree(p->zErr);
-  ssoBufInit(&b, 0);
-  va_start(ap, zFmt);
-  ssoBufVPrintf(&b, zFmt, ap);
-  va_end(ap);
-  p->zErr = ssoBufFinish(&b, 0);
-  p->bErrNomem = p->zErr==0;
-  return rc;
-}
+#define appError(p, rc, ...) \
+  ssoErrorf((p)->zErr, sizeof((p)->zErr), rc, __VA_ARGS__)
 
 const char *ssoproxy_errmsg(const ssoproxy *p){
-  if( p==0 || p->bErrNomem ) return "out of memory";
-  return p->zErr ? p->zErr : "not an error";
+  if( p==0 ) return "out of memory";
+  return p->zErr[0] ? p->zErr : "not an error";
 }
 
 /* Worker threads: one store connection each. */
@@ -12967,7 +12938,7 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   rc = openTls(p);
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
-  if( rc==SSOPROXY_NOMEM && p->zErr==0 ) appError(p, rc, "out of memory");
+  if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
 }
@@ -12994,7 +12965,6 @@ int ssoproxy_close(ssoproxy *p){
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);
   ssoproxy_config_free(p->pCfg);
-  ssoFree(p->zErr);
   ssoFree(p);
   return SSOPROXY_OK;
 }

@@ -33,8 +33,7 @@ struct ssoproxy {
   SsoTls *pTlsServer;       /* HTTPS listener, or NULL for plain http */
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
-  char *zErr;               /* Last error message; owned */
-  int bErrNomem;            /* zErr could not be allocated */
+  char zErr[1024];          /* Last error message */
 };
 
 const char *ssoproxy_libversion(void){ return SSOPROXY_VERSION; }
@@ -60,27 +59,12 @@ const char *ssoproxy_errstr(int rc){
   return azMsg[rc];
 }
 
-static int appError(ssoproxy *p, int rc, const char *zFmt, ...)
-#if defined(__GNUC__)
-  __attribute__((format(printf, 3, 4)))
-#endif
-  ;
-static int appError(ssoproxy *p, int rc, const char *zFmt, ...){
-  SsoBuf b;
-  va_list ap;
-  ssoFree(p->zErr);
-  ssoBufInit(&b, 0);
-  va_start(ap, zFmt);
-  ssoBufVPrintf(&b, zFmt, ap);
-  va_end(ap);
-  p->zErr = ssoBufFinish(&b, 0);
-  p->bErrNomem = p->zErr==0;
-  return rc;
-}
+#define appError(p, rc, ...) \
+  ssoErrorf((p)->zErr, sizeof((p)->zErr), rc, __VA_ARGS__)
 
 const char *ssoproxy_errmsg(const ssoproxy *p){
-  if( p==0 || p->bErrNomem ) return "out of memory";
-  return p->zErr ? p->zErr : "not an error";
+  if( p==0 ) return "out of memory";
+  return p->zErr[0] ? p->zErr : "not an error";
 }
 
 /* Worker threads: one store connection each. */
@@ -262,7 +246,7 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   rc = openTls(p);
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
-  if( rc==SSOPROXY_NOMEM && p->zErr==0 ) appError(p, rc, "out of memory");
+  if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
 }
@@ -289,7 +273,6 @@ int ssoproxy_close(ssoproxy *p){
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);
   ssoproxy_config_free(p->pCfg);
-  ssoFree(p->zErr);
   ssoFree(p);
   return SSOPROXY_OK;
 }

@@ -256,3 +256,11 @@ SSO_PRIVATE void ssoBufFree(SsoBuf *p){
   memset(p, 0, sizeof(*p));
   p->mxAlloc = mx;
 }
+
+SSO_PRIVATE int ssoErrorf(char *z, size_t n, int rc, const char *zFmt, ...){
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(z, n, zFmt, ap);
+  va_end(ap);
+  return rc;
+}

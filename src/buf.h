@@ -100,4 +100,16 @@ static inline size_t ssoBufFirstMarked(uint64_t m){
   return (size_t)((((m & (0 - m)) >> 7) * 0x0001020304050607ULL) >> 56);
 }
 
+/*
+** Format an error message into the caller's fixed z[n], truncating if
+** need be, and return rc: one line on every error path of an object that
+** keeps its last message in a char array. Never allocates, so it works
+** when memory is exhausted.
+*/
+SSO_PRIVATE int ssoErrorf(char *z, size_t n, int rc, const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 4, 5)))
+#endif
+  ;
+
 #endif /* SSO_BUF_H */

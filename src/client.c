@@ -669,18 +669,11 @@ static void *hcResolverMain(void *pArg){
 static int hcResolverSpawn(HcResolver *r){
   pthread_attr_t attr;
   pthread_t tid;
-  sigset_t all, old;
+  sigset_t old;
   int rc;
   if( pthread_attr_init(&attr) ) return -1;
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  sigfillset(&all);
-  sigdelset(&all, SIGSEGV);
-  sigdelset(&all, SIGBUS);
-  sigdelset(&all, SIGFPE);
-  sigdelset(&all, SIGILL);
-  sigdelset(&all, SIGABRT);
-  sigdelset(&all, SIGTRAP);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
+  ssoLoopBlockSignals(&old);
   rc = pthread_create(&tid, &attr, hcResolverMain, r);
   pthread_sigmask(SIG_SETMASK, &old, 0);
   pthread_attr_destroy(&attr);

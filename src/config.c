@@ -48,26 +48,11 @@ struct Value {
 
 struct ssoproxy_config {
   Value aValue[SSO_CFG_COUNT];
-  char *zErr;             /* Last error message, owned */
-  int bErrNomem;          /* zErr could not be allocated */
+  char zErr[1024];        /* Last error message */
 };
 
-static void cfgError(ssoproxy_config *p, const char *zFmt, ...)
-#if defined(__GNUC__)
-  __attribute__((format(printf, 2, 3)))
-#endif
-  ;
-static void cfgError(ssoproxy_config *p, const char *zFmt, ...){
-  SsoBuf b;
-  va_list ap;
-  ssoFree(p->zErr);
-  ssoBufInit(&b, 0);
-  va_start(ap, zFmt);
-  ssoBufVPrintf(&b, zFmt, ap);
-  va_end(ap);
-  p->zErr = ssoBufFinish(&b, 0);
-  p->bErrNomem = p->zErr==0;
-}
+#define cfgError(p, ...) \
+  ssoErrorf((p)->zErr, sizeof((p)->zErr), SSOPROXY_CONFIG, __VA_ARGS__)
 
 int ssoproxy_config_new(ssoproxy_config **pp){
   *pp = ssoMallocZero(sizeof(ssoproxy_config));
@@ -81,14 +66,12 @@ void ssoproxy_config_free(ssoproxy_config *p){
     ssoFree(p->aValue[i].zValue);
     ssoFree(p->aValue[i].zWhere);
   }
-  ssoFree(p->zErr);
   ssoFree(p);
 }
 
 const char *ssoproxy_config_errmsg(const ssoproxy_config *p){
   if( p==0 ) return "no configuration";
-  if( p->bErrNomem ) return "out of memory";
-  return p->zErr ? p->zErr : "not an error";
+  return p->zErr[0] ? p->zErr : "not an error";
 }
 
 static int findSetting(const char *zName){

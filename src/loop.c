@@ -558,6 +558,16 @@ SSO_PRIVATE const SsoIoMethods *ssoLoopPlainIo(void){
   return &plain;
 }
 
+SSO_PRIVATE void ssoLoopBlockSignals(sigset_t *pOld){
+  static const int aFault[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
+                                SIGTRAP };
+  sigset_t all;
+  size_t i;
+  sigfillset(&all);
+  for(i=0; i<SSO_ARRAYSIZE(aFault); i++) sigdelset(&all, aFault[i]);
+  pthread_sigmask(SIG_BLOCK, &all, pOld);
+}
+
 SSO_PRIVATE int ssoLoopSetNonBlock(int fd){
   int fl = fcntl(fd, F_GETFL);
   if( fl<0 || fcntl(fd, F_SETFL, fl|O_NONBLOCK)<0 ) return -1;

@@ -132,6 +132,14 @@ SSO_PRIVATE const SsoIoMethods *ssoLoopPlainIo(void);
 ** Socket helpers for the transport modules.
 */
 /* Make fd non-blocking and close-on-exec. Returns 0 or -1 (errno). */
+/*
+** Block every asynchronous signal in the calling thread, saving the old
+** mask in *pOld; call it around pthread_create() so helper threads never
+** take the host's signals (its handler runs on its own thread). Faults
+** (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP) stay deliverable:
+** blocking them would hide a crash. Restore with pthread_sigmask().
+*/
+SSO_PRIVATE void ssoLoopBlockSignals(sigset_t *pOld);
 SSO_PRIVATE int ssoLoopSetNonBlock(int fd);
 /*
 ** Split "host:port", "[v6]:port" or ":port" into zHost (a buffer of

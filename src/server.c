@@ -201,18 +201,8 @@ SSO_PRIVATE void ssoServerConfigInit(SsoServerConfig *p){
   p->bAccessLog = 1;
 }
 
-static int setErr(SsoServer *p, int rc, const char *zFmt, ...)
-#if defined(__GNUC__)
-  __attribute__((format(printf, 3, 4)))
-#endif
-  ;
-static int setErr(SsoServer *p, int rc, const char *zFmt, ...){
-  va_list ap;
-  va_start(ap, zFmt);
-  vsnprintf(p->zErr, sizeof(p->zErr), zFmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define setErr(p, rc, ...) \
+  ssoErrorf((p)->zErr, sizeof((p)->zErr), rc, __VA_ARGS__)
 
 SSO_PRIVATE const char *ssoServerErrmsg(const SsoServer *p){
   return p ? p->zErr : "out of memory";
@@ -1654,21 +1644,13 @@ static void *workerThread(void *pArg){
 }
 
 SSO_PRIVATE int ssoServerRun(SsoServer *p){
-  sigset_t all, old;
+  sigset_t old;
   int i, rc = SSOPROXY_OK;
   if( p->bRan ) return setErr(p, SSOPROXY_MISUSE, "server already ran");
   p->bRan = 1;
   /* Workers take no signals: the host's handler runs on its own thread
   ** and calls ssoServerStop(), which is all a handler may do anyway. */
-  sigfillset(&all);
-  /* Faults stay deliverable: blocking them would hide a crash. */
-  sigdelset(&all, SIGSEGV);
-  sigdelset(&all, SIGBUS);
-  sigdelset(&all, SIGFPE);
-  sigdelset(&all, SIGILL);
-  sigdelset(&all, SIGABRT);
-  sigdelset(&all, SIGTRAP);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
+  ssoLoopBlockSignals(&old);
   for(i=1; i<p->nWorker; i++){
     Worker *w = &p->aWorker[i];
     if( pthread_create(&w->tid, 0, workerThread, w) ){

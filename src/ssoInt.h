@@ -28,6 +28,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>         /* sigset_t in loop.h */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

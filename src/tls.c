@@ -125,19 +125,6 @@ static void tlsErrText(int rc, char *z, size_t n){
 #endif
 }
 
-static int tlsFail(char *zErr, size_t nErr, const char *zFmt, ...)
-#if defined(__GNUC__)
-  __attribute__((format(printf, 3, 4)))
-#endif
-  ;
-static int tlsFail(char *zErr, size_t nErr, const char *zFmt, ...){
-  va_list ap;
-  va_start(ap, zFmt);
-  vsnprintf(zErr, nErr, zFmt, ap);
-  va_end(ap);
-  return SSOPROXY_CONFIG;
-}
-
 /* TLS 1.3 and the 3.x key parsers run on PSA, which wants initialising
 ** once; psa_crypto_init() may be called again and again. */
 static int tlsInitPsa(void){
@@ -148,9 +135,23 @@ static int tlsInitPsa(void){
 #endif
 }
 
-static SsoTls *tlsAlloc(int bServer){
-  SsoTls *p = ssoMallocZero(sizeof(SsoTls));
-  if( p==0 ) return 0;
+/* Every TLS set-up failure is a configuration error the operator fixes. */
+#define tlsFail(zErr, nErr, ...) \
+  ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, __VA_ARGS__)
+
+/*
+** The start of both constructors: *pp cleared, the message emptied, the
+** crypto library ready, a zeroed object with initialised mbedTLS parts.
+*/
+static int tlsAlloc(int bServer, SsoTls **pp, char *zErr, size_t nErr){
+  SsoTls *p;
+  *pp = 0;
+  zErr[0] = 0;
+  if( tlsInitPsa() ){
+    return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
+  }
+  p = ssoMallocZero(sizeof(SsoTls));
+  if( p==0 ) return SSOPROXY_NOMEM;
   p->bServer = bServer;
   mbedtls_ssl_config_init(&p->conf);
   mbedtls_x509_crt_init(&p->chain);
@@ -158,7 +159,8 @@ static SsoTls *tlsAlloc(int bServer){
 #ifndef MBEDTLS_THREADING_C
   pthread_mutex_init(&p->mu, 0);
 #endif
-  return p;
+  *pp = p;
+  return SSOPROXY_OK;
 }
 
 SSO_PRIVATE void ssoTlsFree(SsoTls *p){
@@ -272,14 +274,8 @@ static int tlsLoadServerKey(SsoTls *p, const char *zKey, char *zErr,
 SSO_PRIVATE int ssoTlsServerNew(const char *zCertFile, const char *zKeyFile,
                                 SsoTls **pp, char *zErr, size_t nErr){
   SsoTls *p;
-  int rc;
-  *pp = 0;
-  zErr[0] = 0;
-  if( tlsInitPsa() ){
-    return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
-  }
-  p = tlsAlloc(1);
-  if( p==0 ) return SSOPROXY_NOMEM;
+  int rc = tlsAlloc(1, &p, zErr, nErr);
+  if( rc ) return rc;
   rc = tlsLoadServerCert(p, zCertFile, zErr, nErr);
   if( rc==SSOPROXY_OK ) rc = tlsLoadServerKey(p, zKeyFile, zErr, nErr);
 #if MBEDTLS_VERSION_NUMBER>=0x03000000
@@ -381,14 +377,8 @@ static int tlsLoadSystemCa(SsoTls *p, char *zErr, size_t nErr){
 SSO_PRIVATE int ssoTlsClientNew(const char *zCaFile, int bInsecure,
                                 SsoTls **pp, char *zErr, size_t nErr){
   SsoTls *p;
-  int rc;
-  *pp = 0;
-  zErr[0] = 0;
-  if( tlsInitPsa() ){
-    return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
-  }
-  p = tlsAlloc(0);
-  if( p==0 ) return SSOPROXY_NOMEM;
+  int rc = tlsAlloc(0, &p, zErr, nErr);
+  if( rc ) return rc;
   p->bInsecure = bInsecure!=0;
   rc = tlsConfBase(p, MBEDTLS_SSL_IS_CLIENT) ? SSOPROXY_NOMEM : SSOPROXY_OK;
   if( rc==SSOPROXY_OK && !bInsecure ){

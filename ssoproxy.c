@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: ba5db9e0f300a52c86c3e308d2e34ac1e0225ec1ac70c5477e5c7ff0182d7462
+** Source id: acfe47d0f80c394840a6bde14f189e0c8d2628ee75788c1af4d0340efc56c49f
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -6976,12 +6976,12 @@ static int tlsInitPsa(void){
   ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, __VA_ARGS__)
 
 /*
-** The start of both constructors: *pp cleared, the message emptied, the
-** crypto library ready, a zeroed object with initialised mbedTLS parts.
+** The start of both constructors: the message emptied, the crypto
+** library ready, *ppNew a zeroed object with initialised mbedTLS parts.
 */
-static int tlsAlloc(int bServer, SsoTls **pp, char *zErr, size_t nErr){
+static int tlsAlloc(int bServer, SsoTls **ppNew, char *zErr, size_t nErr){
   SsoTls *p;
-  *pp = 0;
+  *ppNew = 0;
   zErr[0] = 0;
   if( tlsInitPsa() ){
     return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
@@ -6995,7 +6995,7 @@ static int tlsAlloc(int bServer, SsoTls **pp, char *zErr, size_t nErr){
 #ifndef MBEDTLS_THREADING_C
   pthread_mutex_init(&p->mu, 0);
 #endif
-  *pp = p;
+  *ppNew = p;
   return SSOPROXY_OK;
 }
 
@@ -7111,6 +7111,7 @@ static int ssoTlsServerNew(const char *zCertFile, const char *zKeyFile,
                                 SsoTls **pp, char *zErr, size_t nErr){
   SsoTls *p;
   int rc = tlsAlloc(1, &p, zErr, nErr);
+  *pp = 0;
   if( rc ) return rc;
   rc = tlsLoadServerCert(p, zCertFile, zErr, nErr);
   if( rc==SSOPROXY_OK ) rc = tlsLoadServerKey(p, zKeyFile, zErr, nErr);
@@ -7214,6 +7215,7 @@ static int ssoTlsClientNew(const char *zCaFile, int bInsecure,
                                 SsoTls **pp, char *zErr, size_t nErr){
   SsoTls *p;
   int rc = tlsAlloc(0, &p, zErr, nErr);
+  *pp = 0;
   if( rc ) return rc;
   p->bInsecure = bInsecure!=0;
   rc = tlsConfBase(p, MBEDTLS_SSL_IS_CLIENT) ? SSOPROXY_NOMEM : SSOPROXY_OK;

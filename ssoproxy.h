@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "ba5db9e0f300a52c86c3e308d2e34ac1e0225ec1ac70c5477e5c7ff0182d7462"
+#define SSOPROXY_SOURCE_ID      "acfe47d0f80c394840a6bde14f189e0c8d2628ee75788c1af4d0340efc56c49f"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

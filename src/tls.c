@@ -140,12 +140,12 @@ static int tlsInitPsa(void){
   ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, __VA_ARGS__)
 
 /*
-** The start of both constructors: *pp cleared, the message emptied, the
-** crypto library ready, a zeroed object with initialised mbedTLS parts.
+** The start of both constructors: the message emptied, the crypto
+** library ready, *ppNew a zeroed object with initialised mbedTLS parts.
 */
-static int tlsAlloc(int bServer, SsoTls **pp, char *zErr, size_t nErr){
+static int tlsAlloc(int bServer, SsoTls **ppNew, char *zErr, size_t nErr){
   SsoTls *p;
-  *pp = 0;
+  *ppNew = 0;
   zErr[0] = 0;
   if( tlsInitPsa() ){
     return tlsFail(zErr, nErr, "cannot initialise the PSA crypto library");
@@ -159,7 +159,7 @@ static int tlsAlloc(int bServer, SsoTls **pp, char *zErr, size_t nErr){
 #ifndef MBEDTLS_THREADING_C
   pthread_mutex_init(&p->mu, 0);
 #endif
-  *pp = p;
+  *ppNew = p;
   return SSOPROXY_OK;
 }
 
@@ -275,6 +275,7 @@ SSO_PRIVATE int ssoTlsServerNew(const char *zCertFile, const char *zKeyFile,
                                 SsoTls **pp, char *zErr, size_t nErr){
   SsoTls *p;
   int rc = tlsAlloc(1, &p, zErr, nErr);
+  *pp = 0;
   if( rc ) return rc;
   rc = tlsLoadServerCert(p, zCertFile, zErr, nErr);
   if( rc==SSOPROXY_OK ) rc = tlsLoadServerKey(p, zKeyFile, zErr, nErr);
@@ -378,6 +379,7 @@ SSO_PRIVATE int ssoTlsClientNew(const char *zCaFile, int bInsecure,
                                 SsoTls **pp, char *zErr, size_t nErr){
   SsoTls *p;
   int rc = tlsAlloc(0, &p, zErr, nErr);
+  *pp = 0;
   if( rc ) return rc;
   p->bInsecure = bInsecure!=0;
   rc = tlsConfBase(p, MBEDTLS_SSL_IS_CLIENT) ? SSOPROXY_NOMEM : SSOPROXY_OK;

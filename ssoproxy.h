@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "1dd8a784eb4ecea716d506ea1bd564881793409d3309cc34243a043260e47332"
+#define SSOPROXY_SOURCE_ID      "6962ee4c09a310329a3298eaa2b93ad8b56a6d50dd9bebc7148df5879b71106e"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -17,6 +17,8 @@
 #include "t_http.c"
 #include "t_server.c"
 #include "t_store.c"
+#include "t_authz.c"
+#include "t_api.c"
 #include "t_config.c"
 
 int main(int argc, char **argv){
@@ -29,6 +31,8 @@ int main(int argc, char **argv){
     { aHttpTests,   (int)SSO_ARRAYSIZE(aHttpTests) },
     { aServerTests, (int)SSO_ARRAYSIZE(aServerTests) },
     { aStoreTests,  (int)SSO_ARRAYSIZE(aStoreTests) },
+    { aAuthzTests,  (int)SSO_ARRAYSIZE(aAuthzTests) },
+    { aApiTests,    (int)SSO_ARRAYSIZE(aApiTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
   };
   const char *zFilter = 0;

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: acfe47d0f80c394840a6bde14f189e0c8d2628ee75788c1af4d0340efc56c49f
+** Source id: 3294c731255079affd3b623229d422b75e7772097b1891c177e7cdc7c8d6ffe6
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -172,6 +172,16 @@ struct SsoStr {
 /* Storage (src/store.c) */
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */
 #define SSO_DB_MAX_PAGE      1000       /* Rows in one page of a list */
+
+/* Management API (src/api.c) */
+#define SSO_API_MAX_TEXT     256        /* Bytes of an id, alias, e-mail, name */
+#define SSO_API_MAX_JSON     65536      /* Bytes of a key's metadata or models */
+#define SSO_API_MAX_ITEMS    1000       /* Entries in keys, user_ids, models */
+#define SSO_API_MAX_PAGE     100        /* Rows in one page of a list endpoint */
+#define SSO_API_TOUCH_SLOTS  1024       /* Keys whose last use a worker batches */
+#define SSO_API_TOUCH_MS     1000       /* Interval of the last-used writes */
+#define SSO_API_TOUCH_GRAIN  60000      /* Precision of a key's last use, ms */
+#define SSO_API_MAX_DURATION (100LL*366*86400*1000) /* Longest key lifetime, ms */
 
 #endif /* SSO_LIMIT_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -1905,6 +1915,9 @@ static int ssoStoreAuditList(SsoStore*, const char *zObjectType,
                                   const char *zObjectId, int iOffset,
                                   int nLimit, SsoArena *pArena,
                                   SsoAudit **paAudit, int *pnAudit);
+/* How many entries ssoStoreAuditList() pages through for these filters. */
+static int ssoStoreAuditCount(SsoStore*, const char *zObjectType,
+                                   const char *zObjectId, int *pnAudit);
 
 #endif /* SSO_STORE_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -1944,6 +1957,312 @@ struct SsoHealth {
 static int ssoHealthRegister(SsoServer*, const SsoHealth *pHealth);
 
 #endif /* SSO_HEALTH_H */
+/************** Continuing where we left off in ssoInt.h **************/
+/************** Include authz.h in the middle of ssoInt.h **************/
+/*
+** Layer 4: who is calling and what they may do.
+**
+** Authentication: the credential comes from `Authorization: Bearer`,
+** `x-litellm-api-key`, `api-key` or `x-api-key` (LiteLLM's headers, in
+** that order). It is the master key (compared in constant time, acting as
+** proxy_admin), or an API key found by its SHA-256 in the store together
+** with its owner, on every request (no cache: revocation is immediate).
+**
+** Authorisation: one table, the permission matrix, gives for each role
+** and each management endpoint a scope: none, the caller's own objects,
+** or any object. Every endpoint asks ssoAuthzScope()/ssoAuthzMayTouch();
+** nothing else decides who may do what.
+*/
+#ifndef SSO_AUTHZ_H
+#define SSO_AUTHZ_H
+
+/* Roles, in increasing privilege (LiteLLM's four role strings). */
+#define SSO_ROLE_NONE                 0
+#define SSO_ROLE_INTERNAL_USER_VIEWER 1
+#define SSO_ROLE_INTERNAL_USER        2
+#define SSO_ROLE_PROXY_ADMIN_VIEWER   3
+#define SSO_ROLE_PROXY_ADMIN          4
+#define SSO_ROLE_COUNT                5
+#define SSO_ROLE_LIST \
+  "proxy_admin, proxy_admin_viewer, internal_user, internal_user_viewer"
+
+/*
+** The role named exactly zName (case matters, as in LiteLLM's request
+** models), or SSO_ROLE_NONE. The deprecated
+** spelling internal_user_view_only (LiteLLM's enum member name, which its
+** docs and the Authentik guide use) gives internal_user_viewer and sets
+** *pbAlias (may be NULL) so the caller can log a warning.
+*/
+static int ssoAuthzRole(const char *zName, int *pbAlias);
+/* "proxy_admin" ...; "" for SSO_ROLE_NONE. */
+static const char *ssoAuthzRoleName(int eRole);
+
+/* The management endpoints: one row each of the permission matrix. */
+#define SSO_ACT_KEY_GENERATE  0
+#define SSO_ACT_KEY_INFO      1
+#define SSO_ACT_KEY_UPDATE    2
+#define SSO_ACT_KEY_DELETE    3
+#define SSO_ACT_KEY_LIST      4
+#define SSO_ACT_KEY_BLOCK     5
+#define SSO_ACT_KEY_UNBLOCK   6
+#define SSO_ACT_USER_NEW      7
+#define SSO_ACT_USER_UPDATE   8
+#define SSO_ACT_USER_INFO     9
+#define SSO_ACT_USER_LIST     10
+#define SSO_ACT_USER_DELETE   11
+#define SSO_ACT_AUDIT_LIST    12
+#define SSO_ACT_COUNT         13
+
+/* Scopes, the cells of the matrix. */
+#define SSO_SCOPE_NONE 0      /* Refused (403) */
+#define SSO_SCOPE_OWN  1      /* Only the caller's own keys / user row */
+#define SSO_SCOPE_ANY  2      /* Every object */
+
+/* The cell for (eRole, eAction); SSO_SCOPE_NONE for anything unknown. */
+static int ssoAuthzScope(int eRole, int eAction);
+/* The endpoint's path, "/key/generate" ...; "" if unknown. */
+static const char *ssoAuthzActionPath(int eAction);
+
+/*
+** An error meant for an HTTP client: status, LiteLLM error type
+** ("auth_error", "invalid_request_error", ...), the offending parameter
+** (NULL: none) and a message without secrets.
+*/
+typedef struct SsoAuthzErr SsoAuthzErr;
+struct SsoAuthzErr {
+  int iStatus;              /* 0: no error */
+  const char *zType;        /* Static string */
+  const char *zParam;       /* Static string or NULL */
+  char zMsg[512];
+};
+/* Set *p unless it already holds an error; returns SSOPROXY_ERROR. */
+static int ssoAuthzFailV(SsoAuthzErr*, int iStatus, const char *zType,
+                              const char *zParam, const char *zFmt, va_list)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 5, 0)))
+#endif
+  ;
+static int ssoAuthzFail(SsoAuthzErr*, int iStatus, const char *zType,
+                             const char *zParam, const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 5, 6)))
+#endif
+  ;
+
+/* How the caller proved who they are. */
+#define SSO_CALLER_MASTER  1      /* The master key */
+#define SSO_CALLER_KEY     2      /* An API key */
+#define SSO_CALLER_SESSION 3      /* A browser session (xSession below) */
+
+typedef struct SsoCaller SsoCaller;
+struct SsoCaller {
+  int eKind;                /* SSO_CALLER_* */
+  int eRole;                /* SSO_ROLE_*: the owner's role right now */
+  const char *zUserId;      /* NULL: master key, or a key without owner */
+  const char *zActor;       /* For the audit log: the user id,
+                            ** "master_key", or "key:sk-...abcd" */
+  SsoKey key;               /* The key used (eKind==SSO_CALLER_KEY) */
+  SsoUser user;             /* Its owner, or the session's user */
+};
+
+/*
+** The shared, read-only authentication settings. A later module plugs
+** browser sessions in through xSession: called when the request carries
+** none of the key headers, it returns SSOPROXY_OK with the signed-in user's
+** id in *pzUserId (in pArena), SSOPROXY_NOTFOUND when there is no valid
+** session, or another code on failure. It must refuse (NOTFOUND) a
+** state-changing request that fails its CSRF check.
+*/
+typedef int (*SsoAuthzSessionFn)(void *pArg, const SsoHttpHeader *aHdr,
+                                 int nHdr, SsoStore*, SsoArena*,
+                                 const char **pzUserId);
+typedef struct SsoAuthz SsoAuthz;
+struct SsoAuthz {
+  int bMaster;                          /* A master key is configured */
+  unsigned char aMaster[SSO_SHA256_LEN];/* Its SHA-256 */
+  SsoAuthzSessionFn xSession;           /* NULL: no browser sessions */
+  void *pSessionArg;
+};
+/* zMasterKey NULL or "": no master key. */
+static void ssoAuthzInit(SsoAuthz*, const char *zMasterKey);
+
+/*
+** The credential of a request: SSOPROXY_OK and *pCred (a view into the
+** header value), SSOPROXY_NOTFOUND when no credential header is present,
+** or SSOPROXY_PARSE with *pErr set (401: an Authorization header that is
+** not "Bearer", or an empty credential).
+*/
+static int ssoAuthzCredential(const SsoHttpHeader *aHdr, int nHdr,
+                                   SsoStr *pCred, SsoAuthzErr *pErr);
+
+/*
+** Authenticate a request. Returns SSOPROXY_OK with *pCaller filled
+** (strings in pArena); SSOPROXY_ERROR with *pErr set (401: no, unknown,
+** expired or blocked key, disabled owner, non-"sk-" bearer); or a store
+** failure (_NOMEM, _DB: the caller answers 500). tNow: Unix ms.
+*/
+static int ssoAuthzAuthenticate(const SsoAuthz*, SsoStore*,
+                                     const SsoHttpHeader *aHdr, int nHdr,
+                                     long long tNow, SsoArena*,
+                                     SsoCaller *pCaller, SsoAuthzErr *pErr);
+
+/*
+** May pCaller do eAction to an object owned by zOwner (NULL: no owner)?
+** For keys zKeyHash names the key, so a caller whose key has no owner
+** can still act on that key itself where the scope is "own". 1 or 0.
+*/
+static int ssoAuthzMayTouch(const SsoCaller*, int eAction,
+                                 const char *zOwner, const char *zKeyHash);
+
+/* ---- Key text helpers ---- */
+#define SSO_KEY_PREFIX     "sk-"
+#define SSO_KEY_RANDOM     32     /* Random bytes in a key: 256 bits */
+#define SSO_KEY_HEX        65     /* SHA-256 lower hex + NUL */
+#define SSO_KEY_DISPLAY    12     /* "sk-...abcd" + NUL */
+#define SSO_KEY_TEXT       64     /* Room for a generated key + NUL */
+
+/* SHA-256 of z[0..n) as lower hex into zHex[SSO_KEY_HEX]. */
+static void ssoAuthzKeyHash(const char *z, size_t n, char *zHex);
+/* "sk-..." followed by the last 4 characters, into zOut[SSO_KEY_DISPLAY]. */
+static void ssoAuthzKeyDisplay(const char *z, size_t n, char *zOut);
+/* A secret masked for a message: "****" and, for long values, the last
+** four characters. zOut holds nOut bytes (at least 9). */
+static void ssoAuthzMask(const char *z, size_t n, char *zOut,
+                              size_t nOut);
+/* A new key "sk-" + base64url(32 random bytes) into zOut[SSO_KEY_TEXT]. */
+static int ssoAuthzKeyNew(SsoRng*, char *zOut);
+/* Unix ms as RFC 3339 UTC "2025-01-31T12:00:00.000Z" into z[32]. */
+static void ssoAuthzTimeText(long long tMs, char *z);
+
+#endif /* SSO_AUTHZ_H */
+/************** Continuing where we left off in ssoInt.h **************/
+/************** Include api.h in the middle of ssoInt.h **************/
+/*
+** Layer 4: the management API, LiteLLM-compatible:
+**
+**   POST /key/generate  GET /key/info  POST /key/update  POST /key/delete
+**   GET /key/list  POST /key/block  POST /key/unblock
+**   POST /user/new  POST /user/update  GET /user/info  GET /user/list
+**   POST /user/delete  GET /audit/list
+**
+** Each request is authenticated by src/authz.c, checked against its
+** permission matrix, and (when it changes anything) done in one store
+** transaction together with its audit rows. Errors use LiteLLM's envelope
+** {"error":{"message","type","param","code":"<status>"}}.
+**
+** The row operations at the end (ssoApiKeyInsert ...) write one change and
+** its audit entry; the admin CLI uses them too, so a change made from the
+** command line is audited exactly like one made over HTTP. They run inside
+** the caller's transaction (ssoStoreBegin/Commit).
+*/
+#ifndef SSO_API_H
+#define SSO_API_H
+
+typedef struct SsoApi SsoApi;
+typedef struct SsoApiWorker SsoApiWorker;
+
+/* What one route of the server hands its handler. */
+typedef struct SsoApiRoute SsoApiRoute;
+struct SsoApiRoute {
+  SsoApi *pApi;
+  int eAction;              /* SSO_ACT_* */
+};
+
+/* Shared by every worker; read-only while serving. Owned by the app. */
+struct SsoApi {
+  SsoAuthz authz;           /* Master key, session hook */
+  SsoLog *pLog;             /* Warnings and internal errors; NULL: none */
+  SsoApiRoute aRoute[SSO_ACT_COUNT];
+};
+
+/* zMasterKey: NULL or "" for none (not kept: only its hash is). */
+static void ssoApiInit(SsoApi*, const char *zMasterKey, SsoLog*);
+/* Register every route on pSrv; pApi must outlive the server. */
+static int ssoApiRegister(SsoServer*, SsoApi*);
+
+/*
+** The per-worker context (the server's pWorkerCtx): that worker's store,
+** its random generator, and its batch of last-used times, which a timer
+** writes once a second (SSO_API_TOUCH_MS) in one transaction instead of
+** one write per request. ssoApiWorkerNew() takes ownership of pStore
+** (closing it on failure too). ssoApiWorkerFree() writes what is pending,
+** stops the timer (the loop must still exist) and closes the store.
+*/
+static int ssoApiWorkerNew(SsoApi*, SsoStore *pStore,
+                                SsoApiWorker **ppW);
+static void ssoApiWorkerFree(SsoApiWorker*);       /* NULL is a no-op */
+static SsoStore *ssoApiWorkerStore(const SsoApiWorker*);
+/* Note that key zHash was used at tAt (Unix ms); pLoop (may be NULL: no
+** timer) is the worker's loop, on which the flush timer is armed. */
+static void ssoApiWorkerTouch(SsoApiWorker*, SsoLoop *pLoop,
+                                   const char *zHash, long long tAt);
+/* Write the pending last-used times now. */
+static int ssoApiWorkerFlush(SsoApiWorker*);
+
+/*
+** One management request, independent of the connection it came on (the
+** route handlers fill it from the SsoServerReq; tests call it directly).
+*/
+typedef struct SsoApiCall SsoApiCall;
+struct SsoApiCall {
+  int eAction;                  /* SSO_ACT_* */
+  const SsoHttpHeader *aHdr;    /* Request headers */
+  int nHdr;
+  SsoStr query;                 /* After '?', undecoded */
+  const char *pBody;            /* JSON body of a POST; NULL: none */
+  size_t nBody;
+  SsoLoop *pLoop;               /* The worker's loop; NULL: no timer */
+};
+/*
+** Answer pCall into pOut (a JSON document) with the HTTP status in
+** *piStatus. Returns SSOPROXY_OK when pOut holds the answer (errors
+** included); anything else (out of memory building the answer) means
+** nothing sensible could be produced: the caller answers 500.
+*/
+static int ssoApiServe(SsoApi*, SsoApiWorker*, const SsoApiCall*,
+                            SsoBuf *pOut, int *piStatus);
+
+/* ---- Row operations with their audit entries ---- */
+
+/* Where a new key's texts live: the plaintext is shown once, then wiped. */
+typedef struct SsoApiNewKey SsoApiNewKey;
+struct SsoApiNewKey {
+  char zKey[SSO_KEY_TEXT];      /* "sk-" + 43 base64url characters */
+  char zHash[SSO_KEY_HEX];
+  char zDisplay[SSO_KEY_DISPLAY];
+};
+/*
+** Generate a key, point pKey->zHash and zDisplay at pNew, fill tCreated
+** (and zIssuedVia "api" if NULL), insert it and audit "create" as zActor.
+*/
+static int ssoApiKeyInsert(SsoStore*, SsoRng*, const char *zActor,
+                                SsoKey *pKey, SsoApiNewKey *pNew);
+/* Write pNew over the key pOld->zHash; audit "update" (before, after). */
+static int ssoApiKeySave(SsoStore*, const char *zActor,
+                              const SsoKey *pOld, const SsoKey *pNew);
+static int ssoApiKeyDrop(SsoStore*, const char *zActor,
+                              const SsoKey *pOld);
+/* Fills pUser->tCreated and tUpdated when 0. */
+static int ssoApiUserInsert(SsoStore*, const char *zActor,
+                                 SsoUser *pUser);
+/* Audit action "role_change" when the role differs, else "update". */
+static int ssoApiUserSave(SsoStore*, const char *zActor,
+                               const SsoUser *pOld, const SsoUser *pNew);
+/* Delete the user and every key they own, auditing each; *pnKey (may be
+** NULL) is the number of keys deleted. */
+static int ssoApiUserDrop(SsoStore*, const char *zActor,
+                               const SsoUser *pOld, int *pnKey);
+
+/* A row as the API shows it (never a plaintext key). */
+static void ssoApiWriteKey(SsoJsonWriter*, const SsoKey*);
+static void ssoApiWriteUser(SsoJsonWriter*, const SsoUser*);
+/*
+** A key lifetime as LiteLLM writes it: digits and a unit, s m h hr d w mo
+** y ("30s", "24h", "30d"). SSOPROXY_OK and *pMs, or SSOPROXY_PARSE.
+*/
+static int ssoApiDuration(const char *z, long long *pMs);
+
+#endif /* SSO_API_H */
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include config.h in the middle of ssoInt.h **************/
 /*
@@ -2071,6 +2390,38 @@ static void ssoConfigHelp(SsoBuf *b);
 #ifndef SSO_APP_H
 #define SSO_APP_H
 #endif /* SSO_APP_H */
+/************** Continuing where we left off in ssoInt.h **************/
+/************** Include admin.h in the middle of ssoInt.h **************/
+/*
+** Layer 5: the administration commands of the command line, working on
+** the database file directly, so they are safe beside a running server
+** (SQLite WAL, a busy timeout) and need no master key:
+**
+**   ssoproxy user list [--role ROLE]
+**   ssoproxy user add ID [--email E] [--name N] [--role ROLE]
+**   ssoproxy user set-role ID ROLE
+**   ssoproxy user disable ID | enable ID | delete ID
+**   ssoproxy key create [--user ID] [--alias A] [--duration D] [--models M,M]
+**   ssoproxy key list [--user ID]
+**   ssoproxy key revoke KEY|HASH|ALIAS
+**   ssoproxy audit [--type key|user] [--id ID] [--limit N]
+**
+** Every change is audited like the API's, with the actor "cli:<login>".
+*/
+#ifndef SSO_ADMIN_H
+#define SSO_ADMIN_H
+
+/* 1 if zWord is one of the commands above ("user", "key", "audit"). */
+static int ssoAdminIsCommand(const char *zWord);
+/*
+** Run command zCmd with its nArg arguments on the database zDb. Prints
+** results on stdout and errors on stderr; returns the exit status: 0
+** done, 1 failed (unknown user or key, database error), 2 usage.
+*/
+static int ssoAdminRun(const char *zDb, const char *zCmd, int nArg,
+                            const char *const *azArg);
+
+#endif /* SSO_ADMIN_H */
 /************** Continuing where we left off in ssoInt.h **************/
 
 #endif /* SSO_INT_H */
@@ -11204,11 +11555,15 @@ _Static_assert(SSO_STORE_APP_ID==1397968720, "migration 1 stamps this id");
 ** and loses at most the last transactions on power loss, never integrity.
 ** secure_delete=FAST zeroes deleted rows (revoked keys, removed users) on
 ** the pages that held them without the extra I/O of full secure_delete.
+** cache_size: 16 MiB of pages per connection instead of SQLite's 2 MiB,
+** so the interior pages and the busy leaves of a key table of a million
+** rows stay in memory for the lookup behind every request (bench/keys.sh).
 */
 static const char zStoreSetup[] =
   "PRAGMA foreign_keys=ON;"
   "PRAGMA synchronous=NORMAL;"
-  "PRAGMA secure_delete=FAST;";
+  "PRAGMA secure_delete=FAST;"
+  "PRAGMA cache_size=-16384;";
 
 /* ---- The statements ---- */
 
@@ -11297,6 +11652,7 @@ enum {
   STMT_KEY_DELETE_USER, STMT_KEY_LIST_ALL, STMT_KEY_LIST_USER,
   STMT_KEY_COUNT_ALL, STMT_KEY_COUNT_USER, STMT_KEY_TOUCH,
   STMT_AUDIT_INSERT, STMT_AUDIT_LIST_ALL, STMT_AUDIT_LIST_OBJECT,
+  STMT_AUDIT_COUNT,
   STMT_COUNT,
   STMT_FIRST_ROW = STMT_USER_INSERT   /* The rest need the schema */
 };
@@ -11387,6 +11743,11 @@ static const char *const azStoreSql[STMT_COUNT] = {
     "SELECT " STORE_AUDIT_COLS " FROM audit_log"
     " WHERE object_type=?1 AND (?2 IS NULL OR object_id=?2)"
     " ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+  /* Both filters of the two lists above in one statement: a count runs
+  ** once per page, so the extra "?1 IS NULL" costs nothing that shows. */
+  [STMT_AUDIT_COUNT] =
+    "SELECT count(*) FROM audit_log WHERE ?1 IS NULL"
+    " OR (object_type=?1 AND (?2 IS NULL OR object_id=?2))",
 };
 
 #define STORE_ERRMSG 640     /* Bytes of error text, path included */
@@ -12181,6 +12542,20 @@ static int ssoStoreAuditList(SsoStore *p, const char *zObjectType,
   *paAudit = aRow;
   return rc;
 }
+
+static int ssoStoreAuditCount(SsoStore *p, const char *zObjectType,
+                                   const char *zObjectId, int *pnAudit){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeStmtText(p, STMT_AUDIT_COUNT, zObjectType, &s, &rcBind);
+  *pnAudit = 0;
+  if( rc ) return rc;
+  storeBindText(s, 2, zObjectId, &rcBind);
+  rc = storeStep(p, s, rcBind, tabCount.zWhat);
+  if( rc==SSOPROXY_OK ) rc = storeReadRow(p, s, 0, &tabCount, 0, pnAudit);
+  storeDone(s);
+  return rc;
+}
 /************** End of store.c **************/
 /************** Begin file health.c **************/
 /*
@@ -12262,6 +12637,1932 @@ static int ssoHealthRegister(SsoServer *pSrv, const SsoHealth *pHealth){
   return rc;
 }
 /************** End of health.c **************/
+/************** Begin file authz.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: authentication and the permission matrix.
+**
+** Every management request comes through ssoAuthzAuthenticate(): take the
+** credential from the first of LiteLLM's key headers that is present,
+** compare it with the master key (SHA-256 of both, compared in constant
+** time, so neither the length nor a prefix of the master key leaks
+** through timing), else hash it and look the key up with its owner in one
+** indexed statement. There is deliberately no cache: a key deleted or
+** blocked, an owner disabled, deleted or demoted, is refused or limited
+** on the very next request. The lookup is one B-tree probe per table.
+**
+** The matrix below is the only place that says who may do what. It
+** follows LiteLLM's access-control table (reference §4): viewers read,
+** an internal user manages only their own keys, only proxy_admin changes
+** other people's things or any user, and the admin viewer sees all.
+*/
+/* #include "ssoInt.h" */
+#include <strings.h>
+#include <time.h>
+
+/* ---- Roles ---- */
+
+static const char *const azAuthzRole[SSO_ROLE_COUNT] = {
+  "", "internal_user_viewer", "internal_user", "proxy_admin_viewer",
+  "proxy_admin"
+};
+
+static int ssoAuthzRole(const char *zName, int *pbAlias){
+  int i;
+  if( pbAlias ) *pbAlias = 0;
+  if( zName==0 || zName[0]==0 ) return SSO_ROLE_NONE;
+  for(i=1; i<SSO_ROLE_COUNT; i++){
+    if( strcmp(zName, azAuthzRole[i])==0 ) return i;
+  }
+  /* LiteLLM issue #33690: its docs name the enum member, not the value. */
+  if( strcmp(zName, "internal_user_view_only")==0 ){
+    if( pbAlias ) *pbAlias = 1;
+    return SSO_ROLE_INTERNAL_USER_VIEWER;
+  }
+  return SSO_ROLE_NONE;
+}
+
+static const char *ssoAuthzRoleName(int eRole){
+  return (eRole>0 && eRole<SSO_ROLE_COUNT) ? azAuthzRole[eRole] : "";
+}
+
+/* ---- The permission matrix ---- */
+
+static const char *const azAuthzPath[SSO_ACT_COUNT] = {
+  "/key/generate", "/key/info", "/key/update", "/key/delete", "/key/list",
+  "/key/block", "/key/unblock", "/user/new", "/user/update", "/user/info",
+  "/user/list", "/user/delete", "/audit/list"
+};
+
+/*
+** The permission matrix: a row per role, a column per endpoint (in the
+** order of azAuthzPath and the SSO_ACT_* numbers). N: refused, O: only
+** the caller's own keys or user row, A: anything.
+*/
+#define N SSO_SCOPE_NONE
+#define O SSO_SCOPE_OWN
+#define A SSO_SCOPE_ANY
+static const unsigned char aAuthzMatrix[SSO_ROLE_COUNT][SSO_ACT_COUNT] = {
+  /*                  key/: gen inf upd del lst blk unb  user/: new upd inf
+                                                      lst del  audit/list */
+  [SSO_ROLE_NONE]                 = { N,N,N,N,N,N,N, N,N,N,N,N, N },
+  [SSO_ROLE_INTERNAL_USER_VIEWER] = { N,O,N,N,O,N,N, N,N,O,N,N, N },
+  [SSO_ROLE_INTERNAL_USER]        = { O,O,O,O,O,N,N, N,N,O,N,N, N },
+  [SSO_ROLE_PROXY_ADMIN_VIEWER]   = { N,A,N,N,A,N,N, N,N,A,A,N, A },
+  [SSO_ROLE_PROXY_ADMIN]          = { A,A,A,A,A,A,A, A,A,A,A,A, A },
+};
+#undef N
+#undef O
+#undef A
+
+static int ssoAuthzScope(int eRole, int eAction){
+  if( eRole<=0 || eRole>=SSO_ROLE_COUNT ) return SSO_SCOPE_NONE;
+  if( eAction<0 || eAction>=SSO_ACT_COUNT ) return SSO_SCOPE_NONE;
+  return aAuthzMatrix[eRole][eAction];
+}
+
+static const char *ssoAuthzActionPath(int eAction){
+  if( eAction<0 || eAction>=SSO_ACT_COUNT ) return "";
+  return azAuthzPath[eAction];
+}
+
+static int ssoAuthzMayTouch(const SsoCaller *p, int eAction,
+                                 const char *zOwner, const char *zKeyHash){
+  switch( ssoAuthzScope(p->eRole, eAction) ){
+    case SSO_SCOPE_ANY:
+      return 1;
+    case SSO_SCOPE_OWN:
+      if( p->zUserId ) return zOwner && strcmp(zOwner, p->zUserId)==0;
+      /* A key without an owner owns nothing but itself. */
+      return zKeyHash && p->key.zHash && strcmp(zKeyHash, p->key.zHash)==0;
+  }
+  return 0;
+}
+
+/* ---- Errors ---- */
+
+/*
+** vsnprintf() that never leaves half a UTF-8 character at the end when
+** it truncates, so a message with user text in it stays valid JSON text.
+*/
+static void authzPrintf(char *z, size_t nZ, const char *zFmt, va_list ap)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 0)))
+#endif
+  ;
+static void authzPrintf(char *z, size_t nZ, const char *zFmt, va_list ap){
+  size_t n;
+  vsnprintf(z, nZ, zFmt, ap);
+  n = strlen(z);
+  if( n+1<nZ ) return;
+  while( n>0 && ((unsigned char)z[n-1] & 0xc0)==0x80 ) n--;
+  if( n>0 && (unsigned char)z[n-1]>=0xc0 ) n--;
+  z[n] = 0;
+}
+
+static int ssoAuthzFailV(SsoAuthzErr *p, int iStatus, const char *zType,
+                              const char *zParam, const char *zFmt,
+                              va_list ap){
+  if( p->iStatus ) return SSOPROXY_ERROR;    /* The first error wins */
+  p->iStatus = iStatus;
+  p->zType = zType;
+  p->zParam = zParam;
+  authzPrintf(p->zMsg, sizeof(p->zMsg), zFmt, ap);
+  return SSOPROXY_ERROR;
+}
+
+static int ssoAuthzFail(SsoAuthzErr *p, int iStatus, const char *zType,
+                             const char *zParam, const char *zFmt, ...){
+  va_list ap;
+  int rc;
+  va_start(ap, zFmt);
+  rc = ssoAuthzFailV(p, iStatus, zType, zParam, zFmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+static int authzDenied(SsoAuthzErr *p, const char *zMsg){
+  return ssoAuthzFail(p, 401, "auth_error", 0, "%s", zMsg);
+}
+
+/* ---- Key text ---- */
+
+static void ssoAuthzKeyHash(const char *z, size_t n, char *zHex){
+  unsigned char a[SSO_SHA256_LEN];
+  ssoSha256(z, n, a);
+  ssoHexEncode(a, sizeof(a), zHex);
+}
+
+/* Copy n bytes, each outside printable ASCII as '?': what a client sent
+** may be any bytes, and what we show of it must be plain text. */
+static void authzShow(char *zOut, const char *z, size_t n){
+  size_t i;
+  for(i=0; i<n; i++){
+    zOut[i] = (z[i]>0x20 && z[i]<0x7f) ? z[i] : '?';
+  }
+  zOut[n] = 0;
+}
+
+static void ssoAuthzKeyDisplay(const char *z, size_t n, char *zOut){
+  size_t nTail = n<4 ? n : 4;
+  memcpy(zOut, "sk-...", 6);
+  authzShow(zOut+6, z+n-nTail, nTail);
+}
+
+static void ssoAuthzMask(const char *z, size_t n, char *zOut,
+                              size_t nOut){
+  assert( nOut>=9 );
+  memcpy(zOut, "****", 5);
+  /* A short secret keeps nothing: four characters of it are too many. */
+  if( n>=16 ) authzShow(zOut+4, z+n-4, 4);
+}
+
+static int ssoAuthzKeyNew(SsoRng *pRng, char *zOut){
+  unsigned char a[SSO_KEY_RANDOM];
+  int rc = ssoRngBytes(pRng, a, sizeof(a));
+  if( rc==SSOPROXY_OK ){
+    memcpy(zOut, SSO_KEY_PREFIX, 3);
+    ssoB64EncodeTo(a, sizeof(a), SSO_B64_URL, zOut+3);
+  }
+  memset(a, 0, sizeof(a));
+  return rc;
+}
+
+static void ssoAuthzTimeText(long long tMs, char *z){
+  time_t t = (time_t)(tMs/1000);
+  struct tm tm;
+  char zTmp[96];      /* Room for any int the compiler imagines */
+  if( tMs<0 || gmtime_r(&t, &tm)==0 ){
+    memcpy(z, "1970-01-01T00:00:00.000Z", 25);
+    return;
+  }
+  snprintf(zTmp, sizeof(zTmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+           tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+           tm.tm_sec, (int)(tMs%1000));
+  memcpy(z, zTmp, 31);
+  z[31] = 0;
+}
+
+/* ---- Credentials ---- */
+
+static void ssoAuthzInit(SsoAuthz *p, const char *zMasterKey){
+  memset(p, 0, sizeof(*p));
+  if( zMasterKey && zMasterKey[0] ){
+    p->bMaster = 1;
+    ssoSha256(zMasterKey, strlen(zMasterKey), p->aMaster);
+  }
+}
+
+/* Strip a leading "Bearer " (scheme case-insensitive, RFC 9110 §11.1). */
+static int authzBearer(SsoStr *p){
+  if( p->n>=7 && strncasecmp(p->z, "Bearer ", 7)==0 ){
+    p->z += 7;
+    p->n -= 7;
+    while( p->n>0 && (p->z[0]==' ' || p->z[0]=='\t') ){ p->z++; p->n--; }
+    return 1;
+  }
+  return 0;
+}
+
+/*
+** LiteLLM's headers, in its order: the standard one, its own, Azure's,
+** Anthropic's. The first one present is the credential; a request does
+** not get to try several.
+*/
+static const char *const azAuthzHeader[] = {
+  "Authorization", "x-litellm-api-key", "api-key", "x-api-key"
+};
+
+static int ssoAuthzCredential(const SsoHttpHeader *aHdr, int nHdr,
+                                   SsoStr *pCred, SsoAuthzErr *pErr){
+  size_t i;
+  int j;
+  for(i=0; i<SSO_ARRAYSIZE(azAuthzHeader); i++){
+    for(j=0; j<nHdr; j++){
+      if( ssoHttpStrIEq(aHdr[j].name, azAuthzHeader[i]) ) break;
+    }
+    if( j==nHdr ) continue;
+    *pCred = aHdr[j].value;
+    if( !authzBearer(pCred) && i==0 ){
+      authzDenied(pErr, "Malformed API Key passed in. Ensure Key "
+                  "has `Bearer ` prefix.");
+      return SSOPROXY_PARSE;
+    }
+    if( pCred->n==0 ){
+      authzDenied(pErr, "No api key passed in.");
+      return SSOPROXY_PARSE;
+    }
+    return SSOPROXY_OK;
+  }
+  pCred->z = "";
+  pCred->n = 0;
+  return SSOPROXY_NOTFOUND;
+}
+
+/* The caller's role and actor name, once key and owner are known. */
+static int authzFromUser(SsoCaller *p, SsoArena *pArena){
+  p->zUserId = p->user.zId;
+  p->eRole = ssoAuthzRole(p->user.zRole, 0);
+  if( p->zUserId ){
+    p->zActor = p->zUserId;
+  }else{
+    /* A key without an owner: LiteLLM lets such keys read themselves. */
+    char *z = ssoArenaAlloc(pArena, 4+SSO_KEY_DISPLAY);
+    if( z==0 ) return SSOPROXY_NOMEM;
+    snprintf(z, 4+SSO_KEY_DISPLAY, "key:%s", p->key.zDisplay);
+    p->zActor = z;
+    p->eRole = SSO_ROLE_INTERNAL_USER_VIEWER;
+  }
+  return SSOPROXY_OK;
+}
+
+/* The key behind credential c, checked for every reason to refuse it. */
+static int authzKey(SsoStore *pStore, SsoStr c, long long tNow,
+                    SsoArena *pArena, SsoCaller *p, SsoAuthzErr *pErr){
+  char zHash[SSO_KEY_HEX], zShow[SSO_KEY_DISPLAY], zExp[32], zNow[32];
+  int rc;
+  ssoAuthzKeyDisplay(c.z, c.n, zShow);
+  ssoAuthzKeyHash(c.z, c.n, zHash);
+  rc = ssoStoreKeyAuth(pStore, zHash, pArena, &p->key, &p->user);
+  if( rc==SSOPROXY_NOTFOUND ){
+    return ssoAuthzFail(pErr, 401, "auth_error", 0, "Authentication Error, "
+                        "Invalid proxy server token passed. Received API Key "
+                        "= %s. Unable to find token in the key table.",
+                        zShow);
+  }
+  if( rc ) return rc;
+  p->eKind = SSO_CALLER_KEY;
+  if( p->key.tExpires && p->key.tExpires<=tNow ){
+    ssoAuthzTimeText(p->key.tExpires, zExp);
+    ssoAuthzTimeText(tNow, zNow);
+    return ssoAuthzFail(pErr, 401, "auth_error", 0, "Authentication Error - "
+                        "Expired Key. Key Expiry time %s and current time "
+                        "%s", zExp, zNow);
+  }
+  if( p->key.bBlocked ){
+    return authzDenied(pErr, "Authentication Error, Key is blocked. "
+                       "Update via `/key/unblock` if you're admin.");
+  }
+  if( p->user.zId && p->user.bDisabled ){
+    return ssoAuthzFail(pErr, 401, "auth_error", 0, "Authentication Error, "
+                        "User %s is disabled.", p->user.zId);
+  }
+  return authzFromUser(p, pArena);
+}
+
+/* A browser session (when a session module is plugged in). */
+static int authzSession(const SsoAuthz *pAuthz, SsoStore *pStore,
+                        const SsoHttpHeader *aHdr, int nHdr,
+                        SsoArena *pArena, SsoCaller *p, SsoAuthzErr *pErr){
+  const char *zUserId = 0;
+  int rc = SSOPROXY_NOTFOUND;
+  if( pAuthz->xSession ){
+    rc = pAuthz->xSession(pAuthz->pSessionArg, aHdr, nHdr, pStore, pArena,
+                          &zUserId);
+  }
+  if( rc==SSOPROXY_NOTFOUND ){
+    return authzDenied(pErr, "No api key passed in.");
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoStoreUserGet(pStore, zUserId, pArena,
+                                             &p->user);
+  if( rc==SSOPROXY_NOTFOUND ){
+    return authzDenied(pErr, "Authentication Error, the session's "
+                       "user no longer exists.");
+  }
+  if( rc ) return rc;
+  if( p->user.bDisabled ){
+    return ssoAuthzFail(pErr, 401, "auth_error", 0, "Authentication Error, "
+                        "User %s is disabled.", p->user.zId);
+  }
+  p->eKind = SSO_CALLER_SESSION;
+  return authzFromUser(p, pArena);
+}
+
+static int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
+                                     SsoStore *pStore,
+                                     const SsoHttpHeader *aHdr, int nHdr,
+                                     long long tNow, SsoArena *pArena,
+                                     SsoCaller *p, SsoAuthzErr *pErr){
+  unsigned char aGiven[SSO_SHA256_LEN];
+  char zMask[16];
+  SsoStr c;
+  int rc;
+  memset(p, 0, sizeof(*p));
+  rc = ssoAuthzCredential(aHdr, nHdr, &c, pErr);
+  if( rc==SSOPROXY_NOTFOUND ){
+    return authzSession(pAuthz, pStore, aHdr, nHdr, pArena, p, pErr);
+  }
+  if( rc ) return SSOPROXY_ERROR;
+  if( pAuthz->bMaster ){
+    ssoSha256(c.z, c.n, aGiven);
+    if( ssoCtEqual(aGiven, pAuthz->aMaster, sizeof(aGiven)) ){
+      p->eKind = SSO_CALLER_MASTER;
+      p->eRole = SSO_ROLE_PROXY_ADMIN;
+      p->zActor = "master_key";
+      return SSOPROXY_OK;
+    }
+  }
+  if( c.n<3 || memcmp(c.z, SSO_KEY_PREFIX, 3)!=0 ){
+    ssoAuthzMask(c.z, c.n, zMask, sizeof(zMask));
+    return ssoAuthzFail(pErr, 401, "auth_error", 0, "LiteLLM Virtual Key "
+                        "expected. Received=%s, expected to start with "
+                        "'sk-'.", zMask);
+  }
+  return authzKey(pStore, c, tNow, pArena, p, pErr);
+}
+/************** End of authz.c **************/
+/************** Begin file api.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: the management API (LiteLLM's /key/..., /user/... and an
+** /audit/list of our own), the per-worker context, and the row operations
+** that both this API and the admin CLI use.
+**
+** One request: authenticate (src/authz.c), look up the endpoint's cell of
+** the permission matrix, parse the query or the JSON body into checked
+** values (a malformed body is 400, a missing field or a wrong type 422,
+** a value we refuse 400, each naming the field in "param"), then do the
+** work. A change and its audit rows are one transaction, taken before
+** the rows it changes are read, so the "before" in the audit log is the
+** row that was really replaced.
+**
+** Last-used times: an authenticated request only notes its key in the
+** worker's table; a loop timer writes the table once a second in one
+** transaction (ssoStoreKeysTouch). So a busy key costs one write per
+** second, not one per request, and readers never wait on a writer.
+*/
+/* #include "ssoInt.h" */
+#include <strings.h>
+
+/* ---- The worker context ---- */
+
+/* One key's pending last-used time: an open-addressing table slot. */
+typedef struct ApiTouch ApiTouch;
+struct ApiTouch {
+  char zHash[SSO_KEY_HEX];  /* "" when the slot is free */
+  long long tAt;
+};
+
+struct SsoApiWorker {
+  SsoApi *pApi;
+  SsoStore *pStore;         /* This worker's connection; owned */
+  SsoRng *pRng;             /* For new keys and user ids; owned */
+  SsoLoop *pLoop;           /* Where the flush timer is armed, once it is */
+  SsoLoopTimer flush;       /* Writes aTouch every SSO_API_TOUCH_MS */
+  int nTouch;               /* Slots in use */
+  ApiTouch aTouch[SSO_API_TOUCH_SLOTS];
+};
+
+static void apiFlushFire(SsoLoop *pLoop, SsoLoopTimer *t, void *pArg){
+  SSO_UNUSED(pLoop);
+  SSO_UNUSED(t);
+  ssoApiWorkerFlush((SsoApiWorker*)pArg);
+}
+
+static int ssoApiWorkerNew(SsoApi *pApi, SsoStore *pStore,
+                                SsoApiWorker **ppW){
+  SsoApiWorker *p = ssoMallocZero(sizeof(*p));
+  int rc;
+  *ppW = 0;
+  if( p==0 ){
+    ssoStoreClose(pStore);
+    return SSOPROXY_NOMEM;
+  }
+  p->pApi = pApi;
+  p->pStore = pStore;
+  ssoLoopTimerInit(&p->flush, apiFlushFire, p);
+  rc = ssoRngNew(&p->pRng);
+  if( rc ){
+    ssoApiWorkerFree(p);
+    return rc;
+  }
+  *ppW = p;
+  return SSOPROXY_OK;
+}
+
+static void ssoApiWorkerFree(SsoApiWorker *p){
+  if( p==0 ) return;
+  if( p->pLoop ) ssoLoopTimerStop(p->pLoop, &p->flush);
+  ssoApiWorkerFlush(p);
+  ssoRngFree(p->pRng);
+  ssoStoreClose(p->pStore);
+  ssoFree(p);
+}
+
+static SsoStore *ssoApiWorkerStore(const SsoApiWorker *p){
+  return p ? p->pStore : 0;
+}
+
+static int ssoApiWorkerFlush(SsoApiWorker *p){
+  const char *azHash[SSO_API_TOUCH_SLOTS];
+  long long aAt[SSO_API_TOUCH_SLOTS];
+  int i, n = 0, rc;
+  if( p->nTouch==0 ) return SSOPROXY_OK;
+  for(i=0; i<SSO_API_TOUCH_SLOTS; i++){
+    if( p->aTouch[i].zHash[0]==0 ) continue;
+    azHash[n] = p->aTouch[i].zHash;
+    aAt[n++] = p->aTouch[i].tAt;
+  }
+  rc = ssoStoreKeysTouch(p->pStore, azHash, aAt, n);
+  if( rc && p->pApi && p->pApi->pLog ){
+    /* Last use is advisory: drop the batch rather than grow it. */
+    ssoLog(p->pApi->pLog, SSO_LOG_WARN, "cannot record keys' last use",
+           "error", ssoStoreErrmsg(p->pStore), (char*)0);
+  }
+  for(i=0; i<SSO_API_TOUCH_SLOTS; i++) p->aTouch[i].zHash[0] = 0;
+  p->nTouch = 0;
+  return rc;
+}
+
+/* The slot for zHash (hex, so its first digits are already uniform). */
+static unsigned apiTouchSlot(const char *zHash){
+  unsigned h = 0;
+  int i;
+  for(i=0; i<8; i++){
+    int c = zHash[i];
+    h = h*16 + (unsigned)(c<='9' ? c-'0' : c-'a'+10);
+  }
+  return h & (SSO_API_TOUCH_SLOTS-1);
+}
+
+static void ssoApiWorkerTouch(SsoApiWorker *p, SsoLoop *pLoop,
+                                   const char *zHash, long long tAt){
+  unsigned i = apiTouchSlot(zHash);
+  ApiTouch *t;
+  /* Three quarters full keeps the probes short: write the batch now. */
+  if( p->nTouch>=SSO_API_TOUCH_SLOTS*3/4 ) ssoApiWorkerFlush(p);
+  while( (t = &p->aTouch[i])->zHash[0] && strcmp(t->zHash, zHash)!=0 ){
+    i = (i+1) & (SSO_API_TOUCH_SLOTS-1);
+  }
+  if( t->zHash[0]==0 ){
+    memcpy(t->zHash, zHash, SSO_KEY_HEX-1);
+    t->zHash[SSO_KEY_HEX-1] = 0;
+    t->tAt = 0;
+    p->nTouch++;
+  }
+  if( tAt>t->tAt ) t->tAt = tAt;
+  if( pLoop && !ssoLoopTimerArmed(&p->flush) ){
+    p->pLoop = pLoop;
+    /* Out of memory leaves the timer off; the next touch tries again,
+    ** and the table flushes itself when full. */
+    ssoLoopTimerAt(pLoop, &p->flush, ssoLoopNow(pLoop)+SSO_API_TOUCH_MS);
+  }
+}
+
+/* ---- Rows as JSON ---- */
+
+/*
+** Field maps: how each member of a row's JSON object is made from the
+** row struct, so one writer serves keys, users and audit entries (the
+** store's column maps, seen from the other side). The names and the
+** constant members are LiteLLM's, so its clients find what they expect;
+** fields LiteLLM has and we do not (budgets, teams) read as it shows an
+** unused one.
+*/
+enum {
+  AF_TEXT,      /* const char* at iOff; NULL is null */
+  AF_I64,       /* long long at iOff */
+  AF_OPT,       /* long long at iOff; 0 is null (no limit) */
+  AF_TIME,      /* Unix ms at iOff as RFC 3339 text; 0 is null */
+  AF_BOOL,      /* int at iOff */
+  AF_JSON,      /* JSON text at iOff that we stored; NULL is zLit */
+  AF_LIT,       /* The JSON text zLit */
+  AF_SSO        /* The user id (at iOff) if the user came from SSO */
+};
+typedef struct ApiField ApiField;
+struct ApiField {
+  const char *zName;
+  unsigned char eKind;
+  unsigned short iOff;
+  const char *zLit;
+};
+#define L(n, l) { n, AF_LIT, 0, l }
+#define K(n, e, f) { n, AF_##e, offsetof(SsoKey, f), 0 }
+static const ApiField aApiKeyField[] = {
+  K("token", TEXT, zHash), K("key_name", TEXT, zDisplay),
+  K("key_alias", TEXT, zAlias), L("spend", "0.0"), K("expires", TIME, tExpires),
+  { "models", AF_JSON, offsetof(SsoKey, zModels), "[]" }, L("aliases", "{}"),
+  L("config", "{}"), K("user_id", TEXT, zUserId), L("team_id", "null"),
+  L("permissions", "{}"), { "metadata", AF_JSON, offsetof(SsoKey, zMetadata),
+  "{}" }, K("tpm_limit", OPT, nTpmLimit), K("rpm_limit", OPT, nRpmLimit),
+  L("max_budget", "null"), L("max_parallel_requests", "null"),
+  L("budget_duration", "null"), L("budget_reset_at", "null"),
+  K("blocked", BOOL, bBlocked), K("created_at", TIME, tCreated),
+  K("last_used_at", TIME, tLastUsed), K("issued_via", TEXT, zIssuedVia)
+};
+#undef K
+#define U(n, e, f) { n, AF_##e, offsetof(SsoUser, f), 0 }
+static const ApiField aApiUserField[] = {
+  U("user_id", TEXT, zId), U("user_email", TEXT, zEmail),
+  U("user_alias", TEXT, zName), U("user_role", TEXT, zRole),
+  U("sso_user_id", SSO, zId), U("source", TEXT, zSource),
+  U("disabled", BOOL, bDisabled),
+  { "metadata", AF_JSON, offsetof(SsoUser, zMetadata), "{}" },
+  L("teams", "[]"), L("models", "[]"), L("spend", "0.0"),
+  L("max_budget", "null"), U("created_at", TIME, tCreated),
+  U("updated_at", TIME, tUpdated), U("last_login_at", TIME, tLastLogin)
+};
+#undef U
+/* LiteLLM_AuditLog's names for our audit_log columns. */
+#define A(n, e, f) { n, AF_##e, offsetof(SsoAudit, f), "null" }
+static const ApiField aApiAuditField[] = {
+  A("id", I64, iId), A("updated_at", TIME, tAt), A("changed_by", TEXT, zActor),
+  A("action", TEXT, zAction), A("table_name", TEXT, zObjectType),
+  A("object_id", TEXT, zObjectId), A("before_value", JSON, zBefore),
+  A("updated_values", JSON, zAfter)
+};
+#undef A
+#undef L
+
+/* One member, by its field map entry. */
+static void apiWriteField(SsoJsonWriter *w, const ApiField *f,
+                          const char *pRow){
+  const void *p = pRow + f->iOff;
+  const char *z = f->zLit;
+  char zTime[32];
+  long long v;
+  ssoJsonWriteKey(w, f->zName);
+  switch( f->eKind ){
+    case AF_TEXT:
+      ssoJsonWriteString(w, *(const char *const*)p);
+      return;
+    case AF_SSO:
+      z = ((const SsoUser*)pRow)->zSource;
+      ssoJsonWriteString(w, z && strcmp(z, "sso")==0 ? *(const char *const*)p
+                                                     : 0);
+      return;
+    case AF_BOOL:
+      ssoJsonWriteBool(w, *(const int*)p);
+      return;
+    case AF_JSON:
+      if( *(const char *const*)p ) z = *(const char *const*)p;
+      break;
+    case AF_I64: case AF_OPT: case AF_TIME:
+      v = *(const long long*)p;
+      if( v==0 && f->eKind!=AF_I64 ){
+        z = "null";
+      }else if( f->eKind==AF_TIME ){
+        ssoAuthzTimeText(v, zTime);
+        ssoJsonWriteString(w, zTime);
+        return;
+      }else{
+        ssoJsonWriteInt64(w, v);
+        return;
+      }
+      break;
+  }
+  ssoJsonWriteRaw(w, z, strlen(z));
+}
+
+/* The members of row pRow by its field map a[n], without the braces. */
+static void apiWriteFields(SsoJsonWriter *w, const ApiField *a, size_t n,
+                           const void *pRow){
+  size_t i;
+  for(i=0; i<n; i++) apiWriteField(w, &a[i], pRow);
+}
+#define apiWriteKeyMembers(w, k) \
+  apiWriteFields(w, aApiKeyField, SSO_ARRAYSIZE(aApiKeyField), k)
+#define apiWriteUserMembers(w, u) \
+  apiWriteFields(w, aApiUserField, SSO_ARRAYSIZE(aApiUserField), u)
+
+static void ssoApiWriteKey(SsoJsonWriter *w, const SsoKey *k){
+  ssoJsonWriteBeginObject(w);
+  apiWriteKeyMembers(w, k);
+  ssoJsonWriteEndObject(w);
+}
+
+static void ssoApiWriteUser(SsoJsonWriter *w, const SsoUser *u){
+  ssoJsonWriteBeginObject(w);
+  apiWriteUserMembers(w, u);
+  ssoJsonWriteEndObject(w);
+}
+
+/* An RFC 3339 time member, or null for 0. */
+static void apiWriteTime(SsoJsonWriter *w, const char *zKey, long long t){
+  static const ApiField f = { 0, AF_TIME, 0, 0 };
+  ApiField g = f;
+  g.zName = zKey;
+  apiWriteField(w, &g, (const char*)&t);
+}
+
+/* ---- Row operations and the audit log ---- */
+
+typedef void (*ApiRowWriter)(SsoJsonWriter*, const void*);
+static void apiRowKey(SsoJsonWriter *w, const void *p){
+  ssoApiWriteKey(w, (const SsoKey*)p);
+}
+static void apiRowUser(SsoJsonWriter *w, const void *p){
+  ssoApiWriteUser(w, (const SsoUser*)p);
+}
+
+/*
+** Append one audit entry: zActor did zAction to the zType zId, which was
+** pBefore and is now pAfter (either NULL), both written by xRow. The two
+** JSON texts share one buffer, separated by a NUL.
+*/
+static int apiAudit(SsoStore *pStore, const char *zActor,
+                    const char *zAction, const char *zType, const char *zId,
+                    ApiRowWriter xRow, const void *pBefore,
+                    const void *pAfter){
+  SsoBuf b;
+  SsoJsonWriter w;
+  SsoAudit e;
+  size_t iAfter = 0;
+  int rc = SSOPROXY_OK;
+  ssoBufInit(&b, 0);
+  if( pBefore ){
+    ssoJsonWriteInit(&w, &b);
+    xRow(&w, pBefore);
+    rc = ssoJsonWriteFinish(&w);
+    ssoBufAppendChar(&b, 0);
+    iAfter = b.n;
+  }
+  if( rc==SSOPROXY_OK && pAfter ){
+    ssoJsonWriteInit(&w, &b);
+    xRow(&w, pAfter);
+    rc = ssoJsonWriteFinish(&w);
+  }
+  if( rc==SSOPROXY_OK ) rc = b.rc;
+  if( rc==SSOPROXY_OK ){
+    memset(&e, 0, sizeof(e));
+    e.zActor = zActor;
+    e.zAction = zAction;
+    e.zObjectType = zType;
+    e.zObjectId = zId;
+    e.zBefore = pBefore ? b.z : 0;
+    e.zAfter = pAfter ? b.z+iAfter : 0;
+    rc = ssoStoreAuditAppend(pStore, &e, 0);
+  }
+  ssoBufFree(&b);
+  return rc;
+}
+
+static int ssoApiKeyInsert(SsoStore *pStore, SsoRng *pRng,
+                                const char *zActor, SsoKey *pKey,
+                                SsoApiNewKey *pNew){
+  size_t n;
+  int rc = ssoAuthzKeyNew(pRng, pNew->zKey);
+  if( rc ) return rc;
+  n = strlen(pNew->zKey);
+  ssoAuthzKeyHash(pNew->zKey, n, pNew->zHash);
+  ssoAuthzKeyDisplay(pNew->zKey, n, pNew->zDisplay);
+  pKey->zHash = pNew->zHash;
+  pKey->zDisplay = pNew->zDisplay;
+  if( pKey->tCreated==0 ) pKey->tCreated = ssoOsNowMs();
+  if( pKey->zIssuedVia==0 ) pKey->zIssuedVia = "api";
+  rc = ssoStoreKeyInsert(pStore, pKey);
+  if( rc==SSOPROXY_OK ){
+    rc = apiAudit(pStore, zActor, "create", "key", pKey->zHash, apiRowKey,
+                  0, pKey);
+  }
+  return rc;
+}
+
+static int ssoApiKeySave(SsoStore *pStore, const char *zActor,
+                              const SsoKey *pOld, const SsoKey *pNew){
+  int rc = ssoStoreKeyUpdate(pStore, pNew);
+  if( rc ) return rc;
+  return apiAudit(pStore, zActor, "update", "key", pOld->zHash, apiRowKey,
+                  pOld, pNew);
+}
+
+static int ssoApiKeyDrop(SsoStore *pStore, const char *zActor,
+                              const SsoKey *pOld){
+  int rc = ssoStoreKeyDelete(pStore, pOld->zHash);
+  if( rc ) return rc;
+  return apiAudit(pStore, zActor, "delete", "key", pOld->zHash, apiRowKey,
+                  pOld, 0);
+}
+
+static int ssoApiUserInsert(SsoStore *pStore, const char *zActor,
+                                 SsoUser *pUser){
+  int rc;
+  if( pUser->tCreated==0 ) pUser->tCreated = ssoOsNowMs();
+  if( pUser->tUpdated==0 ) pUser->tUpdated = pUser->tCreated;
+  rc = ssoStoreUserInsert(pStore, pUser);
+  if( rc ) return rc;
+  return apiAudit(pStore, zActor, "create", "user", pUser->zId, apiRowUser,
+                  0, pUser);
+}
+
+static int ssoApiUserSave(SsoStore *pStore, const char *zActor,
+                               const SsoUser *pOld, const SsoUser *pNew){
+  SsoUser u = *pNew;
+  int bRole = strcmp(pOld->zRole, pNew->zRole)!=0;
+  int rc;
+  u.tUpdated = ssoOsNowMs();
+  rc = ssoStoreUserUpdate(pStore, &u);
+  if( rc ) return rc;
+  return apiAudit(pStore, zActor, bRole ? "role_change" : "update", "user",
+                  pOld->zId, apiRowUser, pOld, &u);
+}
+
+static int ssoApiUserDrop(SsoStore *pStore, const char *zActor,
+                               const SsoUser *pOld, int *pnKey){
+  SsoArena a;
+  SsoKey *aKey = 0;
+  int i, nKey = 0, nDone = 0, rc;
+  /* The keys go first, a page at a time, each with its own entry, so the
+  ** log shows every key that stopped working and why. */
+  do{
+    ssoArenaInit(&a, 0);
+    rc = ssoStoreKeyList(pStore, pOld->zId, 0, SSO_DB_MAX_PAGE, &a, &aKey,
+                         &nKey);
+    for(i=0; rc==SSOPROXY_OK && i<nKey; i++){
+      rc = ssoApiKeyDrop(pStore, zActor, &aKey[i]);
+    }
+    nDone += rc ? 0 : nKey;
+    ssoArenaFree(&a);
+  }while( rc==SSOPROXY_OK && nKey>0 );
+  if( rc==SSOPROXY_OK ) rc = ssoStoreUserDelete(pStore, pOld->zId);
+  if( rc==SSOPROXY_OK ){
+    rc = apiAudit(pStore, zActor, "delete", "user", pOld->zId, apiRowUser,
+                  pOld, 0);
+  }
+  if( pnKey ) *pnKey = rc ? 0 : nDone;
+  return rc;
+}
+
+static int ssoApiDuration(const char *z, long long *pMs){
+  static const struct { const char *zUnit; long long nMs; } aUnit[] = {
+    { "s", 1000LL }, { "m", 60000LL }, { "h", 3600000LL },
+    { "hr", 3600000LL }, { "d", 86400000LL }, { "w", 604800000LL },
+    { "mo", 2592000000LL }, { "y", 31536000000LL },
+  };
+  long long n = 0;
+  size_t i;
+  int nDigit = 0;
+  while( z[nDigit]>='0' && z[nDigit]<='9' && nDigit<10 ){
+    n = n*10 + (z[nDigit]-'0');
+    nDigit++;
+  }
+  if( nDigit==0 || n==0 ) return SSOPROXY_PARSE;
+  for(i=0; i<SSO_ARRAYSIZE(aUnit); i++){
+    if( strcmp(z+nDigit, aUnit[i].zUnit)==0 ){
+      if( n > SSO_API_MAX_DURATION/aUnit[i].nMs ) return SSOPROXY_PARSE;
+      *pMs = n*aUnit[i].nMs;
+      return SSOPROXY_OK;
+    }
+  }
+  return SSOPROXY_PARSE;
+}
+
+/* ---- One request ---- */
+
+typedef struct ApiCtx ApiCtx;
+struct ApiCtx {
+  SsoApi *pApi;
+  SsoApiWorker *pW;
+  SsoStore *pStore;
+  const SsoApiCall *pCall;
+  long long tNow;           /* Unix ms at arrival */
+  SsoArena a;               /* Rows and texts of this request */
+  SsoCaller who;            /* Who is calling */
+  SsoJsonDoc *pDoc;         /* The parsed body; owned */
+  const SsoJson *pBody;     /* Its root object; NULL for a GET */
+  SsoForm q;                /* The query's parameters */
+  SsoAuthzErr err;          /* The first error meant for the client */
+  SsoJsonWriter w;          /* Writes the answer */
+};
+
+/* Record a client error (the first one wins); returns SSOPROXY_ERROR. */
+static int apiFail(ApiCtx *c, int iStatus, const char *zParam,
+                   const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 4, 5)))
+#endif
+  ;
+static int apiFail(ApiCtx *c, int iStatus, const char *zParam,
+                   const char *zFmt, ...){
+  const char *zType = "invalid_request_error";
+  va_list ap;
+  int rc;
+  if( iStatus==401 || iStatus==403 ) zType = "auth_error";
+  if( iStatus==404 ) zType = "not_found_error";
+  if( iStatus>=500 ) zType = "internal_server_error";
+  va_start(ap, zFmt);
+  rc = ssoAuthzFailV(&c->err, iStatus, zType, zParam, zFmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+/* ---- Reading the body ---- */
+
+static const char *apiTypeName(int eType){
+  switch( eType ){
+    case SSO_JSON_STRING: return "a string";
+    case SSO_JSON_NUMBER: return "an integer";
+    case SSO_JSON_ARRAY:  return "an array";
+    case SSO_JSON_OBJECT: return "an object";
+    case SSO_JSON_TRUE:   return "a boolean";
+  }
+  return "a value";
+}
+
+/*
+** The body's member zName: NULL when absent or null (LiteLLM treats null
+** as "not given"), 422 when bNeed and so, or when of another type than
+** eType (SSO_JSON_TRUE stands for either boolean).
+*/
+static const SsoJson *apiMember(ApiCtx *c, const char *zName, int eType,
+                                int bNeed){
+  const SsoJson *v = ssoJsonGet(c->pBody, zName);
+  int t = ssoJsonType(v);
+  if( t==SSO_JSON_NONE || t==SSO_JSON_NULL ){
+    if( bNeed ) apiFail(c, 422, zName, "%s: field required", zName);
+    return 0;
+  }
+  if( t==SSO_JSON_FALSE ) t = SSO_JSON_TRUE;
+  if( t!=eType ){
+    apiFail(c, 422, zName, "%s: expected %s, got %s", zName,
+            apiTypeName(eType), apiTypeName(t));
+    return 0;
+  }
+  return v;
+}
+
+/* Text for field zName: 1..SSO_API_MAX_TEXT bytes, no NUL; else 400. */
+static const char *apiTextOk(ApiCtx *c, const char *zName, const char *z,
+                             size_t n){
+  if( z==0 ) return 0;
+  if( n==0 ){
+    apiFail(c, 400, zName, "%s: must not be empty", zName);
+  }else if( n>SSO_API_MAX_TEXT ){
+    apiFail(c, 400, zName, "%s: longer than %d bytes", zName,
+            SSO_API_MAX_TEXT);
+  }else if( memchr(z, 0, n) ){
+    apiFail(c, 400, zName, "%s: contains a NUL character", zName);
+  }else if( !ssoJsonUtf8Valid(z, n) ){
+    apiFail(c, 400, zName, "%s: not valid UTF-8", zName);
+  }else{
+    return z;
+  }
+  return 0;
+}
+
+static const char *apiText(ApiCtx *c, const char *zName, int bNeed){
+  size_t n = 0;
+  const char *z = ssoJsonStr(apiMember(c, zName, SSO_JSON_STRING, bNeed), &n);
+  return apiTextOk(c, zName, z, n);
+}
+
+/* An integer member in [lo, hi]: 1 and *pv when given. */
+static int apiInt(ApiCtx *c, const char *zName, long long lo, long long hi,
+                  long long *pv){
+  const SsoJson *v = apiMember(c, zName, SSO_JSON_NUMBER, 0);
+  if( v==0 ) return 0;
+  if( ssoJsonInt64(v, pv)!=SSOPROXY_OK || *pv<lo || *pv>hi ){
+    apiFail(c, 422, zName, "%s: expected an integer from %lld to %lld",
+            zName, lo, hi);
+    return 0;
+  }
+  return 1;
+}
+
+static int apiBool(ApiCtx *c, const char *zName, int *pb){
+  const SsoJson *v = apiMember(c, zName, SSO_JSON_TRUE, 0);
+  if( v ) *pb = ssoJsonType(v)==SSO_JSON_TRUE;
+  return v!=0;
+}
+
+/* An array of texts (each as apiTextOk checks), at most MAX_ITEMS. */
+static const SsoJson *apiTexts(ApiCtx *c, const char *zName, int bNeed){
+  const SsoJson *v = apiMember(c, zName, SSO_JSON_ARRAY, bNeed);
+  size_t i, n = ssoJsonCount(v);
+  if( n>SSO_API_MAX_ITEMS ){
+    apiFail(c, 400, zName, "%s: more than %d entries", zName,
+            SSO_API_MAX_ITEMS);
+    return 0;
+  }
+  for(i=0; i<n; i++){
+    const SsoJson *e = ssoJsonAt(v, i);
+    size_t nE = 0;
+    const char *z = ssoJsonStr(e, &nE);
+    if( z==0 ){
+      apiFail(c, 422, zName, "%s: expected an array of strings", zName);
+      return 0;
+    }
+    if( apiTextOk(c, zName, z, nE)==0 ) return 0;
+  }
+  return v;
+}
+
+/* Member zName (an object, or an array of texts) as compact JSON text
+** in the arena, for a JSON column; NULL when not given. */
+static const char *apiJsonText(ApiCtx *c, const char *zName, int eType){
+  const SsoJson *v;
+  SsoBuf b;
+  const char *z = 0;
+  v = eType==SSO_JSON_ARRAY ? apiTexts(c, zName, 0)
+                            : apiMember(c, zName, eType, 0);
+  if( v==0 ) return 0;
+  ssoBufInit(&b, SSO_API_MAX_JSON);
+  if( ssoJsonToBuf(v, &b)==SSOPROXY_TOOBIG || b.rc==SSOPROXY_TOOBIG ){
+    apiFail(c, 400, zName, "%s: larger than %d bytes", zName,
+            SSO_API_MAX_JSON);
+  }else if( b.rc==SSOPROXY_OK ){
+    z = ssoArenaStrndup(&c->a, b.z, b.n);
+  }
+  if( z==0 && c->err.iStatus==0 ){
+    apiFail(c, 500, 0, "out of memory");
+  }
+  ssoBufFree(&b);
+  return z;
+}
+
+/* ---- Reading the query ---- */
+
+static const char *apiQuery(ApiCtx *c, const char *zName){
+  SsoStr v;
+  int rc = ssoFormGet(&c->q, zName, &v);
+  if( rc==SSOPROXY_CONSTRAINT ){
+    apiFail(c, 400, zName, "%s: given more than once", zName);
+  }
+  if( rc || v.n==0 ) return 0;
+  return apiTextOk(c, zName, v.z, v.n);
+}
+
+static int apiQueryInt(ApiCtx *c, const char *zName, int iDefault, int lo,
+                       int hi){
+  const char *z = apiQuery(c, zName);
+  long long v = 0;
+  int i;
+  if( z==0 ) return iDefault;
+  for(i=0; z[i]>='0' && z[i]<='9' && i<10; i++) v = v*10 + (z[i]-'0');
+  if( i==0 || z[i] || v<lo || v>hi ){
+    apiFail(c, 422, zName, "%s: expected an integer from %d to %d", zName,
+            lo, hi);
+    return iDefault;
+  }
+  return (int)v;
+}
+
+static int apiQueryBool(ApiCtx *c, const char *zName){
+  const char *z = apiQuery(c, zName);
+  if( z==0 || strcmp(z, "false")==0 || strcmp(z, "0")==0 ) return 0;
+  if( strcmp(z, "true")==0 || strcmp(z, "1")==0 ) return 1;
+  apiFail(c, 422, zName, "%s: expected true or false", zName);
+  return 0;
+}
+
+/* ---- Finding rows ---- */
+
+/* zRef, from field zName, is a key or its hash: the hash into zHash. */
+static int apiKeyHashOf(ApiCtx *c, const char *zName, const char *zRef,
+                        char *zHash){
+  size_t i, n = strlen(zRef);
+  if( n>=3 && memcmp(zRef, SSO_KEY_PREFIX, 3)==0 ){
+    ssoAuthzKeyHash(zRef, n, zHash);
+    return SSOPROXY_OK;
+  }
+  for(i=0; n==SSO_KEY_HEX-1 && i<n; i++){
+    char ch = zRef[i];
+    if( ch>='A' && ch<='F' ) ch = (char)(ch - 'A' + 'a');
+    if( !((ch>='0' && ch<='9') || (ch>='a' && ch<='f')) ) break;
+    zHash[i] = ch;
+  }
+  if( n==SSO_KEY_HEX-1 && i==n ){
+    zHash[n] = 0;
+    return SSOPROXY_OK;
+  }
+  return apiFail(c, 400, zName, "%s: expected an API key (sk-...) or its "
+                 "SHA-256 hash", zName);
+}
+
+/*
+** The key zRef (a key or hash; an alias when bAlias) named by field
+** zName, which the caller must be allowed to eAction: 404 or 403 else.
+*/
+static int apiKeyLoad(ApiCtx *c, int eAction, const char *zName,
+                      const char *zRef, int bAlias, SsoKey *pKey){
+  char zHash[SSO_KEY_HEX];
+  int rc;
+  if( bAlias ){
+    rc = ssoStoreKeyGetByAlias(c->pStore, zRef, &c->a, pKey);
+  }else{
+    rc = apiKeyHashOf(c, zName, zRef, zHash);
+    if( rc ) return rc;
+    rc = ssoStoreKeyGet(c->pStore, zHash, &c->a, pKey);
+  }
+  if( rc==SSOPROXY_NOTFOUND ){
+    return apiFail(c, 404, zName, "%s: key not found", zName);
+  }
+  if( rc==SSOPROXY_OK
+   && !ssoAuthzMayTouch(&c->who, eAction, pKey->zUserId, pKey->zHash) ){
+    return apiFail(c, 403, zName, "%s: a %s may not use %s on another "
+                   "user's key", zName, ssoAuthzRoleName(c->who.eRole),
+                   ssoAuthzActionPath(eAction));
+  }
+  return rc;
+}
+
+/* The user zId (by e-mail when bEmail), whom the caller may eAction. */
+static int apiUserLoad(ApiCtx *c, int eAction, const char *zName,
+                       const char *zId, int bEmail, SsoUser *pUser){
+  int rc = bEmail ? ssoStoreUserGetByEmail(c->pStore, zId, &c->a, pUser)
+                  : ssoStoreUserGet(c->pStore, zId, &c->a, pUser);
+  if( rc==SSOPROXY_NOTFOUND ){
+    return apiFail(c, 404, zName, "%s: no such user: %s", zName, zId);
+  }
+  if( rc==SSOPROXY_OK && !ssoAuthzMayTouch(&c->who, eAction, pUser->zId, 0) ){
+    return apiFail(c, 403, zName, "%s: a %s may not use %s on another "
+                   "user", zName, ssoAuthzRoleName(c->who.eRole),
+                   ssoAuthzActionPath(eAction));
+  }
+  return rc;
+}
+
+/* A role given in field zName; 400 listing the valid ones if unknown. */
+static const char *apiRole(ApiCtx *c, const char *zName, const char *z){
+  int bAlias = 0;
+  int eRole = z ? ssoAuthzRole(z, &bAlias) : SSO_ROLE_NONE;
+  if( z==0 ) return 0;
+  if( eRole==SSO_ROLE_NONE ){
+    apiFail(c, 400, zName, "%s: invalid role \"%s\"; valid roles: "
+            SSO_ROLE_LIST, zName, z);
+    return 0;
+  }
+  if( bAlias && c->pApi->pLog ){
+    ssoLog(c->pApi->pLog, SSO_LOG_WARN, "role internal_user_view_only is "
+           "deprecated; stored as internal_user_viewer", "field", zName,
+           (char*)0);
+  }
+  return ssoAuthzRoleName(eRole);
+}
+
+/* 400 unless zUserId names a user (keys need an existing owner). */
+static int apiOwnerExists(ApiCtx *c, const char *zUserId){
+  SsoUser u;
+  int rc = ssoStoreUserGet(c->pStore, zUserId, &c->a, &u);
+  if( rc==SSOPROXY_NOTFOUND ){
+    return apiFail(c, 400, "user_id", "user_id: no such user: %s", zUserId);
+  }
+  return rc;
+}
+
+/* 400 if another key than zHash (NULL: any) has the alias zAlias. */
+static int apiAliasFree(ApiCtx *c, const char *zAlias, const char *zHash){
+  SsoKey k;
+  int rc = ssoStoreKeyGetByAlias(c->pStore, zAlias, &c->a, &k);
+  if( rc==SSOPROXY_NOTFOUND ) return SSOPROXY_OK;
+  if( rc ) return rc;
+  if( zHash && strcmp(k.zHash, zHash)==0 ) return SSOPROXY_OK;
+  return apiFail(c, 400, "key_alias", "key_alias: a key with alias %s "
+                 "already exists", zAlias);
+}
+
+/*
+** Commit after success, roll back after anything else. The answer is
+** written before this, inside the transaction: when it cannot be written
+** (out of memory) the change is rolled back, so a client told 500 can
+** trust that nothing happened, and a new key exists only if its one
+** showing went out.
+*/
+static int apiEnd(ApiCtx *c, int rc){
+  if( rc==SSOPROXY_OK ) rc = c->w.rc ? c->w.rc : c->w.pBuf->rc;
+  if( rc==SSOPROXY_OK ) return ssoStoreCommit(c->pStore);
+  ssoStoreRollback(c->pStore);
+  return rc;
+}
+
+/* ---- Writing answers ---- */
+
+/* {"keyName": [...the texts of array v...]} members. */
+static void apiWriteTexts(SsoJsonWriter *w, const SsoJson *v){
+  size_t i;
+  for(i=0; i<ssoJsonCount(v); i++){
+    ssoJsonWriteString(w, ssoJsonCStr(ssoJsonAt(v, i)));
+  }
+}
+
+/* Open the answer {"zName":[ ... which apiListEnd() closes. */
+static void apiListBegin(ApiCtx *c, const char *zName){
+  ssoJsonWriteBeginObject(&c->w);
+  ssoJsonWriteKey(&c->w, zName);
+  ssoJsonWriteBeginArray(&c->w);
+}
+
+/* The paging members shared by the list answers. */
+static void apiWritePage(SsoJsonWriter *w, const char *zTotal, int nTotal,
+                         const char *zPage, int iPage, const char *zSize,
+                         int nSize){
+  ssoJsonWriteKeyInt64(w, zTotal, nTotal);
+  ssoJsonWriteKeyInt64(w, zPage, iPage);
+  if( zSize ) ssoJsonWriteKeyInt64(w, zSize, nSize);
+  ssoJsonWriteKeyInt64(w, "total_pages", (nTotal + nSize - 1)/nSize);
+}
+
+/* ---- Keys ---- */
+
+/*
+** The key fields a request may set, applied over *pKey (a new zeroed key
+** or a copy of the stored one): a field not given leaves its value.
+** *pzDur is the duration as given (NULL if not).
+*/
+static void apiKeyFields(ApiCtx *c, SsoKey *pKey, const char **pzDur){
+  const char *z;
+  long long v, ms = 0;
+  int b;
+  if( (z = apiText(c, "key_alias", 0))!=0 ) pKey->zAlias = z;
+  *pzDur = apiText(c, "duration", 0);
+  if( *pzDur ){
+    if( ssoApiDuration(*pzDur, &ms) ){
+      apiFail(c, 400, "duration", "duration: expected a number and a unit "
+              "(s, m, h, d, w, mo or y), such as 30d; got \"%s\"", *pzDur);
+    }
+    pKey->tExpires = c->tNow + ms;
+  }
+  if( (z = apiJsonText(c, "models", SSO_JSON_ARRAY))!=0 ) pKey->zModels = z;
+  if( (z = apiJsonText(c, "metadata", SSO_JSON_OBJECT))!=0 ){
+    pKey->zMetadata = z;
+  }
+  if( apiInt(c, "rpm_limit", 1, 1000000000000LL, &v) ) pKey->nRpmLimit = v;
+  if( apiInt(c, "tpm_limit", 1, 1000000000000LL, &v) ) pKey->nTpmLimit = v;
+  if( apiBool(c, "blocked", &b) ) pKey->bBlocked = b;
+}
+
+/* Insert key pKey for the request (owner and alias checked first). */
+static int apiKeyCreate(ApiCtx *c, SsoKey *pKey, SsoApiNewKey *pNew){
+  int rc = SSOPROXY_OK;
+  if( pKey->zUserId ) rc = apiOwnerExists(c, pKey->zUserId);
+  if( rc==SSOPROXY_OK && pKey->zAlias ) rc = apiAliasFree(c, pKey->zAlias, 0);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoApiKeyInsert(c->pStore, c->pW->pRng, c->who.zActor, pKey, pNew);
+  }
+  return rc;
+}
+
+static int apiKeyGenerate(ApiCtx *c){
+  SsoKey k;
+  SsoApiNewKey nk;
+  const char *zDur;
+  int rc;
+  memset(&k, 0, sizeof(k));
+  apiKeyFields(c, &k, &zDur);
+  k.zUserId = apiText(c, "user_id", 0);
+  if( ssoJsonGet(c->pBody, "key") ){
+    apiFail(c, 400, "key", "key: custom key values are not accepted; "
+            "ssoproxy generates every key");
+  }
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  if( k.zUserId==0 ) k.zUserId = c->who.zUserId;
+  if( !ssoAuthzMayTouch(&c->who, SSO_ACT_KEY_GENERATE, k.zUserId, 0) ){
+    return apiFail(c, 403, "user_id", "user_id: a %s may only create keys "
+                   "for themselves", ssoAuthzRoleName(c->who.eRole));
+  }
+  rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = apiKeyCreate(c, &k, &nk);
+  if( rc==SSOPROXY_OK ){
+    ssoJsonWriteBeginObject(&c->w);
+    ssoJsonWriteKeyString(&c->w, "key", nk.zKey);
+    apiWriteKeyMembers(&c->w, &k);
+    ssoJsonWriteKeyString(&c->w, "token_id", k.zHash);
+    ssoJsonWriteKeyString(&c->w, "duration", zDur);
+    ssoJsonWriteKeyString(&c->w, "created_by", c->who.zActor);
+    ssoJsonWriteEndObject(&c->w);
+  }
+  rc = apiEnd(c, rc);
+  memset(nk.zKey, 0, sizeof(nk.zKey));
+  return rc;
+}
+
+static int apiKeyInfo(ApiCtx *c){
+  const char *zRef = apiQuery(c, "key");
+  SsoKey k;
+  int rc = SSOPROXY_OK;
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  if( zRef ){
+    rc = apiKeyLoad(c, SSO_ACT_KEY_INFO, "key", zRef, 0, &k);
+  }else if( c->who.eKind==SSO_CALLER_KEY ){
+    k = c->who.key;
+    zRef = k.zHash;
+  }else{
+    return apiFail(c, 400, "key", "key: required unless calling with an "
+                   "API key");
+  }
+  if( rc ) return rc;
+  ssoJsonWriteBeginObject(&c->w);
+  ssoJsonWriteKeyString(&c->w, "key", zRef);
+  ssoJsonWriteKey(&c->w, "info");
+  ssoApiWriteKey(&c->w, &k);
+  ssoJsonWriteEndObject(&c->w);
+  return SSOPROXY_OK;
+}
+
+/*
+** Fields only an admin may change on an existing key: limits and blocking
+** are an admin's brakes, and the owner decides whose budget it is.
+*/
+static int apiKeyAdminFields(ApiCtx *c, const SsoKey *pOld,
+                             const SsoKey *pNew){
+  const char *zField = 0;
+  if( ssoAuthzScope(c->who.eRole, SSO_ACT_KEY_UPDATE)==SSO_SCOPE_ANY ){
+    return SSOPROXY_OK;
+  }
+  if( pNew->nRpmLimit!=pOld->nRpmLimit ) zField = "rpm_limit";
+  if( pNew->nTpmLimit!=pOld->nTpmLimit ) zField = "tpm_limit";
+  if( pNew->bBlocked!=pOld->bBlocked ) zField = "blocked";
+  if( (pNew->zUserId==0)!=(pOld->zUserId==0)
+   || (pNew->zUserId && strcmp(pNew->zUserId, pOld->zUserId)!=0) ){
+    zField = "user_id";
+  }
+  if( zField==0 ) return SSOPROXY_OK;
+  return apiFail(c, 403, zField, "%s: only a proxy_admin may change it",
+                 zField);
+}
+
+static int apiKeyUpdateTxn(ApiCtx *c, const char *zRef, SsoKey *pKey){
+  SsoKey old;
+  const char *zDur, *zUser;
+  int rc = apiKeyLoad(c, SSO_ACT_KEY_UPDATE, "key", zRef, 0, &old);
+  if( rc ) return rc;
+  *pKey = old;
+  apiKeyFields(c, pKey, &zDur);
+  if( (zUser = apiText(c, "user_id", 0))!=0 ) pKey->zUserId = zUser;
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  rc = apiKeyAdminFields(c, &old, pKey);
+  if( rc==SSOPROXY_OK && zUser ) rc = apiOwnerExists(c, zUser);
+  if( rc==SSOPROXY_OK && pKey->zAlias ){
+    rc = apiAliasFree(c, pKey->zAlias, old.zHash);
+  }
+  if( rc==SSOPROXY_OK ){
+    rc = ssoApiKeySave(c->pStore, c->who.zActor, &old, pKey);
+  }
+  return rc;
+}
+
+static int apiKeyUpdate(ApiCtx *c){
+  const char *zRef = apiText(c, "key", 1);
+  SsoKey k;
+  int rc;
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = apiKeyUpdateTxn(c, zRef, &k);
+  if( rc==SSOPROXY_OK ){
+    ssoJsonWriteBeginObject(&c->w);
+    ssoJsonWriteKeyString(&c->w, "key", zRef);
+    apiWriteKeyMembers(&c->w, &k);
+    ssoJsonWriteEndObject(&c->w);
+  }
+  rc = apiEnd(c, rc);
+  return rc;
+}
+
+/* Delete every key of array v (aliases when bAlias), field zName. */
+static int apiKeyDeleteAll(ApiCtx *c, const SsoJson *v, const char *zName,
+                           int bAlias){
+  size_t i;
+  int rc = SSOPROXY_OK;
+  for(i=0; rc==SSOPROXY_OK && i<ssoJsonCount(v); i++){
+    SsoKey k;
+    rc = apiKeyLoad(c, SSO_ACT_KEY_DELETE, zName,
+                    ssoJsonCStr(ssoJsonAt(v, i)), bAlias, &k);
+    if( rc==SSOPROXY_OK ) rc = ssoApiKeyDrop(c->pStore, c->who.zActor, &k);
+  }
+  return rc;
+}
+
+static int apiKeyDelete(ApiCtx *c){
+  const SsoJson *pKeys = apiTexts(c, "keys", 0);
+  const SsoJson *pAliases = apiTexts(c, "key_aliases", 0);
+  int rc;
+  if( pKeys==0 && pAliases==0 ){
+    apiFail(c, 422, "keys", "keys: one of keys or key_aliases is required");
+  }
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  /* All or nothing: one key that may not be deleted keeps them all. */
+  rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = apiKeyDeleteAll(c, pKeys, "keys", 0);
+  if( rc==SSOPROXY_OK ) rc = apiKeyDeleteAll(c, pAliases, "key_aliases", 1);
+  if( rc==SSOPROXY_OK ){
+    apiListBegin(c, "deleted_keys");
+    apiWriteTexts(&c->w, pKeys);
+    apiWriteTexts(&c->w, pAliases);
+    ssoJsonWriteEndArray(&c->w);
+    ssoJsonWriteEndObject(&c->w);
+  }
+  rc = apiEnd(c, rc);
+  return rc;
+}
+
+/*
+** /key/list for one key (a key_alias or key_hash filter, or a caller whose
+** key has no owner): 0 or 1 rows, each filter applied.
+*/
+static int apiKeyListOne(ApiCtx *c, const char *zUser, const char *zAlias,
+                         const char *zHashQ, SsoKey *pKey, int *pn){
+  char zHash[SSO_KEY_HEX];
+  int rc;
+  *pn = 0;
+  if( zAlias ){
+    rc = ssoStoreKeyGetByAlias(c->pStore, zAlias, &c->a, pKey);
+  }else if( zHashQ ){
+    rc = apiKeyHashOf(c, "key_hash", zHashQ, zHash);
+    if( rc==SSOPROXY_OK ) rc = ssoStoreKeyGet(c->pStore, zHash, &c->a, pKey);
+  }else{
+    *pKey = c->who.key;
+    rc = SSOPROXY_OK;
+  }
+  if( rc==SSOPROXY_NOTFOUND ) return SSOPROXY_OK;
+  if( rc ) return rc;
+  if( zHashQ && apiKeyHashOf(c, "key_hash", zHashQ, zHash)==SSOPROXY_OK
+   && strcmp(zHash, pKey->zHash)!=0 ) return SSOPROXY_OK;
+  if( zAlias && (pKey->zAlias==0 || strcmp(zAlias, pKey->zAlias)!=0) ){
+    return SSOPROXY_OK;
+  }
+  if( zUser && (pKey->zUserId==0 || strcmp(zUser, pKey->zUserId)!=0) ){
+    return SSOPROXY_OK;
+  }
+  *pn = ssoAuthzMayTouch(&c->who, SSO_ACT_KEY_LIST, pKey->zUserId,
+                         pKey->zHash);
+  return SSOPROXY_OK;
+}
+
+static int apiKeyList(ApiCtx *c){
+  int iPage = apiQueryInt(c, "page", 1, 1, 1000000);
+  int nSize = apiQueryInt(c, "size", 10, 1, SSO_API_MAX_PAGE);
+  const char *zUser = apiQuery(c, "user_id");
+  const char *zAlias = apiQuery(c, "key_alias");
+  const char *zHashQ = apiQuery(c, "key_hash");
+  int bFull = apiQueryBool(c, "return_full_object");
+  SsoKey one, *aKey = 0;
+  int i, nKey = 0, nTotal = 0, bOwnerless = 0, rc;
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  if( ssoAuthzScope(c->who.eRole, SSO_ACT_KEY_LIST)==SSO_SCOPE_OWN ){
+    if( zUser && (c->who.zUserId==0 || strcmp(zUser, c->who.zUserId)!=0) ){
+      return apiFail(c, 403, "user_id", "user_id: a %s may only list their "
+                     "own keys", ssoAuthzRoleName(c->who.eRole));
+    }
+    zUser = c->who.zUserId;
+    bOwnerless = zUser==0;
+  }
+  if( zAlias || zHashQ || bOwnerless ){
+    rc = apiKeyListOne(c, zUser, zAlias, zHashQ, &one, &nTotal);
+    aKey = &one;
+    nKey = iPage==1 ? nTotal : 0;
+  }else{
+    rc = ssoStoreKeyCount(c->pStore, zUser, &nTotal);
+    if( rc==SSOPROXY_OK ){
+      rc = ssoStoreKeyList(c->pStore, zUser, (iPage-1)*nSize, nSize, &c->a,
+                           &aKey, &nKey);
+    }
+  }
+  if( rc ) return rc;
+  apiListBegin(c, "keys");
+  for(i=0; i<nKey; i++){
+    if( bFull ) ssoApiWriteKey(&c->w, &aKey[i]);
+    else ssoJsonWriteString(&c->w, aKey[i].zHash);
+  }
+  ssoJsonWriteEndArray(&c->w);
+  apiWritePage(&c->w, "total_count", nTotal, "current_page", iPage, 0,
+               nSize);
+  ssoJsonWriteEndObject(&c->w);
+  return SSOPROXY_OK;
+}
+
+static int apiKeySetBlocked(ApiCtx *c, int eAction, int bBlocked){
+  const char *zRef = apiText(c, "key", 1);
+  SsoKey old, k;
+  int rc;
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = apiKeyLoad(c, eAction, "key", zRef, 0, &old);
+  if( rc==SSOPROXY_OK ){
+    k = old;
+    k.bBlocked = bBlocked;
+    rc = ssoApiKeySave(c->pStore, c->who.zActor, &old, &k);
+  }
+  if( rc==SSOPROXY_OK ) ssoApiWriteKey(&c->w, &k);
+  rc = apiEnd(c, rc);
+  return rc;
+}
+
+static int apiKeyBlock(ApiCtx *c){
+  return apiKeySetBlocked(c, SSO_ACT_KEY_BLOCK, 1);
+}
+
+static int apiKeyUnblock(ApiCtx *c){
+  return apiKeySetBlocked(c, SSO_ACT_KEY_UNBLOCK, 0);
+}
+
+/* ---- Users ---- */
+
+/* A random RFC 9562 version 4 UUID in the arena, LiteLLM's default id. */
+static const char *apiUuid(ApiCtx *c){
+  unsigned char a[16];
+  char zHex[33], *z;
+  if( ssoRngBytes(c->pW->pRng, a, sizeof(a)) ) return 0;
+  a[6] = (unsigned char)((a[6] & 0x0f) | 0x40);
+  a[8] = (unsigned char)((a[8] & 0x3f) | 0x80);
+  ssoHexEncode(a, sizeof(a), zHex);
+  z = ssoArenaAlloc(&c->a, 37);
+  if( z ){
+    snprintf(z, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", zHex, zHex+8, zHex+12,
+             zHex+16, zHex+20);
+  }
+  return z;
+}
+
+static int apiUserNewTxn(ApiCtx *c, SsoUser *pUser, int bKey,
+                         SsoKey *pKey, SsoApiNewKey *pNew){
+  SsoUser old;
+  int rc = ssoStoreUserGet(c->pStore, pUser->zId, &c->a, &old);
+  if( rc==SSOPROXY_OK ){
+    return apiFail(c, 400, "user_id", "user_id: user %s already exists",
+                   pUser->zId);
+  }
+  if( rc!=SSOPROXY_NOTFOUND ) return rc;
+  rc = ssoApiUserInsert(c->pStore, c->who.zActor, pUser);
+  if( rc==SSOPROXY_OK && bKey ) rc = apiKeyCreate(c, pKey, pNew);
+  return rc;
+}
+
+static int apiUserNew(ApiCtx *c){
+  SsoUser u;
+  SsoKey k;
+  SsoApiNewKey nk;
+  const char *zDur;
+  int bKey = 1, rc;
+  memset(&u, 0, sizeof(u));
+  memset(&k, 0, sizeof(k));
+  memset(&nk, 0, sizeof(nk));
+  u.zId = apiText(c, "user_id", 0);
+  u.zEmail = apiText(c, "user_email", 0);
+  u.zName = apiText(c, "user_alias", 0);
+  u.zRole = apiRole(c, "user_role", apiText(c, "user_role", 0));
+  u.zMetadata = apiJsonText(c, "metadata", SSO_JSON_OBJECT);
+  u.zSource = "local";
+  apiBool(c, "auto_create_key", &bKey);
+  apiKeyFields(c, &k, &zDur);
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  if( u.zRole==0 ) u.zRole = "internal_user";
+  if( u.zId==0 && (u.zId = apiUuid(c))==0 ) return SSOPROXY_NOMEM;
+  k.zUserId = u.zId;
+  rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = apiUserNewTxn(c, &u, bKey, &k, &nk);
+  if( rc==SSOPROXY_OK ){
+    ssoJsonWriteBeginObject(&c->w);
+    ssoJsonWriteKeyString(&c->w, "key", bKey ? nk.zKey : 0);
+    ssoJsonWriteKeyString(&c->w, "key_name", k.zDisplay);
+    ssoJsonWriteKeyString(&c->w, "token_id", k.zHash);
+    ssoJsonWriteKeyString(&c->w, "key_alias", k.zAlias);
+    apiWriteTime(&c->w, "expires", k.tExpires);
+    apiWriteUserMembers(&c->w, &u);
+    ssoJsonWriteEndObject(&c->w);
+  }
+  rc = apiEnd(c, rc);
+  memset(nk.zKey, 0, sizeof(nk.zKey));
+  return rc;
+}
+
+static int apiUserUpdateTxn(ApiCtx *c, const char *zId, const char *zEmail,
+                            SsoUser *pUser){
+  SsoUser old;
+  const char *z;
+  int b;
+  int rc = zId ? apiUserLoad(c, SSO_ACT_USER_UPDATE, "user_id", zId, 0, &old)
+               : apiUserLoad(c, SSO_ACT_USER_UPDATE, "user_email", zEmail, 1,
+                             &old);
+  if( rc ) return rc;
+  *pUser = old;
+  if( zId && zEmail ) pUser->zEmail = zEmail;
+  if( (z = apiRole(c, "user_role", apiText(c, "user_role", 0)))!=0 ){
+    pUser->zRole = z;
+  }
+  if( (z = apiText(c, "user_alias", 0))!=0 ) pUser->zName = z;
+  if( (z = apiJsonText(c, "metadata", SSO_JSON_OBJECT))!=0 ){
+    pUser->zMetadata = z;
+  }
+  if( apiBool(c, "disabled", &b) ) pUser->bDisabled = b;
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  return ssoApiUserSave(c->pStore, c->who.zActor, &old, pUser);
+}
+
+static int apiUserUpdate(ApiCtx *c){
+  const char *zId = apiText(c, "user_id", 0);
+  const char *zEmail = apiText(c, "user_email", 0);
+  SsoUser u;
+  int rc;
+  if( zId==0 && zEmail==0 ){
+    apiFail(c, 422, "user_id", "user_id: one of user_id or user_email is "
+            "required");
+  }
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = apiUserUpdateTxn(c, zId, zEmail, &u);
+  if( rc==SSOPROXY_OK ) ssoApiWriteUser(&c->w, &u);
+  rc = apiEnd(c, rc);
+  return rc;
+}
+
+static int apiUserInfo(ApiCtx *c){
+  const char *zId = apiQuery(c, "user_id");
+  SsoUser u;
+  SsoKey *aKey = 0;
+  int i, nKey = 0, rc;
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  if( zId==0 && (zId = c->who.zUserId)==0 ){
+    return apiFail(c, 400, "user_id", "user_id: required when the caller is "
+                   "not a user");
+  }
+  rc = apiUserLoad(c, SSO_ACT_USER_INFO, "user_id", zId, 0, &u);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoStoreKeyList(c->pStore, zId, 0, SSO_DB_MAX_PAGE, &c->a, &aKey,
+                         &nKey);
+  }
+  if( rc ) return rc;
+  ssoJsonWriteBeginObject(&c->w);
+  ssoJsonWriteKeyString(&c->w, "user_id", u.zId);
+  ssoJsonWriteKey(&c->w, "user_info");
+  ssoApiWriteUser(&c->w, &u);
+  ssoJsonWriteKey(&c->w, "keys");
+  ssoJsonWriteBeginArray(&c->w);
+  for(i=0; i<nKey; i++) ssoApiWriteKey(&c->w, &aKey[i]);
+  ssoJsonWriteEndArray(&c->w);
+  ssoJsonWriteKey(&c->w, "teams");
+  ssoJsonWriteRaw(&c->w, "[]", 2);
+  ssoJsonWriteEndObject(&c->w);
+  return SSOPROXY_OK;
+}
+
+/*
+** The users named by a comma-separated user_ids, or the one with
+** user_email, keeping those of role zRole (NULL: any): an array in the
+** arena. Unknown ids are left out, as a filter does.
+*/
+static int apiUserPick(ApiCtx *c, const char *zIds, const char *zEmail,
+                       const char *zRole, SsoUser **paUser, int *pn){
+  /* An id and its comma take two bytes at least. */
+  int nMax = zIds ? (int)strlen(zIds)/2 + 1 : 1;
+  SsoUser *a = ssoArenaAlloc(&c->a, sizeof(SsoUser)*(size_t)nMax);
+  char *zId, *zNext;
+  int n = 0, rc = SSOPROXY_OK;
+  *paUser = a;
+  *pn = 0;
+  if( a==0 ) return SSOPROXY_NOMEM;
+  if( zIds==0 ){
+    rc = ssoStoreUserGetByEmail(c->pStore, zEmail, &c->a, &a[0]);
+    n = rc==SSOPROXY_OK && (zRole==0 || strcmp(zRole, a[0].zRole)==0);
+    *pn = n;
+    return rc==SSOPROXY_NOTFOUND ? SSOPROXY_OK : rc;
+  }
+  zId = ssoArenaStrndup(&c->a, zIds, strlen(zIds));
+  if( zId==0 ) return SSOPROXY_NOMEM;
+  for(; rc==SSOPROXY_OK && zId; zId = zNext){
+    char *zComma = strchr(zId, ',');
+    zNext = zComma ? zComma+1 : 0;
+    if( zComma ) *zComma = 0;
+    if( zId[0]==0 ) continue;
+    rc = ssoStoreUserGet(c->pStore, zId, &c->a, &a[n]);
+    if( rc==SSOPROXY_NOTFOUND ){
+      rc = SSOPROXY_OK;
+    }else if( rc==SSOPROXY_OK
+           && (zRole==0 || strcmp(zRole, a[n].zRole)==0)
+           && (zEmail==0 || (a[n].zEmail
+                             && strcasecmp(zEmail, a[n].zEmail)==0)) ){
+      n++;
+    }
+  }
+  *pn = n;
+  return rc;
+}
+
+static int apiUserList(ApiCtx *c){
+  int iPage = apiQueryInt(c, "page", 1, 1, 1000000);
+  int nSize = apiQueryInt(c, "page_size", 25, 1, SSO_API_MAX_PAGE);
+  const char *zRole = apiRole(c, "role", apiQuery(c, "role"));
+  const char *zIds = apiQuery(c, "user_ids");
+  const char *zEmail = apiQuery(c, "user_email");
+  SsoUser *aUser = 0;
+  int i, iFirst = 0, nUser = 0, nTotal = 0, rc;
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  if( zIds || zEmail ){
+    rc = apiUserPick(c, zIds, zEmail, zRole, &aUser, &nTotal);
+    iFirst = (iPage-1)*nSize;
+    nUser = nTotal>iFirst ? nTotal-iFirst : 0;
+    if( nUser>nSize ) nUser = nSize;
+  }else{
+    rc = ssoStoreUserList(c->pStore, zRole, (iPage-1)*nSize, nSize, &c->a,
+                          &aUser, &nUser);
+    if( rc==SSOPROXY_OK ) rc = ssoStoreUserCount(c->pStore, zRole, &nTotal);
+  }
+  if( rc ) return rc;
+  apiListBegin(c, "users");
+  for(i=0; rc==SSOPROXY_OK && i<nUser; i++){
+    const SsoUser *u = &aUser[iFirst+i];
+    int nKey = 0;
+    rc = ssoStoreKeyCount(c->pStore, u->zId, &nKey);
+    ssoJsonWriteBeginObject(&c->w);
+    apiWriteUserMembers(&c->w, u);
+    ssoJsonWriteKeyInt64(&c->w, "key_count", nKey);
+    ssoJsonWriteEndObject(&c->w);
+  }
+  ssoJsonWriteEndArray(&c->w);
+  apiWritePage(&c->w, "total", nTotal, "page", iPage, "page_size", nSize);
+  ssoJsonWriteEndObject(&c->w);
+  return rc;
+}
+
+static int apiUserDeleteAll(ApiCtx *c, const SsoJson *pIds, int *pnKey){
+  size_t i;
+  int rc = SSOPROXY_OK;
+  *pnKey = 0;
+  for(i=0; rc==SSOPROXY_OK && i<ssoJsonCount(pIds); i++){
+    SsoUser u;
+    int nKey = 0;
+    rc = apiUserLoad(c, SSO_ACT_USER_DELETE, "user_ids",
+                     ssoJsonCStr(ssoJsonAt(pIds, i)), 0, &u);
+    if( rc==SSOPROXY_OK ){
+      rc = ssoApiUserDrop(c->pStore, c->who.zActor, &u, &nKey);
+    }
+    *pnKey += nKey;
+  }
+  return rc;
+}
+
+static int apiUserDelete(ApiCtx *c){
+  const SsoJson *pIds = apiTexts(c, "user_ids", 1);
+  int nKey = 0, rc;
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = apiUserDeleteAll(c, pIds, &nKey);
+  if( rc==SSOPROXY_OK ){
+    apiListBegin(c, "deleted_users");
+    apiWriteTexts(&c->w, pIds);
+    ssoJsonWriteEndArray(&c->w);
+    ssoJsonWriteKeyInt64(&c->w, "deleted_keys", nKey);
+    ssoJsonWriteEndObject(&c->w);
+  }
+  rc = apiEnd(c, rc);
+  return rc;
+}
+
+/* ---- The audit log ---- */
+
+static void apiWriteAudit(SsoJsonWriter *w, const SsoAudit *e){
+  ssoJsonWriteBeginObject(w);
+  apiWriteFields(w, aApiAuditField, SSO_ARRAYSIZE(aApiAuditField), e);
+  ssoJsonWriteEndObject(w);
+}
+
+static int apiAuditList(ApiCtx *c){
+  int iPage = apiQueryInt(c, "page", 1, 1, 1000000);
+  int nSize = apiQueryInt(c, "page_size", 25, 1, SSO_API_MAX_PAGE);
+  const char *zType = apiQuery(c, "object_type");
+  const char *zId = apiQuery(c, "object_id");
+  SsoAudit *aEntry = 0;
+  int i, nEntry = 0, nTotal = 0, rc;
+  if( zType && strcmp(zType, "key")!=0 && strcmp(zType, "user")!=0 ){
+    apiFail(c, 400, "object_type", "object_type: expected key or user");
+  }
+  if( zId && zType==0 ){
+    apiFail(c, 400, "object_id", "object_id: needs object_type");
+  }
+  if( c->err.iStatus ) return SSOPROXY_ERROR;
+  rc = ssoStoreAuditCount(c->pStore, zType, zId, &nTotal);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoStoreAuditList(c->pStore, zType, zId, (iPage-1)*nSize, nSize,
+                           &c->a, &aEntry, &nEntry);
+  }
+  if( rc ) return rc;
+  apiListBegin(c, "audit_logs");
+  for(i=0; i<nEntry; i++) apiWriteAudit(&c->w, &aEntry[i]);
+  ssoJsonWriteEndArray(&c->w);
+  apiWritePage(&c->w, "total", nTotal, "page", iPage, "page_size", nSize);
+  ssoJsonWriteEndObject(&c->w);
+  return SSOPROXY_OK;
+}
+
+/* ---- Dispatch ---- */
+
+static int (*const aApiHandler[SSO_ACT_COUNT])(ApiCtx*) = {
+  [SSO_ACT_KEY_GENERATE] = apiKeyGenerate, [SSO_ACT_KEY_INFO] = apiKeyInfo,
+  [SSO_ACT_KEY_UPDATE] = apiKeyUpdate, [SSO_ACT_KEY_DELETE] = apiKeyDelete,
+  [SSO_ACT_KEY_LIST] = apiKeyList, [SSO_ACT_KEY_BLOCK] = apiKeyBlock,
+  [SSO_ACT_KEY_UNBLOCK] = apiKeyUnblock, [SSO_ACT_USER_NEW] = apiUserNew,
+  [SSO_ACT_USER_UPDATE] = apiUserUpdate, [SSO_ACT_USER_INFO] = apiUserInfo,
+  [SSO_ACT_USER_LIST] = apiUserList, [SSO_ACT_USER_DELETE] = apiUserDelete,
+  [SSO_ACT_AUDIT_LIST] = apiAuditList,
+};
+
+/* Reads are GETs with a query; changes are POSTs with a JSON body. */
+static int apiIsPost(int eAction){
+  switch( eAction ){
+    case SSO_ACT_KEY_INFO: case SSO_ACT_KEY_LIST: case SSO_ACT_USER_INFO:
+    case SSO_ACT_USER_LIST: case SSO_ACT_AUDIT_LIST:
+      return 0;
+  }
+  return 1;
+}
+
+/* The query, and for a POST the body, which must be a JSON object. */
+static int apiParseInput(ApiCtx *c){
+  const SsoApiCall *p = c->pCall;
+  SsoJsonErr e;
+  size_t iErr = 0;
+  int rc = ssoFormParse(&c->a, p->query.z, p->query.n, &c->q, &iErr);
+  if( rc==SSOPROXY_NOMEM ) return rc;
+  if( rc ){
+    return apiFail(c, 400, 0, "malformed query string at byte %zu", iErr);
+  }
+  if( !apiIsPost(p->eAction) ) return SSOPROXY_OK;
+  if( p->nBody==0 ){
+    rc = ssoJsonParse("{}", 2, 0, &c->pDoc, &e);
+  }else{
+    rc = ssoJsonParse(p->pBody, p->nBody, SSO_JSON_NODUP, &c->pDoc, &e);
+  }
+  if( rc==SSOPROXY_NOMEM ) return rc;
+  if( rc ){
+    return apiFail(c, 400, 0, "invalid JSON in the request body at byte "
+                   "%zu: %s", e.iOfs, e.zMsg);
+  }
+  c->pBody = ssoJsonRoot(c->pDoc);
+  if( ssoJsonType(c->pBody)!=SSO_JSON_OBJECT ){
+    return apiFail(c, 422, 0, "the request body must be a JSON object");
+  }
+  return SSOPROXY_OK;
+}
+
+static int apiRun(ApiCtx *c){
+  const SsoApiCall *p = c->pCall;
+  int rc = ssoAuthzAuthenticate(&c->pApi->authz, c->pStore, p->aHdr,
+                                p->nHdr, c->tNow, &c->a, &c->who, &c->err);
+  if( rc ) return rc;
+  /* The stored last use came with the key: rewrite it only when it is
+  ** a minute old, so a busy key costs a write a minute, not a second,
+  ** and a large table is not rewritten page by page every second. */
+  if( c->who.eKind==SSO_CALLER_KEY
+   && c->tNow - c->who.key.tLastUsed >= SSO_API_TOUCH_GRAIN ){
+    ssoApiWorkerTouch(c->pW, p->pLoop, c->who.key.zHash, c->tNow);
+  }
+  if( ssoAuthzScope(c->who.eRole, p->eAction)==SSO_SCOPE_NONE ){
+    return apiFail(c, 403, 0, "Access denied: %s is not allowed for role "
+                   "%s", ssoAuthzActionPath(p->eAction),
+                   ssoAuthzRoleName(c->who.eRole));
+  }
+  rc = apiParseInput(c);
+  if( rc==SSOPROXY_OK ) rc = aApiHandler[p->eAction](c);
+  return rc;
+}
+
+/* The LiteLLM error envelope; "code" is the status as a string. */
+static void apiWriteError(ApiCtx *c){
+  char zCode[8];
+  snprintf(zCode, sizeof(zCode), "%d", c->err.iStatus);
+  ssoJsonWriteBeginObject(&c->w);
+  ssoJsonWriteKey(&c->w, "error");
+  ssoJsonWriteBeginObject(&c->w);
+  ssoJsonWriteKeyString(&c->w, "message", c->err.zMsg);
+  ssoJsonWriteKeyString(&c->w, "type", c->err.zType);
+  ssoJsonWriteKeyString(&c->w, "param", c->err.zParam);
+  ssoJsonWriteKeyString(&c->w, "code", zCode);
+  ssoJsonWriteEndObject(&c->w);
+  ssoJsonWriteEndObject(&c->w);
+}
+
+static int ssoApiServe(SsoApi *pApi, SsoApiWorker *pW,
+                            const SsoApiCall *pCall, SsoBuf *pOut,
+                            int *piStatus){
+  ApiCtx c;
+  int rc;
+  memset(&c, 0, sizeof(c));
+  c.pApi = pApi;
+  c.pW = pW;
+  c.pStore = pW->pStore;
+  c.pCall = pCall;
+  c.tNow = ssoOsNowMs();
+  ssoArenaInit(&c.a, 0);
+  ssoJsonWriteInit(&c.w, pOut);
+  rc = (pCall->eAction>=0 && pCall->eAction<SSO_ACT_COUNT) ? apiRun(&c)
+       : SSOPROXY_MISUSE;
+  if( rc && c.err.iStatus==0 ){
+    if( rc==SSOPROXY_CONSTRAINT ){
+      apiFail(&c, 409, 0, "the change conflicts with the database: %s",
+              ssoStoreErrmsg(c.pStore));
+    }else{
+      if( pApi->pLog ){
+        ssoLog(pApi->pLog, SSO_LOG_ERROR, "management API request failed",
+               "route", ssoAuthzActionPath(pCall->eAction), "error",
+               rc==SSOPROXY_NOMEM ? "out of memory" : ssoStoreErrmsg(c.pStore),
+               (char*)0);
+      }
+      apiFail(&c, 500, 0, "Internal Server Error");
+    }
+  }
+  *piStatus = c.err.iStatus ? c.err.iStatus : 200;
+  if( c.err.iStatus ){
+    ssoBufTruncate(pOut, 0);
+    ssoJsonWriteInit(&c.w, pOut);
+    apiWriteError(&c);
+  }
+  rc = ssoJsonWriteFinish(&c.w);
+  ssoJsonFree(c.pDoc);
+  ssoArenaFree(&c.a);
+  return rc;
+}
+
+/* ---- Routes ---- */
+
+static int apiOnRequest(SsoServerReq *pReq, void *pArg){
+  const SsoApiRoute *pRoute = pArg;
+  SsoApiCall call;
+  SsoBuf b;
+  char zSpace[2048];
+  int iStatus = 500, rc;
+  if( pReq->pWorkerCtx==0 ) return ssoServerError(pReq, 503, 0);
+  memset(&call, 0, sizeof(call));
+  call.eAction = pRoute->eAction;
+  call.aHdr = pReq->aHdr;
+  call.nHdr = pReq->nHdr;
+  call.query = pReq->query;
+  call.pBody = pReq->pBody;
+  call.nBody = pReq->nBody;
+  call.pLoop = pReq->pLoop;
+  ssoBufInitStatic(&b, zSpace, sizeof(zSpace), 0);
+  rc = ssoApiServe(pRoute->pApi, pReq->pWorkerCtx, &call, &b, &iStatus);
+  /* Answers can carry a new key: nothing may cache them. */
+  if( rc==SSOPROXY_OK ) rc = ssoServerStatus(pReq, iStatus);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerAddHeader(pReq, "Content-Type", "application/json");
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(pReq, "Cache-Control",
+                                                "no-store");
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(pReq, b.z, b.n);
+  memset(b.z, 0, b.n);
+  ssoBufFree(&b);
+  return rc;
+}
+
+static void ssoApiInit(SsoApi *p, const char *zMasterKey, SsoLog *pLog){
+  int i;
+  memset(p, 0, sizeof(*p));
+  ssoAuthzInit(&p->authz, zMasterKey);
+  p->pLog = pLog;
+  for(i=0; i<SSO_ACT_COUNT; i++){
+    p->aRoute[i].pApi = p;
+    p->aRoute[i].eAction = i;
+  }
+}
+
+static int ssoApiRegister(SsoServer *pSrv, SsoApi *p){
+  int i, rc = SSOPROXY_OK;
+  for(i=0; rc==SSOPROXY_OK && i<SSO_ACT_COUNT; i++){
+    rc = ssoServerRoute(pSrv, apiIsPost(i) ? "POST" : "GET",
+                        ssoAuthzActionPath(i), apiOnRequest, &p->aRoute[i]);
+  }
+  return rc;
+}
+/************** End of api.c **************/
 /************** Begin file config.c **************/
 /*
 ** 2026 November 22
@@ -12727,6 +15028,7 @@ struct ssoproxy {
   SsoTls *pTlsServer;       /* HTTPS listener, or NULL for plain http */
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
+  SsoApi api;               /* The management API (/key/..., /user/...) */
   char zErr[1024];          /* Last error message */
 };
 
@@ -12761,10 +15063,14 @@ const char *ssoproxy_errmsg(const ssoproxy *p){
   return p->zErr[0] ? p->zErr : "not an error";
 }
 
-/* Worker threads: one store connection each. */
+/*
+** Worker threads: one store connection each, inside the management API's
+** per-worker context (which also batches keys' last-used times).
+*/
 static int workerInit(void *pArg, int iWorker, void **ppCtx){
   ssoproxy *p = pArg;
   SsoStore *pStore = 0;
+  SsoApiWorker *pW = 0;
   int rc = ssoStoreOpen(ssoConfigStr(p->pCfg, SSO_CFG_DB), &pStore);
   SSO_UNUSED(iWorker);
   if( rc ){
@@ -12774,19 +15080,21 @@ static int workerInit(void *pArg, int iWorker, void **ppCtx){
     ssoStoreClose(pStore);
     return rc;
   }
-  *ppCtx = pStore;
+  rc = ssoApiWorkerNew(&p->api, pStore, &pW);
+  if( rc ) return rc;
+  *ppCtx = pW;
   return SSOPROXY_OK;
 }
 
 static void workerFree(void *pArg, int iWorker, void *pCtx){
   SSO_UNUSED(pArg);
   SSO_UNUSED(iWorker);
-  ssoStoreClose((SsoStore*)pCtx);
+  ssoApiWorkerFree((SsoApiWorker*)pCtx);
 }
 
 static int dbReady(void *pWorkerCtx, void *pArg, char *zReason,
                    size_t nReason){
-  SsoStore *pStore = pWorkerCtx;
+  SsoStore *pStore = ssoApiWorkerStore(pWorkerCtx);
   SSO_UNUSED(pArg);
   if( pStore && ssoStorePing(pStore)==SSOPROXY_OK ) return 0;
   snprintf(zReason, nReason, "%s",
@@ -12903,6 +15211,12 @@ static int openServer(ssoproxy *p){
   return ssoHealthRegister(p->pServer, &p->health);
 }
 
+/* The management API's routes, answering with the master key if set. */
+static int openApi(ssoproxy *p){
+  ssoApiInit(&p->api, ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY), &p->log);
+  return ssoApiRegister(p->pServer, &p->api);
+}
+
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
   snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
@@ -12940,6 +15254,7 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   rc = openTls(p);
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
+  if( rc==SSOPROXY_OK ) rc = openApi(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -12975,6 +15290,460 @@ const char *ssoproxy_listen_address(const ssoproxy *p){
   return (p && p->pServer) ? ssoServerAddress(p->pServer) : "";
 }
 /************** End of app.c **************/
+/************** Begin file admin.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 5: the administration commands (ssoproxy user|key|audit ...).
+**
+** They open the database file with the same store the server uses, so
+** the schema checks and migrations are the same, and several processes
+** can share the file: WAL lets the server keep reading while a command
+** writes, and a writer waits for the lock (SSO_DB_BUSY_TIMEOUT_MS)
+** instead of failing. Each change is one transaction with its audit
+** entries, written by the same row operations as the HTTP API
+** (ssoApiKeyInsert ...), with the actor "cli:<login name>".
+**
+** Exit status: 0 done; 1 the thing named does not exist or the database
+** failed; 2 the command line is wrong.
+*/
+/* #include "ssoInt.h" */
+#include <pwd.h>
+#include <unistd.h>
+
+#define ADMIN_OK      0
+#define ADMIN_FAILED  1
+#define ADMIN_USAGE   2
+
+/* The options of the admin commands; each takes a value. */
+typedef struct AdminArgs AdminArgs;
+struct AdminArgs {
+  const char *azPos[4];     /* Positional words after the command */
+  int nPos;
+  const char *zUser, *zAlias, *zDuration, *zModels, *zRole, *zEmail;
+  const char *zName, *zType, *zId, *zLimit;
+};
+
+static const struct { const char *zOpt; size_t iOff; } aAdminOpt[] = {
+  { "--user",     offsetof(AdminArgs, zUser) },
+  { "--alias",    offsetof(AdminArgs, zAlias) },
+  { "--duration", offsetof(AdminArgs, zDuration) },
+  { "--models",   offsetof(AdminArgs, zModels) },
+  { "--role",     offsetof(AdminArgs, zRole) },
+  { "--email",    offsetof(AdminArgs, zEmail) },
+  { "--name",     offsetof(AdminArgs, zName) },
+  { "--type",     offsetof(AdminArgs, zType) },
+  { "--id",       offsetof(AdminArgs, zId) },
+  { "--limit",    offsetof(AdminArgs, zLimit) },
+};
+
+/* What one command works with. */
+typedef struct AdminCtx AdminCtx;
+struct AdminCtx {
+  SsoStore *pStore;
+  SsoArena a;
+  char zActor[80];          /* "cli:<login>" */
+  AdminArgs args;
+};
+
+static int adminUsage(const char *zMsg, const char *zArg){
+  fprintf(stderr, "ssoproxy: %s%s; see ssoproxy --help\n", zMsg,
+          zArg ? zArg : "");
+  return ADMIN_USAGE;
+}
+
+static int adminParse(int nArg, const char *const *azArg, AdminArgs *p){
+  int i;
+  size_t j;
+  memset(p, 0, sizeof(*p));
+  for(i=0; i<nArg; i++){
+    const char *z = azArg[i];
+    if( z[0]!='-' || z[1]==0 ){
+      if( p->nPos>=(int)SSO_ARRAYSIZE(p->azPos) ){
+        return adminUsage("too many arguments at ", z);
+      }
+      p->azPos[p->nPos++] = z;
+      continue;
+    }
+    for(j=0; j<SSO_ARRAYSIZE(aAdminOpt); j++){
+      size_t n = strlen(aAdminOpt[j].zOpt);
+      const char **pz = (const char**)((char*)p + aAdminOpt[j].iOff);
+      if( strncmp(z, aAdminOpt[j].zOpt, n)!=0 ) continue;
+      if( z[n]=='=' ){
+        *pz = z+n+1;
+      }else if( z[n]==0 && i+1<nArg ){
+        *pz = azArg[++i];
+      }else if( z[n]==0 ){
+        return adminUsage("option needs a value: ", z);
+      }else{
+        continue;
+      }
+      break;
+    }
+    if( j==SSO_ARRAYSIZE(aAdminOpt) ) return adminUsage("unknown option ", z);
+  }
+  return ADMIN_OK;
+}
+
+/* Report a store failure (or a missing zWhat zName) and pick the status. */
+static int adminFail(AdminCtx *c, int rc, const char *zWhat,
+                     const char *zName){
+  if( rc==SSOPROXY_NOTFOUND && zWhat ){
+    fprintf(stderr, "ssoproxy: no such %s: %s\n", zWhat, zName);
+  }else{
+    fprintf(stderr, "ssoproxy: %s\n", rc==SSOPROXY_NOMEM ? "out of memory"
+            : ssoStoreErrmsg(c->pStore));
+  }
+  return ADMIN_FAILED;
+}
+
+/* Commit, or roll back and report. */
+static int adminEnd(AdminCtx *c, int rc, const char *zWhat,
+                    const char *zName){
+  if( rc==SSOPROXY_OK ) rc = ssoStoreCommit(c->pStore);
+  if( rc==SSOPROXY_OK ) return ADMIN_OK;
+  ssoStoreRollback(c->pStore);
+  return adminFail(c, rc, zWhat, zName);
+}
+
+/* The role named z, warning about the deprecated alias; 0 if invalid. */
+static const char *adminRole(const char *z){
+  int bAlias = 0;
+  int eRole = ssoAuthzRole(z, &bAlias);
+  if( eRole==SSO_ROLE_NONE ){
+    fprintf(stderr, "ssoproxy: invalid role \"%s\"; valid roles: "
+            SSO_ROLE_LIST "\n", z);
+    return 0;
+  }
+  if( bAlias ){
+    fprintf(stderr, "ssoproxy: warning: internal_user_view_only is "
+            "deprecated; using internal_user_viewer\n");
+  }
+  return ssoAuthzRoleName(eRole);
+}
+
+static const char *adminTime(long long t, char *z){
+  if( t==0 ) return "-";
+  ssoAuthzTimeText(t, z);
+  z[19] = 0;                  /* Seconds are enough for a terminal */
+  return z;
+}
+
+/* ---- user ... ---- */
+
+static int adminUserList(AdminCtx *c){
+  const char *zRole = 0;
+  SsoUser *aUser;
+  int i, nUser, iOfs = 0, rc;
+  if( c->args.zRole && (zRole = adminRole(c->args.zRole))==0 ){
+    return ADMIN_USAGE;
+  }
+  printf("%-24s %-20s %-6s %-8s %s\n", "ID", "ROLE", "SOURCE", "STATUS",
+         "EMAIL");
+  do{
+    rc = ssoStoreUserList(c->pStore, zRole, iOfs, SSO_DB_MAX_PAGE, &c->a,
+                          &aUser, &nUser);
+    for(i=0; rc==SSOPROXY_OK && i<nUser; i++){
+      printf("%-24s %-20s %-6s %-8s %s\n", aUser[i].zId, aUser[i].zRole,
+             aUser[i].zSource, aUser[i].bDisabled ? "disabled" : "active",
+             aUser[i].zEmail ? aUser[i].zEmail : "-");
+    }
+    iOfs += nUser;
+  }while( rc==SSOPROXY_OK && nUser==SSO_DB_MAX_PAGE );
+  return rc ? adminFail(c, rc, 0, 0) : ADMIN_OK;
+}
+
+static int adminUserAdd(AdminCtx *c, const char *zId){
+  SsoUser u;
+  int rc;
+  memset(&u, 0, sizeof(u));
+  u.zId = zId;
+  u.zEmail = c->args.zEmail;
+  u.zName = c->args.zName;
+  u.zSource = "local";
+  u.zRole = c->args.zRole ? adminRole(c->args.zRole) : "internal_user";
+  if( u.zRole==0 ) return ADMIN_USAGE;
+  rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = ssoApiUserInsert(c->pStore, c->zActor, &u);
+  if( rc==SSOPROXY_CONSTRAINT ){
+    ssoStoreRollback(c->pStore);
+    fprintf(stderr, "ssoproxy: user %s already exists\n", zId);
+    return ADMIN_FAILED;
+  }
+  rc = adminEnd(c, rc, 0, 0);
+  if( rc==ADMIN_OK ) printf("added user %s (%s)\n", zId, u.zRole);
+  return rc;
+}
+
+/* Change user zId: a new role (zRole) or disabled flag (bDisable>=0). */
+static int adminUserChange(AdminCtx *c, const char *zId, const char *zRole,
+                           int bDisable){
+  SsoUser old, u;
+  int rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = ssoStoreUserGet(c->pStore, zId, &c->a, &old);
+  if( rc==SSOPROXY_OK ){
+    u = old;
+    if( zRole ) u.zRole = zRole;
+    if( bDisable>=0 ) u.bDisabled = bDisable;
+    rc = ssoApiUserSave(c->pStore, c->zActor, &old, &u);
+  }
+  rc = adminEnd(c, rc, "user", zId);
+  if( rc==ADMIN_OK && zRole ){
+    printf("user %s: role %s (was %s)\n", zId, zRole, old.zRole);
+  }else if( rc==ADMIN_OK ){
+    printf("user %s %s\n", zId, bDisable ? "disabled" : "enabled");
+  }
+  return rc;
+}
+
+static int adminUserDelete(AdminCtx *c, const char *zId){
+  SsoUser old;
+  int nKey = 0;
+  int rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = ssoStoreUserGet(c->pStore, zId, &c->a, &old);
+  if( rc==SSOPROXY_OK ) rc = ssoApiUserDrop(c->pStore, c->zActor, &old,
+                                            &nKey);
+  rc = adminEnd(c, rc, "user", zId);
+  if( rc==ADMIN_OK ) printf("deleted user %s and %d key%s\n", zId, nKey,
+                            nKey==1 ? "" : "s");
+  return rc;
+}
+
+static int adminUser(AdminCtx *c){
+  const AdminArgs *a = &c->args;
+  const char *zSub = a->nPos>0 ? a->azPos[0] : "";
+  const char *zRole;
+  if( strcmp(zSub, "list")==0 && a->nPos==1 ) return adminUserList(c);
+  if( strcmp(zSub, "add")==0 && a->nPos==2 ){
+    return adminUserAdd(c, a->azPos[1]);
+  }
+  if( strcmp(zSub, "set-role")==0 && a->nPos==3 ){
+    if( (zRole = adminRole(a->azPos[2]))==0 ) return ADMIN_USAGE;
+    return adminUserChange(c, a->azPos[1], zRole, -1);
+  }
+  if( strcmp(zSub, "disable")==0 && a->nPos==2 ){
+    return adminUserChange(c, a->azPos[1], 0, 1);
+  }
+  if( strcmp(zSub, "enable")==0 && a->nPos==2 ){
+    return adminUserChange(c, a->azPos[1], 0, 0);
+  }
+  if( strcmp(zSub, "delete")==0 && a->nPos==2 ){
+    return adminUserDelete(c, a->azPos[1]);
+  }
+  return adminUsage("usage: ssoproxy user list|add ID|set-role ID ROLE|"
+                    "disable ID|enable ID|delete ID", 0);
+}
+
+/* ---- key ... ---- */
+
+/* "a,b" as the JSON array text ["a","b"] in the arena. */
+static const char *adminModels(AdminCtx *c, const char *zList){
+  SsoBuf b;
+  SsoJsonWriter w;
+  const char *z = zList, *zOut = 0;
+  ssoBufInit(&b, SSO_API_MAX_JSON);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginArray(&w);
+  while( *z ){
+    size_t n = strcspn(z, ",");
+    if( n ) ssoJsonWriteStringN(&w, z, n);
+    z += n + (z[n]==',');
+  }
+  ssoJsonWriteEndArray(&w);
+  if( ssoJsonWriteFinish(&w)==SSOPROXY_OK ){
+    zOut = ssoArenaStrndup(&c->a, b.z, b.n);
+  }
+  ssoBufFree(&b);
+  return zOut;
+}
+
+static int adminKeyCreate(AdminCtx *c){
+  const AdminArgs *a = &c->args;
+  SsoRng *pRng = 0;
+  SsoApiNewKey nk;
+  SsoKey k;
+  long long ms = 0;
+  int rc;
+  memset(&k, 0, sizeof(k));
+  k.zUserId = a->zUser;
+  k.zAlias = a->zAlias;
+  k.zIssuedVia = "cli";
+  if( a->zDuration && ssoApiDuration(a->zDuration, &ms) ){
+    return adminUsage("bad --duration (use 30s, 30m, 24h, 30d...): ",
+                      a->zDuration);
+  }
+  if( ms ) k.tExpires = ssoOsNowMs() + ms;
+  if( a->zModels && (k.zModels = adminModels(c, a->zModels))==0 ){
+    return adminUsage("bad --models: ", a->zModels);
+  }
+  rc = ssoRngNew(&pRng);
+  if( rc==SSOPROXY_OK ) rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK && k.zUserId ){
+    SsoUser u;
+    rc = ssoStoreUserGet(c->pStore, k.zUserId, &c->a, &u);
+  }
+  if( rc==SSOPROXY_OK ){
+    rc = ssoApiKeyInsert(c->pStore, pRng, c->zActor, &k, &nk);
+  }
+  if( rc==SSOPROXY_CONSTRAINT && k.zAlias ){
+    ssoStoreRollback(c->pStore);
+    fprintf(stderr, "ssoproxy: a key with alias %s already exists\n",
+            k.zAlias);
+    rc = ADMIN_FAILED;
+  }else{
+    rc = adminEnd(c, rc, "user", k.zUserId);
+  }
+  ssoRngFree(pRng);
+  if( rc==ADMIN_OK ){
+    /* The key alone on stdout, for scripts; the rest on stderr. */
+    printf("%s\n", nk.zKey);
+    fprintf(stderr, "created key %s%s%s; it is shown only this once\n",
+            nk.zDisplay, k.zUserId ? " for user " : " (no owner)",
+            k.zUserId ? k.zUserId : "");
+    memset(nk.zKey, 0, sizeof(nk.zKey));
+  }
+  return rc;
+}
+
+static int adminKeyList(AdminCtx *c){
+  SsoKey *aKey;
+  char z1[32], z2[32];
+  int i, nKey, iOfs = 0, rc;
+  printf("%-10s %-16s %-20s %-16s %-7s %-19s %s\n", "KEY", "HASH", "OWNER",
+         "ALIAS", "STATUS", "EXPIRES", "LAST USED");
+  do{
+    rc = ssoStoreKeyList(c->pStore, c->args.zUser, iOfs, SSO_DB_MAX_PAGE,
+                         &c->a, &aKey, &nKey);
+    for(i=0; rc==SSOPROXY_OK && i<nKey; i++){
+      const SsoKey *k = &aKey[i];
+      printf("%-10s %.16s %-20s %-16s %-7s %-19s %s\n", k->zDisplay,
+             k->zHash, k->zUserId ? k->zUserId : "-",
+             k->zAlias ? k->zAlias : "-", k->bBlocked ? "blocked" : "active",
+             adminTime(k->tExpires, z1), adminTime(k->tLastUsed, z2));
+    }
+    iOfs += nKey;
+  }while( rc==SSOPROXY_OK && nKey==SSO_DB_MAX_PAGE );
+  return rc ? adminFail(c, rc, 0, 0) : ADMIN_OK;
+}
+
+/* Revoking deletes the key: the audit log keeps what it was. */
+static int adminKeyRevoke(AdminCtx *c, const char *zRef){
+  char zHash[SSO_KEY_HEX];
+  size_t i, n = strlen(zRef);
+  SsoKey old;
+  int rc = ssoStoreBegin(c->pStore);
+  for(i=0; i<n && n==SSO_KEY_HEX-1 && strchr("0123456789abcdef", zRef[i]);
+      i++){}
+  if( rc==SSOPROXY_OK && n>=3 && memcmp(zRef, SSO_KEY_PREFIX, 3)==0 ){
+    ssoAuthzKeyHash(zRef, n, zHash);
+    rc = ssoStoreKeyGet(c->pStore, zHash, &c->a, &old);
+  }else if( rc==SSOPROXY_OK && i==n && n==SSO_KEY_HEX-1 ){
+    rc = ssoStoreKeyGet(c->pStore, zRef, &c->a, &old);
+  }else if( rc==SSOPROXY_OK ){
+    rc = ssoStoreKeyGetByAlias(c->pStore, zRef, &c->a, &old);
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoApiKeyDrop(c->pStore, c->zActor, &old);
+  /* Never echo what may be a whole key. */
+  rc = adminEnd(c, rc, "key", n>=3 && memcmp(zRef, "sk-", 3)==0
+                              ? "(the key given)" : zRef);
+  if( rc==ADMIN_OK ) printf("revoked key %s%s%s\n", old.zDisplay,
+                            old.zUserId ? " of user " : "",
+                            old.zUserId ? old.zUserId : "");
+  return rc;
+}
+
+static int adminKey(AdminCtx *c){
+  const AdminArgs *a = &c->args;
+  const char *zSub = a->nPos>0 ? a->azPos[0] : "";
+  if( strcmp(zSub, "create")==0 && a->nPos==1 ) return adminKeyCreate(c);
+  if( strcmp(zSub, "list")==0 && a->nPos==1 ) return adminKeyList(c);
+  if( strcmp(zSub, "revoke")==0 && a->nPos==2 ){
+    return adminKeyRevoke(c, a->azPos[1]);
+  }
+  return adminUsage("usage: ssoproxy key create [--user ID] [--alias A] "
+                    "[--duration D] [--models M,M]|list [--user ID]|"
+                    "revoke KEY|HASH|ALIAS", 0);
+}
+
+/* ---- audit ---- */
+
+static int adminAudit(AdminCtx *c){
+  const AdminArgs *a = &c->args;
+  SsoAudit *aEntry;
+  char zAt[32];
+  int i, nEntry, nLimit = 50, rc;
+  if( a->nPos>0 ) return adminUsage("unexpected argument ", a->azPos[0]);
+  if( a->zLimit ){
+    nLimit = atoi(a->zLimit);
+    if( nLimit<1 || nLimit>SSO_DB_MAX_PAGE ){
+      return adminUsage("--limit must be from 1 to 1000: ", a->zLimit);
+    }
+  }
+  if( a->zId && a->zType==0 ) return adminUsage("--id needs --type", 0);
+  rc = ssoStoreAuditList(c->pStore, a->zType, a->zId, 0, nLimit, &c->a,
+                         &aEntry, &nEntry);
+  for(i=0; rc==SSOPROXY_OK && i<nEntry; i++){
+    const SsoAudit *e = &aEntry[i];
+    ssoAuthzTimeText(e->tAt, zAt);
+    printf("%s #%lld %s %s %s %s\n", zAt, e->iId, e->zActor, e->zAction,
+           e->zObjectType, e->zObjectId);
+    if( e->zBefore ) printf("  before: %s\n", e->zBefore);
+    if( e->zAfter ) printf("  after:  %s\n", e->zAfter);
+  }
+  return rc ? adminFail(c, rc, 0, 0) : ADMIN_OK;
+}
+
+/* ---- Entry ---- */
+
+static int ssoAdminIsCommand(const char *z){
+  return strcmp(z, "user")==0 || strcmp(z, "key")==0
+      || strcmp(z, "audit")==0;
+}
+
+/* "cli:" and the login name of the effective user, if it has one. */
+static void adminActor(AdminCtx *c){
+  const struct passwd *pw = getpwuid(geteuid());
+  snprintf(c->zActor, sizeof(c->zActor), "cli:%s",
+           pw && pw->pw_name ? pw->pw_name : "unknown");
+}
+
+static int ssoAdminRun(const char *zDb, const char *zCmd, int nArg,
+                            const char *const *azArg){
+  AdminCtx c;
+  int i, rc;
+  memset(&c, 0, sizeof(c));
+  /* What goes into the database must be text the API can show. */
+  for(i=0; i<nArg; i++){
+    if( !ssoJsonUtf8Valid(azArg[i], strlen(azArg[i])) ){
+      return adminUsage("argument is not valid UTF-8: ", "");
+    }
+  }
+  rc = adminParse(nArg, azArg, &c.args);
+  if( rc ) return rc;
+  rc = ssoStoreOpen(zDb, &c.pStore);
+  if( rc ){
+    fprintf(stderr, "ssoproxy: %s\n", ssoStoreErrmsg(c.pStore));
+    ssoStoreClose(c.pStore);
+    return ADMIN_FAILED;
+  }
+  ssoArenaInit(&c.a, 0);
+  adminActor(&c);
+  if( strcmp(zCmd, "user")==0 ){
+    rc = adminUser(&c);
+  }else if( strcmp(zCmd, "key")==0 ){
+    rc = adminKey(&c);
+  }else{
+    rc = adminAudit(&c);
+  }
+  ssoArenaFree(&c.a);
+  ssoStoreClose(c.pStore);
+  return rc;
+}
+/************** End of admin.c **************/
 /************** Begin file main.c **************/
 /*
 ** 2026 November 22
@@ -13023,6 +15792,21 @@ static void printUsage(FILE *out){
     "  serve          run the server (the default)\n"
     "  config         print the effective configuration, secrets masked,\n"
     "                 with where each value came from, and exit\n"
+    "  user list [--role ROLE]      users and their roles\n"
+    "  user add ID [--email E] [--name N] [--role ROLE]\n"
+    "  user set-role ID ROLE        change a role (proxy_admin,\n"
+    "                               proxy_admin_viewer, internal_user,\n"
+    "                               internal_user_viewer)\n"
+    "  user disable ID | enable ID  refuse or allow the user's keys\n"
+    "  user delete ID               delete the user and their keys\n"
+    "  key create [--user ID] [--alias A] [--duration 30d] [--models M,M]\n"
+    "                               print a new key (shown only once)\n"
+    "  key list [--user ID]         keys (never the keys themselves)\n"
+    "  key revoke KEY|HASH|ALIAS    delete a key\n"
+    "  audit [--type key|user] [--id ID] [--limit N]\n"
+    "                               the latest changes, newest first\n"
+    "                 (user, key and audit work on the database file and\n"
+    "                 are safe while the server runs)\n"
     "  version        print the version and source id, and exit\n"
     "  help           print this text\n"
     "\n"
@@ -13046,11 +15830,16 @@ static const struct { const char *zOpt; const char *zSetting; } aOptSet[] = {
   { "--db",     "SSOPROXY_DB" },
 };
 
+#define MAIN_MAX_ADMIN_ARGS 32   /* Words after user/key/audit */
+
 typedef struct MainArgs MainArgs;
 struct MainArgs {
-  const char *zCommand;     /* "serve", "config", "version", "help" */
+  const char *zCommand;     /* "serve", "config", "version", "help",
+                            ** or an admin command: "user", "key", "audit" */
   const char *zConfigFile;  /* --config FILE, or NULL */
   const char *azFlag[SSO_ARRAYSIZE(aOptSet)];   /* Option values */
+  int nAdmin;               /* Arguments of the admin command */
+  const char *azAdmin[MAIN_MAX_ADMIN_ARGS];
 };
 
 /*
@@ -13073,6 +15862,15 @@ static const char *optValue(int argc, char **argv, int *pi,
   return argv[++*pi];
 }
 
+static int addAdminArg(MainArgs *pCli, const char *z){
+  if( pCli->nAdmin>=MAIN_MAX_ADMIN_ARGS ){
+    fprintf(stderr, "ssoproxy: too many arguments\n");
+    return 1;
+  }
+  pCli->azAdmin[pCli->nAdmin++] = z;
+  return 0;
+}
+
 static int parseArgs(int argc, char **argv, MainArgs *pCli){
   int i, bErr = 0;
   size_t j;
@@ -13080,6 +15878,16 @@ static int parseArgs(int argc, char **argv, MainArgs *pCli){
   pCli->zCommand = "serve";
   for(i=1; i<argc; i++){
     const char *z = argv[i], *zVal;
+    /* After user/key/audit, words and options other than ours are that
+    ** command's business. */
+    if( ssoAdminIsCommand(pCli->zCommand) && z[0]!='-' ){
+      if( addAdminArg(pCli, z) ) return EXIT_USAGE;
+      continue;
+    }
+    if( ssoAdminIsCommand(z) ){
+      pCli->zCommand = z;
+      continue;
+    }
     if( strcmp(z, "-h")==0 || strcmp(z, "--help")==0 || strcmp(z, "help")==0 ){
       pCli->zCommand = "help";
       continue;
@@ -13105,6 +15913,10 @@ static int parseArgs(int argc, char **argv, MainArgs *pCli){
     if( bErr ) return EXIT_USAGE;
     if( j<SSO_ARRAYSIZE(aOptSet) ){
       pCli->azFlag[j] = zVal;
+      continue;
+    }
+    if( ssoAdminIsCommand(pCli->zCommand) ){
+      if( addAdminArg(pCli, z) ) return EXIT_USAGE;
       continue;
     }
     fprintf(stderr, "ssoproxy: unknown %s %s; see ssoproxy --help\n",
@@ -13189,6 +16001,9 @@ int ssoproxy_main(int argc, char **argv){
     fputs(ssoBufStr(&b), stdout);
     rc = b.rc ? EXIT_RUNTIME : 0;
     ssoBufFree(&b);
+  }else if( ssoAdminIsCommand(cli.zCommand) ){
+    rc = ssoAdminRun(ssoConfigStr(pCfg, SSO_CFG_DB), cli.zCommand,
+                     cli.nAdmin, cli.azAdmin);
   }else{
     rc = serve(pCfg);
   }

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "acfe47d0f80c394840a6bde14f189e0c8d2628ee75788c1af4d0340efc56c49f"
+#define SSOPROXY_SOURCE_ID      "3294c731255079affd3b623229d422b75e7772097b1891c177e7cdc7c8d6ffe6"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

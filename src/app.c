@@ -33,6 +33,7 @@ struct ssoproxy {
   SsoTls *pTlsServer;       /* HTTPS listener, or NULL for plain http */
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
+  SsoApi api;               /* The management API (/key/..., /user/...) */
   char zErr[1024];          /* Last error message */
 };
 
@@ -67,10 +68,14 @@ const char *ssoproxy_errmsg(const ssoproxy *p){
   return p->zErr[0] ? p->zErr : "not an error";
 }
 
-/* Worker threads: one store connection each. */
+/*
+** Worker threads: one store connection each, inside the management API's
+** per-worker context (which also batches keys' last-used times).
+*/
 static int workerInit(void *pArg, int iWorker, void **ppCtx){
   ssoproxy *p = pArg;
   SsoStore *pStore = 0;
+  SsoApiWorker *pW = 0;
   int rc = ssoStoreOpen(ssoConfigStr(p->pCfg, SSO_CFG_DB), &pStore);
   SSO_UNUSED(iWorker);
   if( rc ){
@@ -80,19 +85,21 @@ static int workerInit(void *pArg, int iWorker, void **ppCtx){
     ssoStoreClose(pStore);
     return rc;
   }
-  *ppCtx = pStore;
+  rc = ssoApiWorkerNew(&p->api, pStore, &pW);
+  if( rc ) return rc;
+  *ppCtx = pW;
   return SSOPROXY_OK;
 }
 
 static void workerFree(void *pArg, int iWorker, void *pCtx){
   SSO_UNUSED(pArg);
   SSO_UNUSED(iWorker);
-  ssoStoreClose((SsoStore*)pCtx);
+  ssoApiWorkerFree((SsoApiWorker*)pCtx);
 }
 
 static int dbReady(void *pWorkerCtx, void *pArg, char *zReason,
                    size_t nReason){
-  SsoStore *pStore = pWorkerCtx;
+  SsoStore *pStore = ssoApiWorkerStore(pWorkerCtx);
   SSO_UNUSED(pArg);
   if( pStore && ssoStorePing(pStore)==SSOPROXY_OK ) return 0;
   snprintf(zReason, nReason, "%s",
@@ -209,6 +216,12 @@ static int openServer(ssoproxy *p){
   return ssoHealthRegister(p->pServer, &p->health);
 }
 
+/* The management API's routes, answering with the master key if set. */
+static int openApi(ssoproxy *p){
+  ssoApiInit(&p->api, ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY), &p->log);
+  return ssoApiRegister(p->pServer, &p->api);
+}
+
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
   snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
@@ -246,6 +259,7 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   rc = openTls(p);
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
+  if( rc==SSOPROXY_OK ) rc = openApi(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;

@@ -69,4 +69,14 @@
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */
 #define SSO_DB_MAX_PAGE      1000       /* Rows in one page of a list */
 
+/* Management API (src/api.c) */
+#define SSO_API_MAX_TEXT     256        /* Bytes of an id, alias, e-mail, name */
+#define SSO_API_MAX_JSON     65536      /* Bytes of a key's metadata or models */
+#define SSO_API_MAX_ITEMS    1000       /* Entries in keys, user_ids, models */
+#define SSO_API_MAX_PAGE     100        /* Rows in one page of a list endpoint */
+#define SSO_API_TOUCH_SLOTS  1024       /* Keys whose last use a worker batches */
+#define SSO_API_TOUCH_MS     1000       /* Interval of the last-used writes */
+#define SSO_API_TOUCH_GRAIN  60000      /* Precision of a key's last use, ms */
+#define SSO_API_MAX_DURATION (100LL*366*86400*1000) /* Longest key lifetime, ms */
+
 #endif /* SSO_LIMIT_H */

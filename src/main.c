@@ -45,6 +45,21 @@ static void printUsage(FILE *out){
     "  serve          run the server (the default)\n"
     "  config         print the effective configuration, secrets masked,\n"
     "                 with where each value came from, and exit\n"
+    "  user list [--role ROLE]      users and their roles\n"
+    "  user add ID [--email E] [--name N] [--role ROLE]\n"
+    "  user set-role ID ROLE        change a role (proxy_admin,\n"
+    "                               proxy_admin_viewer, internal_user,\n"
+    "                               internal_user_viewer)\n"
+    "  user disable ID | enable ID  refuse or allow the user's keys\n"
+    "  user delete ID               delete the user and their keys\n"
+    "  key create [--user ID] [--alias A] [--duration 30d] [--models M,M]\n"
+    "                               print a new key (shown only once)\n"
+    "  key list [--user ID]         keys (never the keys themselves)\n"
+    "  key revoke KEY|HASH|ALIAS    delete a key\n"
+    "  audit [--type key|user] [--id ID] [--limit N]\n"
+    "                               the latest changes, newest first\n"
+    "                 (user, key and audit work on the database file and\n"
+    "                 are safe while the server runs)\n"
     "  version        print the version and source id, and exit\n"
     "  help           print this text\n"
     "\n"
@@ -68,11 +83,16 @@ static const struct { const char *zOpt; const char *zSetting; } aOptSet[] = {
   { "--db",     "SSOPROXY_DB" },
 };
 
+#define MAIN_MAX_ADMIN_ARGS 32   /* Words after user/key/audit */
+
 typedef struct MainArgs MainArgs;
 struct MainArgs {
-  const char *zCommand;     /* "serve", "config", "version", "help" */
+  const char *zCommand;     /* "serve", "config", "version", "help",
+                            ** or an admin command: "user", "key", "audit" */
   const char *zConfigFile;  /* --config FILE, or NULL */
   const char *azFlag[SSO_ARRAYSIZE(aOptSet)];   /* Option values */
+  int nAdmin;               /* Arguments of the admin command */
+  const char *azAdmin[MAIN_MAX_ADMIN_ARGS];
 };
 
 /*
@@ -95,6 +115,15 @@ static const char *optValue(int argc, char **argv, int *pi,
   return argv[++*pi];
 }
 
+static int addAdminArg(MainArgs *pCli, const char *z){
+  if( pCli->nAdmin>=MAIN_MAX_ADMIN_ARGS ){
+    fprintf(stderr, "ssoproxy: too many arguments\n");
+    return 1;
+  }
+  pCli->azAdmin[pCli->nAdmin++] = z;
+  return 0;
+}
+
 static int parseArgs(int argc, char **argv, MainArgs *pCli){
   int i, bErr = 0;
   size_t j;
@@ -102,6 +131,16 @@ static int parseArgs(int argc, char **argv, MainArgs *pCli){
   pCli->zCommand = "serve";
   for(i=1; i<argc; i++){
     const char *z = argv[i], *zVal;
+    /* After user/key/audit, words and options other than ours are that
+    ** command's business. */
+    if( ssoAdminIsCommand(pCli->zCommand) && z[0]!='-' ){
+      if( addAdminArg(pCli, z) ) return EXIT_USAGE;
+      continue;
+    }
+    if( ssoAdminIsCommand(z) ){
+      pCli->zCommand = z;
+      continue;
+    }
     if( strcmp(z, "-h")==0 || strcmp(z, "--help")==0 || strcmp(z, "help")==0 ){
       pCli->zCommand = "help";
       continue;
@@ -127,6 +166,10 @@ static int parseArgs(int argc, char **argv, MainArgs *pCli){
     if( bErr ) return EXIT_USAGE;
     if( j<SSO_ARRAYSIZE(aOptSet) ){
       pCli->azFlag[j] = zVal;
+      continue;
+    }
+    if( ssoAdminIsCommand(pCli->zCommand) ){
+      if( addAdminArg(pCli, z) ) return EXIT_USAGE;
       continue;
     }
     fprintf(stderr, "ssoproxy: unknown %s %s; see ssoproxy --help\n",
@@ -211,6 +254,9 @@ int ssoproxy_main(int argc, char **argv){
     fputs(ssoBufStr(&b), stdout);
     rc = b.rc ? EXIT_RUNTIME : 0;
     ssoBufFree(&b);
+  }else if( ssoAdminIsCommand(cli.zCommand) ){
+    rc = ssoAdminRun(ssoConfigStr(pCfg, SSO_CFG_DB), cli.zCommand,
+                     cli.nAdmin, cli.azAdmin);
   }else{
     rc = serve(pCfg);
   }

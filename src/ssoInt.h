@@ -77,7 +77,10 @@ struct SsoStr {
 #include "server.h"
 #include "store.h"
 #include "health.h"
+#include "authz.h"
+#include "api.h"
 #include "config.h"
 #include "app.h"
+#include "admin.h"
 
 #endif /* SSO_INT_H */

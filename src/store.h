@@ -184,5 +184,8 @@ SSO_PRIVATE int ssoStoreAuditList(SsoStore*, const char *zObjectType,
                                   const char *zObjectId, int iOffset,
                                   int nLimit, SsoArena *pArena,
                                   SsoAudit **paAudit, int *pnAudit);
+/* How many entries ssoStoreAuditList() pages through for these filters. */
+SSO_PRIVATE int ssoStoreAuditCount(SsoStore*, const char *zObjectType,
+                                   const char *zObjectId, int *pnAudit);
 
 #endif /* SSO_STORE_H */

@@ -19,6 +19,8 @@
 #include "t_client.c"
 #include "t_tls.c"
 #include "t_store.c"
+#include "t_authz.c"
+#include "t_api.c"
 #include "t_config.c"
 
 int main(int argc, char **argv){
@@ -33,6 +35,8 @@ int main(int argc, char **argv){
     { aClientTests, (int)SSO_ARRAYSIZE(aClientTests) },
     { aTlsTests,    (int)SSO_ARRAYSIZE(aTlsTests) },
     { aStoreTests,  (int)SSO_ARRAYSIZE(aStoreTests) },
+    { aAuthzTests,  (int)SSO_ARRAYSIZE(aAuthzTests) },
+    { aApiTests,    (int)SSO_ARRAYSIZE(aApiTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
   };
   const char *zFilter = 0;

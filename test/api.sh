@@ -21,14 +21,7 @@ start() {
   env "$@" SSOPROXY_WORKERS=2 $S --listen 127.0.0.1:0 --db "$DB" 2>"$log" &
   PID=$!
   T_PIDS="$T_PIDS $PID"
-  URL=""
-  i=0
-  while [ $i -lt 100 ] && [ -z "$URL" ]; do
-    URL=$(sed -n 's/.*msg="ssoproxy listening" url=\(http:[^ ]*\).*/\1/p' \
-          "$log")
-    [ -n "$URL" ] || sleep 0.1
-    i=$((i+1))
-  done
+  URL=$(listening_url "$log")
   [ -n "$URL" ] || { echo "server did not start: $(cat "$log")"; exit 1; }
 }
 

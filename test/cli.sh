@@ -51,14 +51,7 @@ out=$(env SSOPROXY_LISTEN=x $S 2>&1 >/dev/null)
 $S --listen 127.0.0.1:0 --db "$T_DIR/serve.db" 2>"$T_DIR/serve.log" &
 pid=$!
 T_PIDS="$T_PIDS $pid"
-url=""
-i=0
-while [ $i -lt 100 ] && [ -z "$url" ]; do
-  url=$(sed -n 's/.*msg="ssoproxy listening" url=\(http:[^ ]*\).*/\1/p' \
-        "$T_DIR/serve.log")
-  [ -n "$url" ] || sleep 0.1
-  i=$((i+1))
-done
+url=$(listening_url "$T_DIR/serve.log")
 if [ -n "$url" ]; then ok serve-prints-url; else
   fail serve-prints-url "$(cat "$T_DIR/serve.log")"; fi
 expect serve-liveliness 0 "^\"I'm alive!\"$" curl -sf "$url/health/liveliness"

@@ -28,6 +28,21 @@ expect() {
   fi
 }
 
+# listening_url LOG: wait up to 10 s for the server's "ssoproxy listening"
+# line in LOG and print its URL (http://... or https://...); prints
+# nothing and fails if it never comes.
+listening_url() {
+  n=0
+  while [ $n -lt 100 ]; do
+    u=$(sed -n 's/.*msg="ssoproxy listening" url=\([^ ]*\).*/\1/p' "$1" \
+        2>/dev/null)
+    if [ -n "$u" ]; then echo "$u"; return 0; fi
+    sleep 0.1
+    n=$((n+1))
+  done
+  return 1
+}
+
 finish() {
   echo "$T_PASS passed, $T_FAIL failed"
   [ "$T_FAIL" = 0 ]

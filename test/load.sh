@@ -53,14 +53,8 @@ start() {
     --db "$T_DIR/$name.db" 2>"$T_DIR/$name.log" &
   pid=$!
   T_PIDS="$T_PIDS $pid"
-  port=""
-  i=0
-  while [ $i -lt 100 ] && [ -z "$port" ]; do
-    port=$(sed -n 's/.*msg="ssoproxy listening" url=http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-           "$T_DIR/$name.log")
-    [ -n "$port" ] || sleep 0.1
-    i=$((i+1))
-  done
+  port=$(listening_url "$T_DIR/$name.log")
+  port=${port##*:}
   if [ -n "$port" ]; then ok "$name-starts"; else
     fail "$name-starts" "$(cat "$T_DIR/$name.log")"; fi
 }

@@ -41,13 +41,7 @@ serve() {
     "$S" --listen 127.0.0.1:0 --db "$D/serve.db" 2>"$log" &
   pid=$!
   T_PIDS="$T_PIDS $pid"
-  url=""
-  i=0
-  while [ $i -lt 100 ] && [ -z "$url" ]; do
-    url=$(sed -n 's/.*msg="ssoproxy listening" url=\([^ ]*\).*/\1/p' "$log" 2>/dev/null)
-    [ -n "$url" ] || sleep 0.1
-    i=$((i+1))
-  done
+  url=$(listening_url "$log")
 }
 
 serve "$D/serve.log"

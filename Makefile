@@ -31,7 +31,7 @@ TEST_SRC := $(wildcard test/*.c test/*.h)
 FUZZERS := json url b64 http client api
 O := build
 
-.PHONY: all amalgamation test san fuzz bench bench-http install clean run \
+.PHONY: all amalgamation test san fuzz bench bench-http bench-keys install clean run \
         deps test-deps split help
 
 all: ssoproxy
@@ -130,6 +130,11 @@ bench: deps ssoproxy
 # nginx and wrk if missing. BENCH_HTTP_ARGS: e.g. --record, -r 5 (bench/http.sh -h)
 bench-http: deps ssoproxy
 	@CC="$(CC)" CFLAGS="$(CFLAGS)" sh bench/http.sh $(BENCH_HTTP_ARGS)
+
+# Authenticated requests/s with 1,000 and 1,000,000 keys (needs wrk).
+# BENCH_KEYS_ARGS: e.g. --record, -r 5 (bench/keys.sh -h)
+bench-keys: deps ssoproxy
+	@sh bench/keys.sh $(BENCH_KEYS_ARGS)
 
 install: ssoproxy
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include

@@ -51,7 +51,7 @@ $(makevar CC) $(makevar BUILD_CFLAGS) -DSSOPROXY_OMIT_MAIN -I. \
   -o $O/keysgen bench/keysgen.c $(makevar DEP_LIBS)
 
 pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done' EXIT
+trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done' EXIT
 for n in 1000 1000000; do
   [ $keep = 1 ] && [ -f "$O/keys-$n.db" ] && [ -f "$O/keys-$n.txt" ] && continue
   rm -f "$O/keys-$n.db" "$O/keys-$n.db-wal" "$O/keys-$n.db-shm"

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 3294c731255079affd3b623229d422b75e7772097b1891c177e7cdc7c8d6ffe6
+** Source id: 5b9881ca0c91510d266dea5035c11b23c63bafe05a7f54a92d7b35ec8a46d4b1
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -940,6 +940,17 @@ typedef struct SsoLoopTask SsoLoopTask;
 /* Readiness bits, for interest masks and for callbacks. */
 #define SSO_LOOP_READ   1
 #define SSO_LOOP_WRITE  2
+/*
+** SSO_LOOP_HUP: the peer has shut its sending side (TCP FIN: a close or
+** a half-close), or the connection failed (RST, error). Asking for it
+** does not ask for input: bytes the peer sent and nobody read yet (a
+** pipelined request) neither report it nor wake the loop, so a
+** connection can watch for a departing client without reading ahead.
+** Linux: EPOLLRDHUP / POLLRDHUP. Elsewhere: POLLIN with a recv(MSG_PEEK)
+** that must see end of stream; once it sees data instead, only a full
+** hang-up (POLLHUP) or error is noticed until the mask changes.
+*/
+#define SSO_LOOP_HUP    4
 
 /*
 ** Called on the loop's thread when fd is ready. eEvents holds the ready
@@ -5910,6 +5921,11 @@ static int ssoUrlAppendQuery(SsoBuf *pBuf, const char *zUrl,
 # include <sys/eventfd.h>
 #else
 # include <poll.h>
+/* POLLRDHUP (Linux) reports a peer's FIN without asking for input.
+** -DSSO_LOOP_NO_RDHUP tries the portable fallback on Linux. */
+# if defined(POLLRDHUP) && !defined(SSO_LOOP_NO_RDHUP)
+#  define LOOP_POLLRDHUP 1
+# endif
 #endif
 
 #ifndef MSG_NOSIGNAL
@@ -5922,9 +5938,11 @@ typedef struct LoopFile LoopFile;
 struct LoopFile {
   SsoLoopFdFn xFn;      /* NULL when the fd is not watched */
   void *pArg;
-  int eMask;            /* SSO_LOOP_READ|WRITE asked for */
+  int eMask;            /* SSO_LOOP_READ|WRITE|HUP asked for */
   int iPoll;            /* poll(): slot in aPoll, -1 if absent.
                         ** epoll: 1 when registered with the kernel */
+  int bPeekData;        /* poll() without POLLRDHUP: a peek for HUP found
+                        ** unread input, so POLLIN is not asked for */
 };
 
 #ifndef SSO_LOOP_EPOLL
@@ -5990,6 +6008,7 @@ static int pollerSet(SsoLoop *p, int fd, LoopFile *f, int eMask){
   ev.data.fd = fd;
   if( eMask & SSO_LOOP_READ ) ev.events |= EPOLLIN;
   if( eMask & SSO_LOOP_WRITE ) ev.events |= EPOLLOUT;
+  if( eMask & SSO_LOOP_HUP ) ev.events |= EPOLLRDHUP;
   if( eMask==0 ){
     if( f->iPoll>0 ) epoll_ctl(p->fdEpoll, EPOLL_CTL_DEL, fd, &ev);
     f->iPoll = -1;
@@ -6001,9 +6020,19 @@ static int pollerSet(SsoLoop *p, int fd, LoopFile *f, int eMask){
   return SSOPROXY_OK;
 }
 #else
-static int pollEvents(int eMask){
-  return ((eMask & SSO_LOOP_READ) ? POLLIN : 0)
-       | ((eMask & SSO_LOOP_WRITE) ? POLLOUT : 0);
+/* Without POLLRDHUP a FIN shows only as POLLIN, so HUP asks for POLLIN
+** until a peek finds real input waiting (which would wake poll() for
+** ever); then only POLLHUP (both sides shut) and errors remain. */
+static int pollEvents(const LoopFile *f, int eMask){
+  int e = ((eMask & SSO_LOOP_READ) ? POLLIN : 0)
+        | ((eMask & SSO_LOOP_WRITE) ? POLLOUT : 0);
+#ifdef LOOP_POLLRDHUP
+  SSO_UNUSED(f);
+  if( eMask & SSO_LOOP_HUP ) e |= POLLRDHUP;
+#else
+  if( (eMask & SSO_LOOP_HUP) && !f->bPeekData ) e |= POLLIN;
+#endif
+  return e;
 }
 static int pollerSet(SsoLoop *p, int fd, LoopFile *f, int eMask){
   if( eMask==0 ){
@@ -6033,7 +6062,7 @@ static int pollerSet(SsoLoop *p, int fd, LoopFile *f, int eMask){
     p->aPoll[f->iPoll].fd = fd;
     p->aPoll[f->iPoll].revents = 0;
   }
-  p->aPoll[f->iPoll].events = (short)pollEvents(eMask);
+  p->aPoll[f->iPoll].events = (short)pollEvents(f, eMask);
   return SSOPROXY_OK;
 }
 #endif
@@ -6060,6 +6089,7 @@ static int ssoLoopMod(SsoLoop *p, int fd, int eMask){
   if( fd<0 || fd>=p->nFile || p->aFile[fd].xFn==0 ) return SSOPROXY_MISUSE;
   f = &p->aFile[fd];
   if( f->eMask==eMask ) return SSOPROXY_OK;
+  f->bPeekData = 0;
   rc = pollerSet(p, fd, f, eMask);
   if( rc==SSOPROXY_OK ) f->eMask = eMask;
   return rc;
@@ -6073,6 +6103,7 @@ static void ssoLoopDel(SsoLoop *p, int fd){
   f->xFn = 0;
   f->pArg = 0;
   f->eMask = 0;
+  f->bPeekData = 0;
 }
 
 /* ---- Timers: a binary min-heap on iWhen --------------------------------
@@ -6348,12 +6379,38 @@ static int pollOnce(SsoLoop *p, int ms){
   for(i=0; i<n; i++){
     unsigned e = p->aEv[i].events;
     int eEvents = ((e & EPOLLIN) ? SSO_LOOP_READ : 0)
-                | ((e & EPOLLOUT) ? SSO_LOOP_WRITE : 0);
+                | ((e & EPOLLOUT) ? SSO_LOOP_WRITE : 0)
+                | ((e & EPOLLRDHUP) ? SSO_LOOP_HUP : 0);
     fire(p, p->aEv[i].data.fd, eEvents, (e & (EPOLLERR|EPOLLHUP))!=0);
   }
   return SSOPROXY_OK;
 }
 #else
+#ifndef LOOP_POLLRDHUP
+/*
+** POLLIN on fd, which asked for HUP: end of stream, or input? Peek one
+** byte without taking it. Returns SSO_LOOP_HUP on end of stream or a
+** broken connection, else 0; on input that is not ours to read, stop
+** asking for POLLIN until the mask next changes.
+*/
+static int peekHup(SsoLoop *p, int fd){
+  LoopFile *f;
+  char c;
+  ssize_t n;
+  if( fd<0 || fd>=p->nFile ) return 0;
+  f = &p->aFile[fd];
+  if( f->xFn==0 || (f->eMask & SSO_LOOP_HUP)==0 ) return 0;
+  do{ n = recv(fd, &c, 1, MSG_PEEK); }while( n<0 && errno==EINTR );
+  if( n==0 ) return SSO_LOOP_HUP;
+  if( n<0 ) return (errno==EAGAIN || errno==EWOULDBLOCK) ? 0 : SSO_LOOP_HUP;
+  if( (f->eMask & SSO_LOOP_READ)==0 ){
+    f->bPeekData = 1;
+    pollerSet(p, fd, f, f->eMask);
+  }
+  return 0;
+}
+#endif
+
 static int pollOnce(SsoLoop *p, int ms){
   int n = poll(p->aPoll, (nfds_t)p->nPoll, ms), i, nFired = 0;
   p->iNow = ssoOsMonoMs();
@@ -6370,6 +6427,11 @@ static int pollOnce(SsoLoop *p, int ms){
     int e = p->aFired[i].eEvents;
     int eEvents = ((e & POLLIN) ? SSO_LOOP_READ : 0)
                 | ((e & POLLOUT) ? SSO_LOOP_WRITE : 0);
+#ifdef LOOP_POLLRDHUP
+    if( e & POLLRDHUP ) eEvents |= SSO_LOOP_HUP;
+#else
+    if( e & POLLIN ) eEvents |= peekHup(p, p->aFired[i].fd);
+#endif
     fire(p, p->aFired[i].fd, eEvents, (e & (POLLERR|POLLHUP|POLLNVAL))!=0);
   }
   return SSOPROXY_OK;
@@ -9619,6 +9681,17 @@ static void ssoClientFree(SsoClient *p){
 ** nWriteHigh bytes wait for a slow reader: memory per connection stays
 ** bounded by the head limit, the body limit and that mark.
 **
+** A client that leaves while its answer is being made (an async handler
+** waiting on an upstream, a stream) must not keep that work going: in
+** HANDLE the connection reads nothing (pipelined requests wait unread
+** in the kernel) but watches for SSO_LOOP_HUP, the peer's FIN or reset,
+** and closes at once, which tells the handler through xAbort and logs
+** 499. A half-close (shutdown(SHUT_WR)) after a complete request counts
+** as leaving too: on the wire it is the same FIN as a close, and RFC 9112
+** §9.6 lets a server close then; nginx answers it the same way (499).
+** Only async answers are affected: a synchronous one is complete before
+** the connection looks at the socket again, and is still sent.
+**
 ** Re-entrancy rule: a connection is freed only from the loop's own
 ** callbacks (its I/O event, its timer, its deferred task, the shutdown
 ** deadline), never inside a response call a handler makes. A response
@@ -10890,6 +10963,8 @@ static void updateInterest(Conn *c){
     eMask |= SSO_LOOP_READ;
   }
   if( c->eState==CONN_LINGER ) eMask |= SSO_LOOP_READ;
+  /* An answer in the making: notice a client that goes away. */
+  if( c->eState==CONN_HANDLE && !c->bRespDone ) eMask |= SSO_LOOP_HUP;
   /* A transport (TLS) may need the other direction to make progress. */
   if( c->bWriteWantsRead && c->iOut<c->nOutReady ) eMask |= SSO_LOOP_READ;
   if( c->bReadWantsWrite && (eMask & SSO_LOOP_READ) ){
@@ -10980,6 +11055,12 @@ static void onConnIo(SsoLoop *pLoop, int fd, int eEvents, void *pArg){
   SSO_UNUSED(fd);
   int bWantsRead = c->bWriteWantsRead, bWantsWrite = c->bReadWantsWrite;
   c->bBusy = 1;
+  if( (eEvents & SSO_LOOP_HUP) && c->eState==CONN_HANDLE && !c->bRespDone ){
+    c->bDead = 1;                 /* the client left: abort, log 499 */
+    c->bBusy = 0;
+    connAfter(c);
+    return;
+  }
   if( (eEvents & SSO_LOOP_WRITE) || (bWantsRead && (eEvents & SSO_LOOP_READ)) ){
     flushOut(c);
   }

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "3294c731255079affd3b623229d422b75e7772097b1891c177e7cdc7c8d6ffe6"
+#define SSOPROXY_SOURCE_ID      "5b9881ca0c91510d266dea5035c11b23c63bafe05a7f54a92d7b35ec8a46d4b1"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -34,6 +34,11 @@
 # include <sys/eventfd.h>
 #else
 # include <poll.h>
+/* POLLRDHUP (Linux) reports a peer's FIN without asking for input.
+** -DSSO_LOOP_NO_RDHUP tries the portable fallback on Linux. */
+# if defined(POLLRDHUP) && !defined(SSO_LOOP_NO_RDHUP)
+#  define LOOP_POLLRDHUP 1
+# endif
 #endif
 
 #ifndef MSG_NOSIGNAL
@@ -46,9 +51,11 @@ typedef struct LoopFile LoopFile;
 struct LoopFile {
   SsoLoopFdFn xFn;      /* NULL when the fd is not watched */
   void *pArg;
-  int eMask;            /* SSO_LOOP_READ|WRITE asked for */
+  int eMask;            /* SSO_LOOP_READ|WRITE|HUP asked for */
   int iPoll;            /* poll(): slot in aPoll, -1 if absent.
                         ** epoll: 1 when registered with the kernel */
+  int bPeekData;        /* poll() without POLLRDHUP: a peek for HUP found
+                        ** unread input, so POLLIN is not asked for */
 };
 
 #ifndef SSO_LOOP_EPOLL
@@ -114,6 +121,7 @@ static int pollerSet(SsoLoop *p, int fd, LoopFile *f, int eMask){
   ev.data.fd = fd;
   if( eMask & SSO_LOOP_READ ) ev.events |= EPOLLIN;
   if( eMask & SSO_LOOP_WRITE ) ev.events |= EPOLLOUT;
+  if( eMask & SSO_LOOP_HUP ) ev.events |= EPOLLRDHUP;
   if( eMask==0 ){
     if( f->iPoll>0 ) epoll_ctl(p->fdEpoll, EPOLL_CTL_DEL, fd, &ev);
     f->iPoll = -1;
@@ -125,9 +133,19 @@ static int pollerSet(SsoLoop *p, int fd, LoopFile *f, int eMask){
   return SSOPROXY_OK;
 }
 #else
-static int pollEvents(int eMask){
-  return ((eMask & SSO_LOOP_READ) ? POLLIN : 0)
-       | ((eMask & SSO_LOOP_WRITE) ? POLLOUT : 0);
+/* Without POLLRDHUP a FIN shows only as POLLIN, so HUP asks for POLLIN
+** until a peek finds real input waiting (which would wake poll() for
+** ever); then only POLLHUP (both sides shut) and errors remain. */
+static int pollEvents(const LoopFile *f, int eMask){
+  int e = ((eMask & SSO_LOOP_READ) ? POLLIN : 0)
+        | ((eMask & SSO_LOOP_WRITE) ? POLLOUT : 0);
+#ifdef LOOP_POLLRDHUP
+  SSO_UNUSED(f);
+  if( eMask & SSO_LOOP_HUP ) e |= POLLRDHUP;
+#else
+  if( (eMask & SSO_LOOP_HUP) && !f->bPeekData ) e |= POLLIN;
+#endif
+  return e;
 }
 static int pollerSet(SsoLoop *p, int fd, LoopFile *f, int eMask){
   if( eMask==0 ){
@@ -157,7 +175,7 @@ static int pollerSet(SsoLoop *p, int fd, LoopFile *f, int eMask){
     p->aPoll[f->iPoll].fd = fd;
     p->aPoll[f->iPoll].revents = 0;
   }
-  p->aPoll[f->iPoll].events = (short)pollEvents(eMask);
+  p->aPoll[f->iPoll].events = (short)pollEvents(f, eMask);
   return SSOPROXY_OK;
 }
 #endif
@@ -184,6 +202,7 @@ SSO_PRIVATE int ssoLoopMod(SsoLoop *p, int fd, int eMask){
   if( fd<0 || fd>=p->nFile || p->aFile[fd].xFn==0 ) return SSOPROXY_MISUSE;
   f = &p->aFile[fd];
   if( f->eMask==eMask ) return SSOPROXY_OK;
+  f->bPeekData = 0;
   rc = pollerSet(p, fd, f, eMask);
   if( rc==SSOPROXY_OK ) f->eMask = eMask;
   return rc;
@@ -197,6 +216,7 @@ SSO_PRIVATE void ssoLoopDel(SsoLoop *p, int fd){
   f->xFn = 0;
   f->pArg = 0;
   f->eMask = 0;
+  f->bPeekData = 0;
 }
 
 /* ---- Timers: a binary min-heap on iWhen --------------------------------
@@ -472,12 +492,38 @@ static int pollOnce(SsoLoop *p, int ms){
   for(i=0; i<n; i++){
     unsigned e = p->aEv[i].events;
     int eEvents = ((e & EPOLLIN) ? SSO_LOOP_READ : 0)
-                | ((e & EPOLLOUT) ? SSO_LOOP_WRITE : 0);
+                | ((e & EPOLLOUT) ? SSO_LOOP_WRITE : 0)
+                | ((e & EPOLLRDHUP) ? SSO_LOOP_HUP : 0);
     fire(p, p->aEv[i].data.fd, eEvents, (e & (EPOLLERR|EPOLLHUP))!=0);
   }
   return SSOPROXY_OK;
 }
 #else
+#ifndef LOOP_POLLRDHUP
+/*
+** POLLIN on fd, which asked for HUP: end of stream, or input? Peek one
+** byte without taking it. Returns SSO_LOOP_HUP on end of stream or a
+** broken connection, else 0; on input that is not ours to read, stop
+** asking for POLLIN until the mask next changes.
+*/
+static int peekHup(SsoLoop *p, int fd){
+  LoopFile *f;
+  char c;
+  ssize_t n;
+  if( fd<0 || fd>=p->nFile ) return 0;
+  f = &p->aFile[fd];
+  if( f->xFn==0 || (f->eMask & SSO_LOOP_HUP)==0 ) return 0;
+  do{ n = recv(fd, &c, 1, MSG_PEEK); }while( n<0 && errno==EINTR );
+  if( n==0 ) return SSO_LOOP_HUP;
+  if( n<0 ) return (errno==EAGAIN || errno==EWOULDBLOCK) ? 0 : SSO_LOOP_HUP;
+  if( (f->eMask & SSO_LOOP_READ)==0 ){
+    f->bPeekData = 1;
+    pollerSet(p, fd, f, f->eMask);
+  }
+  return 0;
+}
+#endif
+
 static int pollOnce(SsoLoop *p, int ms){
   int n = poll(p->aPoll, (nfds_t)p->nPoll, ms), i, nFired = 0;
   p->iNow = ssoOsMonoMs();
@@ -494,6 +540,11 @@ static int pollOnce(SsoLoop *p, int ms){
     int e = p->aFired[i].eEvents;
     int eEvents = ((e & POLLIN) ? SSO_LOOP_READ : 0)
                 | ((e & POLLOUT) ? SSO_LOOP_WRITE : 0);
+#ifdef LOOP_POLLRDHUP
+    if( e & POLLRDHUP ) eEvents |= SSO_LOOP_HUP;
+#else
+    if( e & POLLIN ) eEvents |= peekHup(p, p->aFired[i].fd);
+#endif
     fire(p, p->aFired[i].fd, eEvents, (e & (POLLERR|POLLHUP|POLLNVAL))!=0);
   }
   return SSOPROXY_OK;

@@ -18,6 +18,17 @@ typedef struct SsoLoopTask SsoLoopTask;
 /* Readiness bits, for interest masks and for callbacks. */
 #define SSO_LOOP_READ   1
 #define SSO_LOOP_WRITE  2
+/*
+** SSO_LOOP_HUP: the peer has shut its sending side (TCP FIN: a close or
+** a half-close), or the connection failed (RST, error). Asking for it
+** does not ask for input: bytes the peer sent and nobody read yet (a
+** pipelined request) neither report it nor wake the loop, so a
+** connection can watch for a departing client without reading ahead.
+** Linux: EPOLLRDHUP / POLLRDHUP. Elsewhere: POLLIN with a recv(MSG_PEEK)
+** that must see end of stream; once it sees data instead, only a full
+** hang-up (POLLHUP) or error is noticed until the mask changes.
+*/
+#define SSO_LOOP_HUP    4
 
 /*
 ** Called on the loop's thread when fd is ready. eEvents holds the ready

@@ -30,6 +30,17 @@
 ** nWriteHigh bytes wait for a slow reader: memory per connection stays
 ** bounded by the head limit, the body limit and that mark.
 **
+** A client that leaves while its answer is being made (an async handler
+** waiting on an upstream, a stream) must not keep that work going: in
+** HANDLE the connection reads nothing (pipelined requests wait unread
+** in the kernel) but watches for SSO_LOOP_HUP, the peer's FIN or reset,
+** and closes at once, which tells the handler through xAbort and logs
+** 499. A half-close (shutdown(SHUT_WR)) after a complete request counts
+** as leaving too: on the wire it is the same FIN as a close, and RFC 9112
+** §9.6 lets a server close then; nginx answers it the same way (499).
+** Only async answers are affected: a synchronous one is complete before
+** the connection looks at the socket again, and is still sent.
+**
 ** Re-entrancy rule: a connection is freed only from the loop's own
 ** callbacks (its I/O event, its timer, its deferred task, the shutdown
 ** deadline), never inside a response call a handler makes. A response
@@ -1301,6 +1312,8 @@ static void updateInterest(Conn *c){
     eMask |= SSO_LOOP_READ;
   }
   if( c->eState==CONN_LINGER ) eMask |= SSO_LOOP_READ;
+  /* An answer in the making: notice a client that goes away. */
+  if( c->eState==CONN_HANDLE && !c->bRespDone ) eMask |= SSO_LOOP_HUP;
   /* A transport (TLS) may need the other direction to make progress. */
   if( c->bWriteWantsRead && c->iOut<c->nOutReady ) eMask |= SSO_LOOP_READ;
   if( c->bReadWantsWrite && (eMask & SSO_LOOP_READ) ){
@@ -1391,6 +1404,12 @@ static void onConnIo(SsoLoop *pLoop, int fd, int eEvents, void *pArg){
   SSO_UNUSED(fd);
   int bWantsRead = c->bWriteWantsRead, bWantsWrite = c->bReadWantsWrite;
   c->bBusy = 1;
+  if( (eEvents & SSO_LOOP_HUP) && c->eState==CONN_HANDLE && !c->bRespDone ){
+    c->bDead = 1;                 /* the client left: abort, log 499 */
+    c->bBusy = 0;
+    connAfter(c);
+    return;
+  }
   if( (eEvents & SSO_LOOP_WRITE) || (bWantsRead && (eEvents & SSO_LOOP_READ)) ){
     flushOut(c);
   }

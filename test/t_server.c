@@ -177,6 +177,56 @@ static void test_loop_fds_tasks_wake(void){
   ssoLoopFree(pLoop);
 }
 
+/* SSO_LOOP_HUP: unread input does not report it; the peer's FIN does. */
+typedef struct HupProbe HupProbe;
+struct HupProbe { int nCall, eLast; };
+static void probeHup(SsoLoop *pLoop, int fd, int eEvents, void *pArg){
+  HupProbe *p = pArg;
+  SSO_UNUSED(pLoop);
+  SSO_UNUSED(fd);
+  p->nCall++;
+  p->eLast = eEvents;
+}
+static void test_loop_hup(void){
+  SsoLoop *pLoop = 0;
+  HupProbe pr;
+  char c;
+  int a[2], i;
+  memset(&pr, 0, sizeof(pr));
+  CHECK_INT( ssoLoopNew(&pLoop), SSOPROXY_OK );
+  if( pLoop==0 ) return;
+  CHECK( socketpair(AF_UNIX, SOCK_STREAM, 0, a)==0 );
+  ssoLoopSetNonBlock(a[0]);
+  CHECK_INT( ssoLoopAdd(pLoop, a[0], SSO_LOOP_HUP, probeHup, &pr),
+             SSOPROXY_OK );
+  /* Pipelined input: no event, however often the loop turns, and the
+  ** byte stays unread. */
+  CHECK( write(a[1], "x", 1)==1 );
+  for(i=0; i<5; i++) ssoLoopRunOnce(pLoop, 20);
+  CHECK_INT( pr.nCall, 0 );
+  CHECK( recv(a[0], &c, 1, MSG_PEEK)==1 && c=='x' );
+  /* Take it, re-arm, and the peer's half-close is reported as HUP. */
+  CHECK( read(a[0], &c, 1)==1 );
+  CHECK_INT( ssoLoopMod(pLoop, a[0], 0), SSOPROXY_OK );
+  CHECK_INT( ssoLoopMod(pLoop, a[0], SSO_LOOP_HUP), SSOPROXY_OK );
+  ssoLoopRunOnce(pLoop, 20);
+  CHECK_INT( pr.nCall, 0 );
+  CHECK( shutdown(a[1], SHUT_WR)==0 );
+  ssoLoopRunOnce(pLoop, 1000);
+  CHECK_INT( pr.nCall, 1 );
+  CHECK_INT( pr.eLast, SSO_LOOP_HUP );
+  /* Asked for WRITE as well: HUP comes with it, READ (not asked) not. */
+  CHECK_INT( ssoLoopMod(pLoop, a[0], SSO_LOOP_HUP|SSO_LOOP_WRITE),
+             SSOPROXY_OK );
+  ssoLoopRunOnce(pLoop, 1000);
+  CHECK_INT( pr.nCall, 2 );
+  CHECK( (pr.eLast & SSO_LOOP_HUP)!=0 && (pr.eLast & SSO_LOOP_READ)==0 );
+  ssoLoopDel(pLoop, a[0]);
+  close(a[0]);
+  close(a[1]);
+  ssoLoopFree(pLoop);
+}
+
 static void test_loop_hostport(void){
   char zHost[64];
   int iPort = -1;
@@ -462,6 +512,34 @@ static int onStream(SsoServerReq *pReq, void *pArg){
   return rc;
 }
 
+/* ---- A stream that sends "tick" then waits (60 s) before ending ---- */
+static void onTrickleFire(SsoLoop *pLoop, SsoLoopTimer *t, void *pArg){
+  SlowReq *s = pArg;
+  SSO_UNUSED(pLoop);
+  SSO_UNUSED(t);
+  ssoServerStreamWrite(s->pReq, "end", 3);
+  ssoServerStreamEnd(s->pReq);
+  ssoFree(s);
+}
+static int onTrickle(SsoServerReq *pReq, void *pArg){
+  SlowReq *s = ssoMalloc(sizeof(SlowReq));
+  int rc;
+  SSO_UNUSED(pArg);
+  if( s==0 ) return SSOPROXY_NOMEM;
+  s->pReq = pReq;
+  ssoLoopTimerInit(&s->t, onTrickleFire, s);
+  rc = ssoServerAsync(pReq, onSlowAbort, 0, s);
+  if( rc ){
+    ssoFree(s);
+    return rc;
+  }
+  ssoLoopTimerAt(pReq->pLoop, &s->t, ssoLoopNow(pReq->pLoop) + 60000);
+  rc = ssoServerStatus(pReq, 200);
+  if( rc==SSOPROXY_OK ) rc = ssoServerStreamBegin(pReq);
+  if( rc==SSOPROXY_OK ) rc = ssoServerStreamWrite(pReq, "tick", 4);
+  return rc;
+}
+
 static int tsDbReady(void *pCtx, void *pArg, char *zReason, size_t nReason){
   SSO_UNUSED(pArg);
   if( pCtx==0 ) return 1;
@@ -527,6 +605,7 @@ static int tsStart(TSrv *t, SsoServerConfig *c, int bLog){
     || ssoServerRoute(t->p, "GET", "/rules", onHeaderRules, 0)
     || ssoServerRoute(t->p, "GET", "/slow", onSlow, 0)
     || ssoServerRoute(t->p, "GET", "/stream", onStream, 0)
+    || ssoServerRoute(t->p, "GET", "/trickle", onTrickle, 0)
     || ssoHealthRegister(t->p, &t->health);
   if( rc==0 ) rc = pthread_create(&t->tid, 0, tsThread, t);
   if( rc ){
@@ -1289,6 +1368,175 @@ static void test_server_stream_backpressure(void){
   CHECK_INT( tsStop(&t), SSOPROXY_OK );
 }
 
+/*
+** Hang-up while the answer is being made. Every abort must come within
+** 1 s of the client leaving (the proxy cancels its upstream on it) and
+** exactly once. The measured latency is printed with -v.
+*/
+static char *readLog(int fd);
+static long long waitAborted(int n, long long t0){
+  while( atomic_load(&nAborted)<n && ssoOsMonoMs()-t0<3000 ) msleep(1);
+  return ssoOsMonoMs() - t0;
+}
+static void hupReport(const char *zWhat, long long ms){
+  if( tst.bVerbose ) fprintf(stderr, "  %s: abort after %lld ms\n", zWhat, ms);
+}
+
+/* A client that closes while an async handler waits: xAbort, 499. */
+static void test_server_hup_abort(void){
+  SsoServerConfig cfg;
+  TSrv t;
+  Cli c;
+  char *zLog;
+  long long ms;
+  tsConfig(&cfg);
+  if( tsStart(&t, &cfg, 1) ){ CHECK( 0 ); return; }
+  CHECK( cliOpen(&c, &t)==0 );
+  CHECK( cliSend(&c, "GET /slow?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  msleep(100);
+  CHECK_INT( atomic_load(&nAborted), 0 );
+  cliClose(&c);
+  ms = waitAborted(1, ssoOsMonoMs());
+  hupReport("close", ms);
+  CHECK( ms<1000 );
+  msleep(100);
+  CHECK_INT( atomic_load(&nAborted), 1 );
+  /* The server is unharmed: the next client is served. */
+  CHECK( cliOpen(&c, &t)==0 );
+  CHECK( cliSend(&c, "GET /slow?ms=10 HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  {
+    Resp r;
+    CHECK( cliRead(&c, &r, 0)==0 );
+    CHECK_STR( r.zBody, "slow done" );
+    respFree(&r);
+  }
+  cliClose(&c);
+  CHECK_INT( tsStop(&t), SSOPROXY_OK );
+  CHECK_INT( atomic_load(&nAborted), 1 );
+  zLog = readLog(t.fdLog);
+  CHECK( strstr(zLog, "path=/slow status=499")!=0 );
+  free(zLog);
+  close(t.fdLog);
+}
+
+/* CPU time of the whole process (server threads included), in ms. */
+static long long cpuMs(void){
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (long long)ts.tv_sec*1000 + ts.tv_nsec/1000000;
+}
+
+/* A pipelined request is not a hang-up: it waits unread (no busy loop)
+** and is served after the first answer. */
+static void test_server_hup_pipelined(void){
+  SsoServerConfig cfg;
+  TSrv t;
+  Cli c;
+  Resp r;
+  long long cpu0;
+  tsConfig(&cfg);
+  if( tsStart(&t, &cfg, 0) ){ CHECK( 0 ); return; }
+  CHECK( cliOpen(&c, &t)==0 );
+  cpu0 = cpuMs();
+  CHECK( cliSend(&c, "GET /slow?ms=400 HTTP/1.1\r\nHost: x\r\n\r\n"
+                     "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  CHECK( cliRead(&c, &r, 0)==0 );
+  CHECK_INT( r.iStatus, 200 );
+  CHECK_STR( r.zBody, "slow done" );
+  respFree(&r);
+  /* Level-triggered read interest on the unread bytes would have spun
+  ** a worker for the 400 ms; watching for HUP costs nothing. */
+  CHECK( cpuMs()-cpu0 < 200 );
+  CHECK( cliRead(&c, &r, 0)==0 );
+  CHECK_STR( r.zBody, "hello" );
+  respFree(&r);
+  CHECK_INT( atomic_load(&nAborted), 0 );
+  /* A pipelined request arriving while the handler waits: the same. */
+  CHECK( cliSend(&c, "GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  msleep(100);
+  CHECK( cliSend(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  CHECK( cliRead(&c, &r, 0)==0 );
+  CHECK_STR( r.zBody, "slow done" );
+  respFree(&r);
+  CHECK( cliRead(&c, &r, 0)==0 );
+  CHECK_STR( r.zBody, "hello" );
+  respFree(&r);
+  cliClose(&c);
+  CHECK_INT( tsStop(&t), SSOPROXY_OK );
+  CHECK_INT( atomic_load(&nAborted), 0 );
+}
+
+/*
+** Half-close after a complete request. On the wire it is the FIN of a
+** close, so an async answer is aborted (as nginx does, RFC 9112 §9.6);
+** a synchronous answer is complete before that and is still sent.
+*/
+static void test_server_hup_halfclose(void){
+  SsoServerConfig cfg;
+  TSrv t;
+  Cli c;
+  Resp r;
+  long long ms;
+  tsConfig(&cfg);
+  if( tsStart(&t, &cfg, 0) ){ CHECK( 0 ); return; }
+  CHECK( cliOpen(&c, &t)==0 );
+  CHECK( cliSend(&c, "GET /slow?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  msleep(100);
+  CHECK( shutdown(c.fd, SHUT_WR)==0 );
+  ms = waitAborted(1, ssoOsMonoMs());
+  hupReport("half-close", ms);
+  CHECK( ms<1000 );
+  CHECK( cliSeesClose(&c) );
+  cliClose(&c);
+  /* Request and FIN together: aborted at once too. */
+  CHECK( cliOpen(&c, &t)==0 );
+  CHECK( cliSend(&c, "GET /slow?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  CHECK( shutdown(c.fd, SHUT_WR)==0 );
+  ms = waitAborted(2, ssoOsMonoMs());
+  CHECK( ms<1000 );
+  CHECK( cliSeesClose(&c) );
+  cliClose(&c);
+  /* A synchronous handler: answered, then closed. */
+  CHECK( cliOpen(&c, &t)==0 );
+  CHECK( cliSend(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  CHECK( shutdown(c.fd, SHUT_WR)==0 );
+  CHECK( cliRead(&c, &r, 0)==0 );
+  CHECK_STR( r.zBody, "hello" );
+  respFree(&r);
+  CHECK( cliSeesClose(&c) );
+  cliClose(&c);
+  CHECK_INT( tsStop(&t), SSOPROXY_OK );
+  CHECK_INT( atomic_load(&nAborted), 2 );
+}
+
+/* A stream with nothing to write when the client leaves: only the
+** hang-up can tell (no write will fail), and it does within 1 s. */
+static void test_server_hup_stream(void){
+  SsoServerConfig cfg;
+  TSrv t;
+  Cli c;
+  long long ms, t0;
+  tsConfig(&cfg);
+  if( tsStart(&t, &cfg, 0) ){ CHECK( 0 ); return; }
+  CHECK( cliOpen(&c, &t)==0 );
+  CHECK( cliSend(&c, "GET /trickle HTTP/1.1\r\nHost: x\r\n\r\n")==0 );
+  t0 = ssoOsMonoMs();
+  while( memmem(c.a, c.n, "tick", 4)==0 && ssoOsMonoMs()-t0<3000 ){
+    if( cliFill(&c) ) break;
+  }
+  CHECK( memmem(c.a, c.n, "200", 3)!=0 && memmem(c.a, c.n, "tick", 4)!=0 );
+  msleep(50);
+  CHECK_INT( atomic_load(&nAborted), 0 );
+  cliClose(&c);                   /* nothing unread: a clean FIN */
+  ms = waitAborted(1, ssoOsMonoMs());
+  hupReport("mid-stream", ms);
+  CHECK( ms<1000 );
+  msleep(50);
+  CHECK_INT( atomic_load(&nAborted), 1 );
+  CHECK_INT( tsStop(&t), SSOPROXY_OK );
+  CHECK_INT( atomic_load(&nAborted), 1 );
+}
+
 /* Streaming to HTTP/1.0: no chunking, the close ends the body. */
 static void test_server_stream_http10(void){
   SsoServerConfig cfg;
@@ -1612,6 +1860,7 @@ static const TestCase aServerTests[] = {
   TEST_CASE(test_loop_timers),
   TEST_CASE(test_loop_heap),
   TEST_CASE(test_loop_fds_tasks_wake),
+  TEST_CASE(test_loop_hup),
   TEST_CASE(test_loop_hostport),
   TEST_CASE(test_loop_batches_log),
   TEST_CASE(test_loop_oom),
@@ -1626,6 +1875,10 @@ static const TestCase aServerTests[] = {
   TEST_CASE(test_server_stop_early),
   TEST_CASE(test_server_stream_backpressure),
   TEST_CASE(test_server_stream_http10),
+  TEST_CASE(test_server_hup_abort),
+  TEST_CASE(test_server_hup_pipelined),
+  TEST_CASE(test_server_hup_halfclose),
+  TEST_CASE(test_server_hup_stream),
   TEST_CASE(test_server_ipv6),
   TEST_CASE(test_server_transport),
   TEST_CASE(test_server_access_log),

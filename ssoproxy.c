@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 5b9881ca0c91510d266dea5035c11b23c63bafe05a7f54a92d7b35ec8a46d4b1
+** Source id: aa50e0c0f911d5ee83989d6d2c91a6093b8df65899a4d88abe2f4bdaf4de2c48
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -2816,6 +2816,16 @@ static size_t jsonEscape(char *z, unsigned char c){
   return 6;
 }
 
+/* Copy the run of bytes from z[i] that need no escape to *pzOut, moving
+** *pzOut past it; returns where the run ends. */
+static size_t jsonCopyPlain(const unsigned char *z, size_t i, size_t n,
+                            char **pzOut){
+  size_t iEnd = jsonPlainEnd(z, i, n);
+  if( iEnd>i ) memcpy(*pzOut, z+i, iEnd-i);   /* z may be NULL if n==0 */
+  *pzOut += iEnd-i;
+  return iEnd;
+}
+
 static size_t ssoBufJsonStringLen(const char *zIn, size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
   size_t i = 0, nOut = n + 2;
@@ -2828,14 +2838,9 @@ static size_t ssoBufJsonStringLen(const char *zIn, size_t n){
 
 static char *ssoBufJsonStringTo(char *zOut, const char *zIn, size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
-  size_t i = 0, iRun;
+  size_t i = 0;
   *zOut++ = '"';
-  for(;;){
-    iRun = i;
-    i = jsonPlainEnd(z, i, n);
-    if( i>iRun ) memcpy(zOut, z+iRun, i-iRun);   /* z may be NULL if n==0 */
-    zOut += i-iRun;
-    if( i>=n ) break;
+  while( (i = jsonCopyPlain(z, i, n, &zOut))<n ){
     zOut += jsonEscape(zOut, z[i++]);
   }
   *zOut++ = '"';
@@ -2851,7 +2856,7 @@ static char *ssoBufJsonStringTo(char *zOut, const char *zIn, size_t n){
 static void ssoBufAppendJsonString(SsoBuf *p, const char *zIn,
                                         size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
-  size_t i = 0, iRun, nNeed;
+  size_t i = 0, nNeed;
   char *zOut;
   if( n>SIZE_MAX/2 ){
     if( p->rc==SSOPROXY_OK ) p->rc = SSOPROXY_TOOBIG;
@@ -2860,12 +2865,7 @@ static void ssoBufAppendJsonString(SsoBuf *p, const char *zIn,
   if( (p->rc || n+2 >= p->nAlloc - p->n) && ssoBufReserve(p, n+2) ) return;
   zOut = p->z + p->n;
   *zOut++ = '"';
-  for(;;){
-    iRun = i;
-    i = jsonPlainEnd(z, i, n);
-    if( i>iRun ) memcpy(zOut, z+iRun, i-iRun);   /* z may be NULL if n==0 */
-    zOut += i-iRun;
-    if( i>=n ) break;
+  while( (i = jsonCopyPlain(z, i, n, &zOut))<n ){
     /* Room left after zOut, less the NUL, against escape + rest + '"'. */
     nNeed = (aJsonEsc[z[i]]=='u' ? 6 : 2) + (n-i-1) + 1;
     if( (size_t)(p->z + p->nAlloc - 1 - zOut) < nNeed ){

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "5b9881ca0c91510d266dea5035c11b23c63bafe05a7f54a92d7b35ec8a46d4b1"
+#define SSOPROXY_SOURCE_ID      "aa50e0c0f911d5ee83989d6d2c91a6093b8df65899a4d88abe2f4bdaf4de2c48"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -164,6 +164,16 @@ static size_t jsonEscape(char *z, unsigned char c){
   return 6;
 }
 
+/* Copy the run of bytes from z[i] that need no escape to *pzOut, moving
+** *pzOut past it; returns where the run ends. */
+static size_t jsonCopyPlain(const unsigned char *z, size_t i, size_t n,
+                            char **pzOut){
+  size_t iEnd = jsonPlainEnd(z, i, n);
+  if( iEnd>i ) memcpy(*pzOut, z+i, iEnd-i);   /* z may be NULL if n==0 */
+  *pzOut += iEnd-i;
+  return iEnd;
+}
+
 SSO_PRIVATE size_t ssoBufJsonStringLen(const char *zIn, size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
   size_t i = 0, nOut = n + 2;
@@ -176,14 +186,9 @@ SSO_PRIVATE size_t ssoBufJsonStringLen(const char *zIn, size_t n){
 
 SSO_PRIVATE char *ssoBufJsonStringTo(char *zOut, const char *zIn, size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
-  size_t i = 0, iRun;
+  size_t i = 0;
   *zOut++ = '"';
-  for(;;){
-    iRun = i;
-    i = jsonPlainEnd(z, i, n);
-    if( i>iRun ) memcpy(zOut, z+iRun, i-iRun);   /* z may be NULL if n==0 */
-    zOut += i-iRun;
-    if( i>=n ) break;
+  while( (i = jsonCopyPlain(z, i, n, &zOut))<n ){
     zOut += jsonEscape(zOut, z[i++]);
   }
   *zOut++ = '"';
@@ -199,7 +204,7 @@ SSO_PRIVATE char *ssoBufJsonStringTo(char *zOut, const char *zIn, size_t n){
 SSO_PRIVATE void ssoBufAppendJsonString(SsoBuf *p, const char *zIn,
                                         size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
-  size_t i = 0, iRun, nNeed;
+  size_t i = 0, nNeed;
   char *zOut;
   if( n>SIZE_MAX/2 ){
     if( p->rc==SSOPROXY_OK ) p->rc = SSOPROXY_TOOBIG;
@@ -208,12 +213,7 @@ SSO_PRIVATE void ssoBufAppendJsonString(SsoBuf *p, const char *zIn,
   if( (p->rc || n+2 >= p->nAlloc - p->n) && ssoBufReserve(p, n+2) ) return;
   zOut = p->z + p->n;
   *zOut++ = '"';
-  for(;;){
-    iRun = i;
-    i = jsonPlainEnd(z, i, n);
-    if( i>iRun ) memcpy(zOut, z+iRun, i-iRun);   /* z may be NULL if n==0 */
-    zOut += i-iRun;
-    if( i>=n ) break;
+  while( (i = jsonCopyPlain(z, i, n, &zOut))<n ){
     /* Room left after zOut, less the NUL, against escape + rest + '"'. */
     nNeed = (aJsonEsc[z[i]]=='u' ? 6 : 2) + (n-i-1) + 1;
     if( (size_t)(p->z + p->nAlloc - 1 - zOut) < nNeed ){

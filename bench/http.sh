@@ -36,6 +36,7 @@
 # build/bench/http, except bench/RESULTS.md with --record.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 O=build/bench/http
 cmd="sh bench/http.sh${*:+ $*}"
 record=0
@@ -374,15 +375,9 @@ echo
 cat $O/table.md
 
 if [ $record = 1 ]; then
-  f=bench/RESULTS.md
-  [ -f $f ] || printf '# Benchmark results\n' >$f
-  cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 1)
-  src=unknown
-  if command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1; then
-    src="commit $(git rev-parse --short HEAD)"
-    git diff --quiet HEAD -- src ssoproxy.c ssoproxy.h bench/http.sh test/load/conns.c ||
-      src="$src (with local changes)"
-  fi
+  f=$(results_file)
+  cpu=$(cpu_model)
+  src=$(source_id src ssoproxy.c ssoproxy.h bench/http.sh test/load/conns.c)
   {
     echo
     echo "## HTTP server, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -391,7 +386,7 @@ if [ $record = 1 ]; then
     echo
     if [ -n "${SSOPROXY-}" ]; then echo "- Source: $src (the script; the binary is named below)"
     else echo "- Source: $src"; fi
-    echo "- Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -srm); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- Machine: $(nproc) CPUs, $cpu, $(uname -srm); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     if [ -n "${SSOPROXY-}" ]; then
       echo "- ssoproxy: \`$("$SSO" --version)\`, the binary $SSO (not this checkout's)"
     else

@@ -22,6 +22,7 @@
 # wrk cycles through a sample of 1,000 keys spread over the whole table.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 O=build/bench
 cmd="sh bench/keys.sh${*:+ $*}"
 record=0; secs=10; rounds=3; conns=32; keep=0
@@ -148,10 +149,10 @@ if [ $record = 1 ]; then
     echo "worker thread and the access log off)."
     echo
     echo "Machine: $(uname -srm); $(nproc) processors,"
-    echo "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //');"
+    echo "$(cpu_model);"
     echo "$(cc --version | head -n 1); SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1);"
     echo "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)."
     echo
     echo "$table"
-  } >> bench/RESULTS.md
+  } >> "$(results_file)"
 fi

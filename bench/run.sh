@@ -22,6 +22,7 @@
 # bench/RESULTS.md with --record.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 O=build/bench
 cmd="sh bench/run.sh${*:+ $*}"
 record=0
@@ -113,15 +114,9 @@ if [ $callgrind = 1 ]; then
 fi
 
 if [ $record = 1 ]; then
-  f=bench/RESULTS.md
-  [ -f $f ] || printf '# Benchmark results\n' >$f
-  cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 1)
-  src=unknown
-  if command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1; then
-    src="commit $(git rev-parse --short HEAD)"
-    git diff --quiet HEAD -- src ssoproxy.c ssoproxy.h bench/codec.c ||
-      src="$src (with local changes)"
-  fi
+  f=$(results_file)
+  cpu=$(cpu_model)
+  src=$(source_id src ssoproxy.c ssoproxy.h bench/codec.c)
   {
     echo
     echo "## $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -129,7 +124,7 @@ if [ $record = 1 ]; then
     echo "Command: \`$cmd\`"
     echo
     echo "- Source: $src"
-    echo "- Machine: $(nproc 2>/dev/null || echo '?') CPUs, ${cpu:-unknown CPU}, $(uname -sm)"
+    echo "- Machine: $(nproc 2>/dev/null || echo '?') CPUs, $cpu, $(uname -sm)"
     echo "- Compiler used: $($cc --version | head -n 1)"
     for c in gcc clang; do
       command -v $c >/dev/null 2>&1 &&

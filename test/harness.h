@@ -44,24 +44,47 @@ static struct {
               b_ ? b_ : "(null)"); } }while(0)
 #define CHECK_MEM(a, b, n) CHECK( memcmp((a), (b), (n))==0 )
 
-/* ---- Allocation fault injection ---- */
-static struct {
-  int iCountdown;       /* Allocations left before the next failure; 0=off */
+/* ---- Fault injection ---- */
+
+/*
+** A countdown that says when an operation should fail: the Nth call of
+** faultCounterStep() after faultCounterArm() fails, and with bPersist
+** every call after it too. Allocation faults use one (flt); the store
+** tests' I/O-failing VFS uses another.
+*/
+typedef struct FaultCounter FaultCounter;
+struct FaultCounter {
+  int iCountdown;       /* Calls left before the next failure; 0=off */
   int bPersist;         /* Keep failing after the first failure */
   int bFailing;         /* A persistent failure has started */
-  int nFail;            /* Failures injected since faultArm() */
-} flt;
+  int nFail;            /* Failures injected since faultCounterArm() */
+};
 
-/* Returns 1 if this allocation should fail. */
-static int faultStep(void){
-  if( flt.bFailing ){ flt.nFail++; return 1; }
-  if( flt.iCountdown>0 && --flt.iCountdown==0 ){
-    flt.nFail++;
-    if( flt.bPersist ) flt.bFailing = 1;
+/* Returns 1 if this call should fail. */
+static int faultCounterStep(FaultCounter *p){
+  if( p->bFailing ){ p->nFail++; return 1; }
+  if( p->iCountdown>0 && --p->iCountdown==0 ){
+    p->nFail++;
+    if( p->bPersist ) p->bFailing = 1;
     return 1;
   }
   return 0;
 }
+static void faultCounterArm(FaultCounter *p, int iNth, int bPersist){
+  p->iCountdown = iNth;
+  p->bPersist = bPersist;
+  p->bFailing = 0;
+  p->nFail = 0;
+}
+/* Stop injecting; returns how many failures were injected. */
+static int faultCounterDisarm(FaultCounter *p){
+  int n = p->nFail;
+  faultCounterArm(p, 0, 0);
+  return n;
+}
+
+static FaultCounter flt;    /* Allocation faults */
+static int faultStep(void){ return faultCounterStep(&flt); }
 static void *faultMalloc(size_t n){ return faultStep() ? 0 : malloc(n); }
 static void *faultRealloc(void *p, size_t n){
   return faultStep() ? 0 : realloc(p, n);
@@ -69,19 +92,9 @@ static void *faultRealloc(void *p, size_t n){
 static void faultFree(void *p){ free(p); }
 
 static void faultArm(int iNth, int bPersist){
-  flt.iCountdown = iNth;
-  flt.bPersist = bPersist;
-  flt.bFailing = 0;
-  flt.nFail = 0;
+  faultCounterArm(&flt, iNth, bPersist);
 }
-/* Stop injecting; returns how many failures were injected. */
-static int faultDisarm(void){
-  int n = flt.nFail;
-  flt.iCountdown = 0;
-  flt.bFailing = 0;
-  flt.nFail = 0;
-  return n;
-}
+static int faultDisarm(void){ return faultCounterDisarm(&flt); }
 
 /*
 ** Drive an operation through every allocation failure point: run

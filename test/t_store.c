@@ -1185,37 +1185,17 @@ struct StoIoFile {
 
 static struct {
   sqlite3_vfs *pReal;       /* The VFS being wrapped */
-  int iCountdown;           /* I/O calls until the next failure; 0 = off */
-  int bPersist;             /* Keep failing after the first failure */
-  int bFailing;             /* A persistent failure has started */
-  int nFail;                /* Failures injected since stoIoArm() */
+  FaultCounter fault;       /* Which I/O call fails */
   int bFull;                /* Writes fail with SQLITE_FULL */
   int bNoSync;              /* Skip the real fsync() (see stoVfsInstall) */
 } stoIo;
 
-static int stoIoFault(void){
-  if( stoIo.bFailing ){ stoIo.nFail++; return 1; }
-  if( stoIo.iCountdown>0 && --stoIo.iCountdown==0 ){
-    stoIo.nFail++;
-    if( stoIo.bPersist ) stoIo.bFailing = 1;
-    return 1;
-  }
-  return 0;
-}
+static int stoIoFault(void){ return faultCounterStep(&stoIo.fault); }
 static void stoIoArm(int iNth, int bPersist, int bFull){
-  stoIo.iCountdown = iNth;
-  stoIo.bPersist = bPersist;
-  stoIo.bFailing = 0;
-  stoIo.nFail = 0;
+  faultCounterArm(&stoIo.fault, iNth, bPersist);
   stoIo.bFull = bFull;
 }
-static int stoIoDisarm(void){
-  int n = stoIo.nFail;
-  stoIo.iCountdown = 0;
-  stoIo.bFailing = 0;
-  stoIo.nFail = 0;
-  return n;
-}
+static int stoIoDisarm(void){ return faultCounterDisarm(&stoIo.fault); }
 #define STO_REAL(f) (((StoIoFile*)(f))->pReal)
 #define STO_WRITE_ERR(e) (stoIo.bFull ? SQLITE_FULL : (e))
 

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: aa50e0c0f911d5ee83989d6d2c91a6093b8df65899a4d88abe2f4bdaf4de2c48
+** Source id: 3bd7ee8dc440dd1e8dcf49d1454f36e1d91d4ee2125eec7205f579bbfb7b3cb4
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -2183,6 +2183,8 @@ struct SsoApiRoute {
 struct SsoApi {
   SsoAuthz authz;           /* Master key, session hook */
   SsoLog *pLog;             /* Warnings and internal errors; NULL: none */
+  const SsoClientConfig *pClientCfg;  /* Template of each worker's outbound
+                            ** client (ssoApiWorkerClient); NULL: none */
   SsoApiRoute aRoute[SSO_ACT_COUNT];
 };
 
@@ -2203,6 +2205,16 @@ static int ssoApiWorkerNew(SsoApi*, SsoStore *pStore,
                                 SsoApiWorker **ppW);
 static void ssoApiWorkerFree(SsoApiWorker*);       /* NULL is a no-op */
 static SsoStore *ssoApiWorkerStore(const SsoApiWorker*);
+/* The worker's random generator (keys, session ids, states...). */
+static SsoRng *ssoApiWorkerRng(const SsoApiWorker*);
+/*
+** The worker's one outbound HTTP client (IdP, upstreams), created on
+** first use on pLoop (the worker's loop, req->pLoop) from
+** SsoApi.pClientCfg, freed with the worker. Returns SSOPROXY_OK with
+** *ppCli set, _MISUSE when no client configuration was given, _NOMEM.
+*/
+static int ssoApiWorkerClient(SsoApiWorker*, SsoLoop *pLoop,
+                                   SsoClient **ppCli);
 /* Note that key zHash was used at tAt (Unix ms); pLoop (may be NULL: no
 ** timer) is the worker's loop, on which the flush timer is armed. */
 static void ssoApiWorkerTouch(SsoApiWorker*, SsoLoop *pLoop,
@@ -13138,6 +13150,7 @@ struct SsoApiWorker {
   SsoApi *pApi;
   SsoStore *pStore;         /* This worker's connection; owned */
   SsoRng *pRng;             /* For new keys and user ids; owned */
+  SsoClient *pClient;       /* Outbound HTTP, made on first use; owned */
   SsoLoop *pLoop;           /* Where the flush timer is armed, once it is */
   SsoLoopTimer flush;       /* Writes aTouch every SSO_API_TOUCH_MS */
   int nTouch;               /* Slots in use */
@@ -13175,6 +13188,7 @@ static void ssoApiWorkerFree(SsoApiWorker *p){
   if( p==0 ) return;
   if( p->pLoop ) ssoLoopTimerStop(p->pLoop, &p->flush);
   ssoApiWorkerFlush(p);
+  ssoClientFree(p->pClient);
   ssoRngFree(p->pRng);
   ssoStoreClose(p->pStore);
   ssoFree(p);
@@ -13182,6 +13196,25 @@ static void ssoApiWorkerFree(SsoApiWorker *p){
 
 static SsoStore *ssoApiWorkerStore(const SsoApiWorker *p){
   return p ? p->pStore : 0;
+}
+
+static SsoRng *ssoApiWorkerRng(const SsoApiWorker *p){
+  return p ? p->pRng : 0;
+}
+
+static int ssoApiWorkerClient(SsoApiWorker *p, SsoLoop *pLoop,
+                                   SsoClient **ppCli){
+  int rc;
+  *ppCli = 0;
+  if( p->pClient==0 ){
+    if( p->pApi==0 || p->pApi->pClientCfg==0 || pLoop==0 ){
+      return SSOPROXY_MISUSE;
+    }
+    rc = ssoClientNew(pLoop, p->pApi->pClientCfg, &p->pClient);
+    if( rc ) return rc;
+  }
+  *ppCli = p->pClient;
+  return SSOPROXY_OK;
 }
 
 static int ssoApiWorkerFlush(SsoApiWorker *p){
@@ -15295,6 +15328,7 @@ static int openServer(ssoproxy *p){
 /* The management API's routes, answering with the master key if set. */
 static int openApi(ssoproxy *p){
   ssoApiInit(&p->api, ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY), &p->log);
+  p->api.pClientCfg = &p->clientCfg;
   return ssoApiRegister(p->pServer, &p->api);
 }
 

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "aa50e0c0f911d5ee83989d6d2c91a6093b8df65899a4d88abe2f4bdaf4de2c48"
+#define SSOPROXY_SOURCE_ID      "3bd7ee8dc440dd1e8dcf49d1454f36e1d91d4ee2125eec7205f579bbfb7b3cb4"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -38,6 +38,7 @@ struct SsoApiWorker {
   SsoApi *pApi;
   SsoStore *pStore;         /* This worker's connection; owned */
   SsoRng *pRng;             /* For new keys and user ids; owned */
+  SsoClient *pClient;       /* Outbound HTTP, made on first use; owned */
   SsoLoop *pLoop;           /* Where the flush timer is armed, once it is */
   SsoLoopTimer flush;       /* Writes aTouch every SSO_API_TOUCH_MS */
   int nTouch;               /* Slots in use */
@@ -75,6 +76,7 @@ SSO_PRIVATE void ssoApiWorkerFree(SsoApiWorker *p){
   if( p==0 ) return;
   if( p->pLoop ) ssoLoopTimerStop(p->pLoop, &p->flush);
   ssoApiWorkerFlush(p);
+  ssoClientFree(p->pClient);
   ssoRngFree(p->pRng);
   ssoStoreClose(p->pStore);
   ssoFree(p);
@@ -82,6 +84,25 @@ SSO_PRIVATE void ssoApiWorkerFree(SsoApiWorker *p){
 
 SSO_PRIVATE SsoStore *ssoApiWorkerStore(const SsoApiWorker *p){
   return p ? p->pStore : 0;
+}
+
+SSO_PRIVATE SsoRng *ssoApiWorkerRng(const SsoApiWorker *p){
+  return p ? p->pRng : 0;
+}
+
+SSO_PRIVATE int ssoApiWorkerClient(SsoApiWorker *p, SsoLoop *pLoop,
+                                   SsoClient **ppCli){
+  int rc;
+  *ppCli = 0;
+  if( p->pClient==0 ){
+    if( p->pApi==0 || p->pApi->pClientCfg==0 || pLoop==0 ){
+      return SSOPROXY_MISUSE;
+    }
+    rc = ssoClientNew(pLoop, p->pApi->pClientCfg, &p->pClient);
+    if( rc ) return rc;
+  }
+  *ppCli = p->pClient;
+  return SSOPROXY_OK;
 }
 
 SSO_PRIVATE int ssoApiWorkerFlush(SsoApiWorker *p){

@@ -33,6 +33,8 @@ struct SsoApiRoute {
 struct SsoApi {
   SsoAuthz authz;           /* Master key, session hook */
   SsoLog *pLog;             /* Warnings and internal errors; NULL: none */
+  const SsoClientConfig *pClientCfg;  /* Template of each worker's outbound
+                            ** client (ssoApiWorkerClient); NULL: none */
   SsoApiRoute aRoute[SSO_ACT_COUNT];
 };
 
@@ -53,6 +55,16 @@ SSO_PRIVATE int ssoApiWorkerNew(SsoApi*, SsoStore *pStore,
                                 SsoApiWorker **ppW);
 SSO_PRIVATE void ssoApiWorkerFree(SsoApiWorker*);       /* NULL is a no-op */
 SSO_PRIVATE SsoStore *ssoApiWorkerStore(const SsoApiWorker*);
+/* The worker's random generator (keys, session ids, states...). */
+SSO_PRIVATE SsoRng *ssoApiWorkerRng(const SsoApiWorker*);
+/*
+** The worker's one outbound HTTP client (IdP, upstreams), created on
+** first use on pLoop (the worker's loop, req->pLoop) from
+** SsoApi.pClientCfg, freed with the worker. Returns SSOPROXY_OK with
+** *ppCli set, _MISUSE when no client configuration was given, _NOMEM.
+*/
+SSO_PRIVATE int ssoApiWorkerClient(SsoApiWorker*, SsoLoop *pLoop,
+                                   SsoClient **ppCli);
 /* Note that key zHash was used at tAt (Unix ms); pLoop (may be NULL: no
 ** timer) is the worker's loop, on which the flush timer is armed. */
 SSO_PRIVATE void ssoApiWorkerTouch(SsoApiWorker*, SsoLoop *pLoop,

@@ -219,6 +219,7 @@ static int openServer(ssoproxy *p){
 /* The management API's routes, answering with the master key if set. */
 static int openApi(ssoproxy *p){
   ssoApiInit(&p->api, ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY), &p->log);
+  p->api.pClientCfg = &p->clientCfg;
   return ssoApiRegister(p->pServer, &p->api);
 }
 

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 3bd7ee8dc440dd1e8dcf49d1454f36e1d91d4ee2125eec7205f579bbfb7b3cb4
+** Source id: 0b639338f2425c9520c2ecfc32f94de75056412e3b3bbe30656de5c2bfc29799
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -1768,7 +1768,7 @@ static size_t ssoServerQueued(const SsoServerReq*);
 #ifndef SSO_STORE_H
 #define SSO_STORE_H
 
-#define SSO_STORE_SCHEMA 1           /* Schema version this build writes */
+#define SSO_STORE_SCHEMA 2           /* Schema version this build writes */
 #define SSO_STORE_APP_ID 0x53534f50  /* PRAGMA application_id: "SSOP" */
 
 typedef struct SsoStore SsoStore;
@@ -1867,6 +1867,11 @@ struct SsoKey {
   long long nRpmLimit;      /* Requests per minute; 0: no limit */
   long long nTpmLimit;      /* Tokens per minute; 0: no limit */
   const char *zMetadata;    /* JSON object text; NULL on insert: "{}" */
+  /* Usage, counted by the proxy (ssoStoreKeysUsage); read-only here:
+  ** insert and update leave them alone. */
+  long long nRequests;      /* Requests forwarded */
+  long long nPromptTokens;  /* usage.prompt_tokens summed */
+  long long nCompletionTokens;  /* usage.completion_tokens summed */
 };
 
 static int ssoStoreKeyInsert(SsoStore*, const SsoKey*);
@@ -1903,6 +1908,85 @@ static int ssoStoreKeyCount(SsoStore*, const char *zUserId, int *pnKey);
 */
 static int ssoStoreKeysTouch(SsoStore*, const char **azHash,
                                   const long long *aAt, int n);
+/*
+** The proxy's batch: for each entry add the counts to the key's usage and
+** move its last use to tAt (never backwards), all in one transaction
+** (joining the caller's if one is open). Unknown hashes are skipped.
+*/
+typedef struct SsoKeyUsage SsoKeyUsage;
+struct SsoKeyUsage {
+  const char *zHash;
+  long long tAt;            /* Last use, Unix ms */
+  long long nRequests;
+  long long nPromptTokens;
+  long long nCompletionTokens;
+};
+static int ssoStoreKeysUsage(SsoStore*, const SsoKeyUsage *a, int n);
+
+/* ---- Browser sessions ----
+** The cookie carries a random id; the row is found by its SHA-256, so a
+** copy of the database does not hold usable sessions. Deleting a user
+** deletes their sessions (foreign key).
+*/
+typedef struct SsoSessionRow SsoSessionRow;
+struct SsoSessionRow {
+  const char *zHash;        /* SHA-256 of the cookie's id, lower hex */
+  const char *zUserId;      /* Whose session */
+  long long tCreated;       /* 0 on insert: now */
+  long long tSeen;          /* Last request seen; 0 on insert: now */
+  long long tExpires;       /* Absolute end, Unix ms (required) */
+  const char *zIdToken;     /* The IdP's id_token, for logout; NULL: none */
+  const char *zData;        /* JSON object (groups, how it signed in...);
+                            ** NULL on insert: "{}" */
+};
+static int ssoStoreSessionInsert(SsoStore*, const SsoSessionRow*);
+static int ssoStoreSessionGet(SsoStore*, const char *zHash,
+                                   SsoArena *pArena, SsoSessionRow *pOut);
+/* Move tSeen forward to tSeen (never backwards). */
+static int ssoStoreSessionTouch(SsoStore*, const char *zHash,
+                                     long long tSeen);
+static int ssoStoreSessionDelete(SsoStore*, const char *zHash);
+/* Every session of zUserId; *pn (may be NULL) how many. */
+static int ssoStoreSessionDeleteUser(SsoStore*, const char *zUserId,
+                                          int *pn);
+/* Delete sessions past tExpires or unseen since tIdleBefore (0: no idle
+** rule); *pn (may be NULL) how many. */
+static int ssoStoreSessionPurge(SsoStore*, long long tNow,
+                                     long long tIdleBefore, int *pn);
+
+/* ---- Short-lived grants ----
+** Login states, OAuth codes, device codes...: one row each, named by the
+** SHA-256 of its secret, with a kind chosen by the caller ("login",
+** "oauth_code", "device", ...), a JSON payload and an expiry. Take is the
+** single-use read: it counts the use atomically (so two workers racing
+** for one code see nUse 1 and 2) and returns the row; the caller refuses
+** when nUse>1 or the row has expired.
+*/
+typedef struct SsoGrant SsoGrant;
+struct SsoGrant {
+  const char *zHash;        /* SHA-256 of the secret, lower hex */
+  const char *zKind;        /* Caller's kind; a lookup must name it */
+  const char *zData;        /* JSON object text; NULL on insert: "{}" */
+  long long tCreated;       /* 0 on insert: now */
+  long long tExpires;       /* Unix ms (required) */
+  int nUse;                 /* Takes so far; 0 on insert */
+};
+static int ssoStoreGrantInsert(SsoStore*, const SsoGrant*);
+/* Count one use of (zHash, zKind) and return the row as it is after. */
+static int ssoStoreGrantTake(SsoStore*, const char *zHash,
+                                  const char *zKind, SsoArena *pArena,
+                                  SsoGrant *pOut);
+/* Read without using. */
+static int ssoStoreGrantGet(SsoStore*, const char *zHash,
+                                 const char *zKind, SsoArena *pArena,
+                                 SsoGrant *pOut);
+/* Replace the payload of (zHash, zKind). */
+static int ssoStoreGrantUpdate(SsoStore*, const char *zHash,
+                                    const char *zKind, const char *zData);
+static int ssoStoreGrantDelete(SsoStore*, const char *zHash,
+                                    const char *zKind);
+/* Delete grants that expired before tBefore; *pn (may be NULL) how many. */
+static int ssoStoreGrantPurge(SsoStore*, long long tBefore, int *pn);
 
 /* ---- Audit log ---- */
 typedef struct SsoAudit SsoAudit;
@@ -11637,6 +11721,34 @@ static const char *const azStoreMigration[] = {
   "CREATE INDEX audit_at ON audit_log(at);\n"
   "CREATE INDEX audit_object ON audit_log(object_type, object_id);\n"
   "PRAGMA application_id=1397968720;\n",     /* SSO_STORE_APP_ID */
+
+  /* 2: per-key usage, browser sessions, short-lived grants. */
+  "ALTER TABLE keys ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;\n"
+  "ALTER TABLE keys ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;\n"
+  "ALTER TABLE keys ADD COLUMN completion_tokens INTEGER NOT NULL"
+       " DEFAULT 0;\n"
+  "CREATE TABLE sessions(\n"
+  "  hash TEXT PRIMARY KEY NOT NULL\n"
+  "    CHECK (length(hash)=64 AND hash NOT GLOB '*[^0-9a-f]*'),\n"
+  "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+  "  created_at INTEGER NOT NULL,\n"
+  "  seen_at INTEGER NOT NULL,\n"
+  "  expires_at INTEGER NOT NULL,\n"
+  "  id_token TEXT,\n"
+  "  data TEXT NOT NULL DEFAULT '{}'\n"
+  ") STRICT, WITHOUT ROWID;\n"
+  "CREATE INDEX sessions_user ON sessions(user_id);\n"
+  "CREATE INDEX sessions_expires ON sessions(expires_at);\n"
+  "CREATE TABLE grants(\n"
+  "  hash TEXT PRIMARY KEY NOT NULL\n"
+  "    CHECK (length(hash)=64 AND hash NOT GLOB '*[^0-9a-f]*'),\n"
+  "  kind TEXT NOT NULL,\n"
+  "  data TEXT NOT NULL DEFAULT '{}',\n"
+  "  created_at INTEGER NOT NULL,\n"
+  "  expires_at INTEGER NOT NULL,\n"
+  "  uses INTEGER NOT NULL DEFAULT 0\n"
+  ") STRICT, WITHOUT ROWID;\n"
+  "CREATE INDEX grants_expires ON grants(expires_at);\n",
 };
 _Static_assert(SSO_ARRAYSIZE(azStoreMigration)==SSO_STORE_SCHEMA,
                "SSO_STORE_SCHEMA must count the migrations");
@@ -11671,9 +11783,14 @@ static const char zStoreSetup[] =
   "last_login_at, disabled, metadata"
 #define STORE_KEY_COLS \
   "hash, display, user_id, alias, models, expires_at, created_at, " \
-  "last_used_at, blocked, issued_via, rpm_limit, tpm_limit, metadata"
+  "last_used_at, blocked, issued_via, rpm_limit, tpm_limit, metadata, " \
+  "requests, prompt_tokens, completion_tokens"
 #define STORE_AUDIT_COLS \
   "id, at, actor, action, object_type, object_id, before, after"
+#define STORE_SESSION_COLS \
+  "hash, user_id, created_at, seen_at, expires_at, id_token, data"
+#define STORE_GRANT_COLS \
+  "hash, kind, data, created_at, expires_at, uses"
 
 /*
 ** Column maps. A row struct holds only three kinds of field: text, a
@@ -11709,7 +11826,8 @@ static const StoreCol aKeyCol[] = {
   K(TEXT, zHash), K(TEXT, zDisplay), K(TEXT, zUserId), K(TEXT, zAlias),
   K(TEXT, zModels), K(I64, tExpires), K(I64, tCreated), K(I64, tLastUsed),
   K(INT, bBlocked), K(TEXT, zIssuedVia), K(I64, nRpmLimit),
-  K(I64, nTpmLimit), K(TEXT, zMetadata)
+  K(I64, nTpmLimit), K(TEXT, zMetadata), K(I64, nRequests),
+  K(I64, nPromptTokens), K(I64, nCompletionTokens)
 };
 #undef K
 #define A(e, f) { COL_##e, offsetof(SsoAudit, f) }
@@ -11719,6 +11837,18 @@ static const StoreCol aAuditCol[] = {
   A(TEXT, zAfter)
 };
 #undef A
+#define S(e, f) { COL_##e, offsetof(SsoSessionRow, f) }
+static const StoreCol aSessionCol[] = {
+  S(TEXT, zHash), S(TEXT, zUserId), S(I64, tCreated), S(I64, tSeen),
+  S(I64, tExpires), S(TEXT, zIdToken), S(TEXT, zData)
+};
+#undef S
+#define G(e, f) { COL_##e, offsetof(SsoGrant, f) }
+static const StoreCol aGrantCol[] = {
+  G(TEXT, zHash), G(TEXT, zKind), G(TEXT, zData), G(I64, tCreated),
+  G(I64, tExpires), G(INT, nUse)
+};
+#undef G
 /* A row of plain ints, read into an int[]: counts and the probe. */
 static const StoreCol aIntCol[] = {
   { COL_INT, 0 }, { COL_INT, sizeof(int) }, { COL_INT, 2*sizeof(int) }
@@ -11733,6 +11863,12 @@ static const StoreTable tabKey = {
 static const StoreTable tabAudit = {
   "audit entry", aAuditCol, SSO_ARRAYSIZE(aAuditCol), sizeof(SsoAudit)
 };
+static const StoreTable tabSession = {
+  "session", aSessionCol, SSO_ARRAYSIZE(aSessionCol), sizeof(SsoSessionRow)
+};
+static const StoreTable tabGrant = {
+  "grant", aGrantCol, SSO_ARRAYSIZE(aGrantCol), sizeof(SsoGrant)
+};
 static const StoreTable tabCount = { "row", aIntCol, 1, sizeof(int) };
 static const StoreTable tabProbe = { "row", aIntCol, 3, 3*sizeof(int) };
 
@@ -11743,9 +11879,13 @@ enum {
   STMT_KEY_INSERT, STMT_KEY_GET, STMT_KEY_GET_ALIAS, STMT_KEY_AUTH,
   STMT_KEY_UPDATE, STMT_KEY_DELETE, STMT_KEY_DELETE_ALIAS,
   STMT_KEY_DELETE_USER, STMT_KEY_LIST_ALL, STMT_KEY_LIST_USER,
-  STMT_KEY_COUNT_ALL, STMT_KEY_COUNT_USER, STMT_KEY_TOUCH,
+  STMT_KEY_COUNT_ALL, STMT_KEY_COUNT_USER, STMT_KEY_USAGE,
   STMT_AUDIT_INSERT, STMT_AUDIT_LIST_ALL, STMT_AUDIT_LIST_OBJECT,
   STMT_AUDIT_COUNT,
+  STMT_SESSION_INSERT, STMT_SESSION_GET, STMT_SESSION_TOUCH,
+  STMT_SESSION_DELETE, STMT_SESSION_DELETE_USER, STMT_SESSION_PURGE,
+  STMT_GRANT_INSERT, STMT_GRANT_TAKE, STMT_GRANT_GET, STMT_GRANT_UPDATE,
+  STMT_GRANT_DELETE, STMT_GRANT_PURGE,
   STMT_COUNT,
   STMT_FIRST_ROW = STMT_USER_INSERT   /* The rest need the schema */
 };
@@ -11792,14 +11932,15 @@ static const char *const azStoreSql[STMT_COUNT] = {
   [STMT_KEY_INSERT] =
     "INSERT INTO keys(" STORE_KEY_COLS ")"
     " VALUES(?1, ?2, ?3, ?4, coalesce(?5, '[]'), ?6, ?7, ?8, ?9, ?10,"
-    " ?11, ?12, coalesce(?13, '{}'))",
+    " ?11, ?12, coalesce(?13, '{}'), 0, 0, 0)",
   [STMT_KEY_GET] = "SELECT " STORE_KEY_COLS " FROM keys WHERE hash=?1",
   [STMT_KEY_GET_ALIAS] = "SELECT " STORE_KEY_COLS " FROM keys WHERE alias=?1",
   /* The per-request lookup: one primary-key probe, one for the owner. */
   [STMT_KEY_AUTH] =
     "SELECT k.hash, k.display, k.user_id, k.alias, k.models, k.expires_at,"
     " k.created_at, k.last_used_at, k.blocked, k.issued_via, k.rpm_limit,"
-    " k.tpm_limit, k.metadata,"
+    " k.tpm_limit, k.metadata, k.requests, k.prompt_tokens,"
+    " k.completion_tokens,"
     " u.id, u.email, u.display_name, u.role, u.source, u.created_at,"
     " u.updated_at, u.last_login_at, u.disabled, u.metadata"
     " FROM keys AS k LEFT JOIN users AS u ON u.id=k.user_id"
@@ -11821,9 +11962,12 @@ static const char *const azStoreSql[STMT_COUNT] = {
     " ORDER BY created_at, hash LIMIT ?3 OFFSET ?4",
   [STMT_KEY_COUNT_ALL] = "SELECT count(*) FROM keys",
   [STMT_KEY_COUNT_USER] = "SELECT count(*) FROM keys WHERE user_id=?1",
-  [STMT_KEY_TOUCH] =
-    "UPDATE keys SET last_used_at=?2"
-    " WHERE hash=?1 AND (last_used_at IS NULL OR last_used_at<?2)",
+  /* Last use never moves backwards; the counts only grow. */
+  [STMT_KEY_USAGE] =
+    "UPDATE keys SET last_used_at=CASE WHEN last_used_at IS NULL"
+    " OR last_used_at<?2 THEN ?2 ELSE last_used_at END,"
+    " requests=requests+?3, prompt_tokens=prompt_tokens+?4,"
+    " completion_tokens=completion_tokens+?5 WHERE hash=?1",
 
   /* A NULL id (?1) makes SQLite assign the next one. */
   [STMT_AUDIT_INSERT] =
@@ -11841,6 +11985,35 @@ static const char *const azStoreSql[STMT_COUNT] = {
   [STMT_AUDIT_COUNT] =
     "SELECT count(*) FROM audit_log WHERE ?1 IS NULL"
     " OR (object_type=?1 AND (?2 IS NULL OR object_id=?2))",
+
+  [STMT_SESSION_INSERT] =
+    "INSERT INTO sessions(" STORE_SESSION_COLS ")"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, '{}'))",
+  [STMT_SESSION_GET] =
+    "SELECT " STORE_SESSION_COLS " FROM sessions WHERE hash=?1",
+  [STMT_SESSION_TOUCH] =
+    "UPDATE sessions SET seen_at=?2 WHERE hash=?1 AND seen_at<?2",
+  [STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE hash=?1",
+  [STMT_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id=?1",
+  /* A NULL ?2 (no idle rule) makes "seen_at<?2" NULL, which is false. */
+  [STMT_SESSION_PURGE] =
+    "DELETE FROM sessions WHERE expires_at<=?1 OR seen_at<?2",
+
+  [STMT_GRANT_INSERT] =
+    "INSERT INTO grants(" STORE_GRANT_COLS ")"
+    " VALUES(?1, ?2, coalesce(?3, '{}'), ?4, ?5, 0)",
+  /* One statement counts the use and reads the row: two workers taking
+  ** the same grant at once are serialised by SQLite's write lock, so
+  ** exactly one of them sees uses=1. */
+  [STMT_GRANT_TAKE] =
+    "UPDATE grants SET uses=uses+1 WHERE hash=?1 AND kind=?2"
+    " RETURNING " STORE_GRANT_COLS,
+  [STMT_GRANT_GET] =
+    "SELECT " STORE_GRANT_COLS " FROM grants WHERE hash=?1 AND kind=?2",
+  [STMT_GRANT_UPDATE] =
+    "UPDATE grants SET data=?3 WHERE hash=?1 AND kind=?2",
+  [STMT_GRANT_DELETE] = "DELETE FROM grants WHERE hash=?1 AND kind=?2",
+  [STMT_GRANT_PURGE] = "DELETE FROM grants WHERE expires_at<?1",
 };
 
 #define STORE_ERRMSG 640     /* Bytes of error text, path included */
@@ -12532,7 +12705,7 @@ static int ssoStoreKeyGet(SsoStore *p, const char *zHash,
 }
 
 /*
-** One statement reads the key (columns 0..12) and its owner (13..22).
+** One statement reads the key (columns 0..15) and its owner (16..25).
 ** A key without an owner has NULL user columns, which read as the
 ** zeroed SsoUser the caller expects.
 */
@@ -12593,21 +12766,171 @@ static int ssoStoreKeyCount(SsoStore *p, const char *zUserId,
                     zUserId, &tabCount, 0, pnKey);
 }
 
+/* One UPDATE of the usage statement s, already prepared. */
+static int storeKeyUsageRow(SsoStore *p, sqlite3_stmt *s,
+                            const SsoKeyUsage *u){
+  int rcBind = SQLITE_OK;
+  storeBindText(s, 1, u->zHash, &rcBind);
+  storeBindInt(s, 2, u->tAt, &rcBind);
+  storeBindInt(s, 3, u->nRequests, &rcBind);
+  storeBindInt(s, 4, u->nPromptTokens, &rcBind);
+  storeBindInt(s, 5, u->nCompletionTokens, &rcBind);
+  return storeRun(p, s, rcBind, 0);
+}
+
 static int ssoStoreKeysTouch(SsoStore *p, const char **azHash,
                                   const long long *aAt, int n){
   sqlite3_stmt *s;
   int i, bOwn, rc;
   if( n<=0 ) return SSOPROXY_OK;
-  rc = storeStmt(p, STMT_KEY_TOUCH, &s);
+  rc = storeStmt(p, STMT_KEY_USAGE, &s);
   if( rc ) return rc;
   rc = storeTxnEnter(p, &bOwn);
   for(i=0; i<n && rc==SSOPROXY_OK; i++){
-    int rcBind = SQLITE_OK;
-    storeBindText(s, 1, azHash[i], &rcBind);
-    storeBindInt(s, 2, aAt[i], &rcBind);
-    rc = storeRun(p, s, rcBind, 0);
+    SsoKeyUsage u = {0};
+    u.zHash = azHash[i];
+    u.tAt = aAt[i];
+    rc = storeKeyUsageRow(p, s, &u);
   }
   return storeTxnLeave(p, bOwn, rc);
+}
+
+static int ssoStoreKeysUsage(SsoStore *p, const SsoKeyUsage *a, int n){
+  sqlite3_stmt *s;
+  int i, bOwn, rc;
+  if( n<=0 ) return SSOPROXY_OK;
+  rc = storeStmt(p, STMT_KEY_USAGE, &s);
+  if( rc ) return rc;
+  rc = storeTxnEnter(p, &bOwn);
+  for(i=0; i<n && rc==SSOPROXY_OK; i++) rc = storeKeyUsageRow(p, s, &a[i]);
+  return storeTxnLeave(p, bOwn, rc);
+}
+
+/* ---- Browser sessions ---- */
+
+static int ssoStoreSessionInsert(SsoStore *p, const SsoSessionRow *pRow){
+  SsoSessionRow r = *pRow;
+  if( r.tCreated==0 ) r.tCreated = ssoOsNowMs();
+  if( r.tSeen==0 ) r.tSeen = r.tCreated;
+  return storeRunRow(p, STMT_SESSION_INSERT, &tabSession, &r, 0);
+}
+
+static int ssoStoreSessionGet(SsoStore *p, const char *zHash,
+                                   SsoArena *pArena, SsoSessionRow *pOut){
+  return storeGetBy(p, STMT_SESSION_GET, zHash, &tabSession, pArena, pOut);
+}
+
+static int ssoStoreSessionTouch(SsoStore *p, const char *zHash,
+                                     long long tSeen){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeStmtText(p, STMT_SESSION_TOUCH, zHash, &s, &rcBind);
+  if( rc ) return rc;
+  storeBindInt(s, 2, tSeen, &rcBind);
+  return storeRun(p, s, rcBind, 0);
+}
+
+static int ssoStoreSessionDelete(SsoStore *p, const char *zHash){
+  return storeRunBy(p, STMT_SESSION_DELETE, zHash, 0);
+}
+
+/* Run statement s (bound, rcBind) and report in *pn the rows it changed. */
+static int storeRunCount(SsoStore *p, sqlite3_stmt *s, int rcBind, int *pn){
+  int rc = storeRun(p, s, rcBind, 0);
+  if( pn ) *pn = rc ? 0 : sqlite3_changes(p->db);
+  return rc;
+}
+
+static int ssoStoreSessionDeleteUser(SsoStore *p, const char *zUserId,
+                                          int *pn){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeStmtText(p, STMT_SESSION_DELETE_USER, zUserId, &s, &rcBind);
+  if( rc ) return rc;
+  return storeRunCount(p, s, rcBind, pn);
+}
+
+static int ssoStoreSessionPurge(SsoStore *p, long long tNow,
+                                     long long tIdleBefore, int *pn){
+  sqlite3_stmt *s;
+  int rcBind = SQLITE_OK;
+  int rc = storeStmt(p, STMT_SESSION_PURGE, &s);
+  if( rc ) return rc;
+  storeBindInt(s, 1, tNow, &rcBind);
+  storeBindOpt(s, 2, tIdleBefore, &rcBind);
+  return storeRunCount(p, s, rcBind, pn);
+}
+
+/* ---- Short-lived grants ---- */
+
+static int ssoStoreGrantInsert(SsoStore *p, const SsoGrant *pGrant){
+  SsoGrant g = *pGrant;
+  if( g.tCreated==0 ) g.tCreated = ssoOsNowMs();
+  return storeRunRow(p, STMT_GRANT_INSERT, &tabGrant, &g, 0);
+}
+
+/* Statement e with ?1 zHash and ?2 zKind bound. */
+static int storeGrantStmt(SsoStore *p, int e, const char *zHash,
+                          const char *zKind, sqlite3_stmt **ppStmt,
+                          int *pRcBind){
+  int rc = storeStmtText(p, e, zHash, ppStmt, pRcBind);
+  if( rc==SSOPROXY_OK ) storeBindText(*ppStmt, 2, zKind, pRcBind);
+  return rc;
+}
+
+/* The one row statement e gives for (zHash, zKind). */
+static int storeGrantRead(SsoStore *p, int e, const char *zHash,
+                          const char *zKind, SsoArena *pArena,
+                          SsoGrant *pOut){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc;
+  memset(pOut, 0, sizeof(*pOut));
+  rc = storeGrantStmt(p, e, zHash, zKind, &s, &rcBind);
+  if( rc ) return rc;
+  rc = storeStep(p, s, rcBind, tabGrant.zWhat);
+  if( rc==SSOPROXY_OK ) rc = storeReadRow(p, s, 0, &tabGrant, pArena, pOut);
+  storeDone(s);
+  return rc;
+}
+
+static int ssoStoreGrantTake(SsoStore *p, const char *zHash,
+                                  const char *zKind, SsoArena *pArena,
+                                  SsoGrant *pOut){
+  return storeGrantRead(p, STMT_GRANT_TAKE, zHash, zKind, pArena, pOut);
+}
+
+static int ssoStoreGrantGet(SsoStore *p, const char *zHash,
+                                 const char *zKind, SsoArena *pArena,
+                                 SsoGrant *pOut){
+  return storeGrantRead(p, STMT_GRANT_GET, zHash, zKind, pArena, pOut);
+}
+
+static int ssoStoreGrantUpdate(SsoStore *p, const char *zHash,
+                                    const char *zKind, const char *zData){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeGrantStmt(p, STMT_GRANT_UPDATE, zHash, zKind, &s, &rcBind);
+  if( rc ) return rc;
+  storeBindText(s, 3, zData ? zData : "{}", &rcBind);
+  return storeRun(p, s, rcBind, tabGrant.zWhat);
+}
+
+static int ssoStoreGrantDelete(SsoStore *p, const char *zHash,
+                                    const char *zKind){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeGrantStmt(p, STMT_GRANT_DELETE, zHash, zKind, &s, &rcBind);
+  return rc ? rc : storeRun(p, s, rcBind, 0);
+}
+
+static int ssoStoreGrantPurge(SsoStore *p, long long tBefore, int *pn){
+  sqlite3_stmt *s;
+  int rcBind = SQLITE_OK;
+  int rc = storeStmt(p, STMT_GRANT_PURGE, &s);
+  if( rc ) return rc;
+  storeBindInt(s, 1, tBefore, &rcBind);
+  return storeRunCount(p, s, rcBind, pn);
 }
 
 /* ---- Audit log ---- */

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 0b639338f2425c9520c2ecfc32f94de75056412e3b3bbe30656de5c2bfc29799
+** Source id: 003bfa4fd9c94ffe0d85abed9f10f52ee9d3e61b620cb243c869f7387f37152d
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -800,6 +800,15 @@ static int ssoUrlDefaultPort(const char *zScheme, size_t nScheme);
 ** IPv4-mapped addresses such as [::ffff:127.0.0.1].
 */
 static int ssoUrlIsLoopback(const SsoUrl*);
+
+/*
+** 1 if z[0..n) is a safe same-origin return-to target: an absolute path
+** ("/ui?x=1"), never a URL of another site. Refused: empty, not starting
+** with '/', "//host" and "/\\host" (browsers read both as another host),
+** any backslash, control character, space or non-ASCII byte, and more
+** than SSO_URL_MAX bytes. Used for "rd" and every other return-to value.
+*/
+static int ssoUrlIsLocalPath(const char *z, size_t n);
 
 /*
 ** Appenders (errors are sticky in the SsoBuf):
@@ -2370,6 +2379,195 @@ static void ssoApiWriteUser(SsoJsonWriter*, const SsoUser*);
 static int ssoApiDuration(const char *z, long long *pMs);
 
 #endif /* SSO_API_H */
+/************** Continuing where we left off in ssoInt.h **************/
+/************** Include page.h in the middle of ssoInt.h **************/
+/*
+** Layer 4: HTML pages. Every page ssoproxy serves (login, consent,
+** errors) goes through here, so each one sends the same protective
+** headers: no framing (X-Frame-Options: DENY and CSP frame-ancestors
+** 'none'), no referrer, no caching (pages may carry codes, states or
+** keys), nosniff. Text put into a page is HTML-escaped by the caller with
+** ssoPageEscape().
+*/
+#ifndef SSO_PAGE_H
+#define SSO_PAGE_H
+
+/* HTML-escape z[0..n) (& < > " ') onto b. */
+static void ssoPageEscape(SsoBuf *b, const char *z, size_t n);
+
+/*
+** Add the protective headers of every page (after ssoServerStatus, before
+** the body): for handlers that build their own answer, e.g. to add a
+** Set-Cookie.
+*/
+static int ssoPageHeaders(SsoServerReq*);
+
+/*
+** Answer with a whole page: iStatus, a title (plain text, escaped here)
+** and zBodyHtml (HTML, already escaped by the caller), wrapped in the
+** common shell, with ssoPageHeaders().
+*/
+static int ssoPageRespond(SsoServerReq*, int iStatus,
+                               const char *zTitle, const char *zBodyHtml);
+
+/*
+** An error page: iStatus, a title and one plain-text sentence saying what
+** went wrong and what to do (escaped here). Never put secrets in it.
+*/
+static int ssoPageError(SsoServerReq*, int iStatus, const char *zTitle,
+                             const char *zMessage);
+
+/* 302 (or iStatus: 303 after a POST) to zLocation, with no-store. */
+static int ssoPageRedirect(SsoServerReq*, int iStatus,
+                                const char *zLocation);
+
+#endif /* SSO_PAGE_H */
+/************** Continuing where we left off in ssoInt.h **************/
+/************** Include session.h in the middle of ssoInt.h **************/
+/*
+** Layer 4: browser sessions.
+**
+** A session is an opaque 256-bit random id in a cookie ("ssoproxy_session",
+** or "__Host-ssoproxy_session" with Secure when PROXY_BASE_URL is https;
+** always HttpOnly, SameSite=Lax, Path=/). The store keeps only its
+** SHA-256, the user, its times and the IdP's id_token (for logout). A
+** session ends at its absolute lifetime, after its idle lifetime without
+** a request, when it is deleted (logout, the user deleted or disabled),
+** and is replaced (rotated) at every sign-in.
+**
+** State-changing forms carry a CSRF token bound to the session
+** (ssoSessionCsrfOk); the token is derived from the session, so nothing
+** more is stored.
+*/
+#ifndef SSO_SESSION_H
+#define SSO_SESSION_H
+
+/* Shared, read-only once made (ssoSessionInit). */
+typedef struct SsoSessions SsoSessions;
+struct SsoSessions {
+  int bSecure;              /* https base URL: Secure + __Host- prefix */
+  const char *zCookie;      /* Cookie name (static text) */
+  long long msIdle;         /* Idle lifetime */
+  long long msMax;          /* Absolute lifetime */
+};
+/* zBaseUrl: PROXY_BASE_URL (NULL: unknown, not secure). */
+static void ssoSessionInit(SsoSessions*, const char *zBaseUrl,
+                                long long msIdle, long long msMax);
+
+/* The session of a request, as read this very request. */
+typedef struct SsoSession SsoSession;
+struct SsoSession {
+  char zHash[SSO_KEY_HEX];  /* Its id's SHA-256 (the store's key) */
+  char zCsrf[48];           /* The CSRF token for forms in this session */
+  SsoSessionRow row;        /* Strings in the caller's arena */
+  SsoUser user;             /* The signed-in user (not disabled) */
+};
+
+/*
+** The request's session: SSOPROXY_OK and *pSess; SSOPROXY_NOTFOUND when
+** there is no cookie, or it names no session, or the session has expired
+** (then it is deleted), or its user is gone or disabled; another code on
+** a store failure. Notes the request in the session (tSeen) at most once a
+** minute, so the idle lifetime counts without a write per request.
+*/
+static int ssoSessionGet(const SsoSessions*, SsoStore*,
+                              const SsoHttpHeader *aHdr, int nHdr,
+                              long long tNow, SsoArena*, SsoSession *pSess);
+
+/*
+** Sign zUserId in on this browser: delete the request's current session
+** if it has one (rotation), make a new one, and add its Set-Cookie to req
+** (call between ssoServerStatus() and the body). zIdToken (may be NULL)
+** is kept for logout; zData (may be NULL: "{}") is a JSON object kept
+** with the session, e.g. {"groups":[...],"via":"sso"}.
+*/
+static int ssoSessionStart(const SsoSessions*, SsoStore*, SsoRng*,
+                                SsoServerReq*, const char *zUserId,
+                                const char *zIdToken, const char *zData,
+                                long long tNow);
+
+/*
+** Sign the browser out: delete the request's session (if any) and add a
+** Set-Cookie that clears the cookie (between status and body).
+*/
+static int ssoSessionEnd(const SsoSessions*, SsoStore*, SsoServerReq*);
+
+/* 1 if z[0..n) is this session's CSRF token (constant time). */
+static int ssoSessionCsrfOk(const SsoSession*, const char *z, size_t n);
+
+#endif /* SSO_SESSION_H */
+/************** Continuing where we left off in ssoInt.h **************/
+/************** Include oidc.h in the middle of ssoInt.h **************/
+/*
+** Layer 4: the OpenID Connect relying party: LiteLLM's GENERIC_* settings,
+** discovery and JWKS (cached), the login redirect (state, nonce, PKCE
+** S256, bound to the browser, single use), the callback (code exchange,
+** id_token validation, userinfo), the user's identity and role, and the
+** session that follows.
+**
+** Routes: GET /sso/key/generate (start a login; with response_type the
+** key hand-off of the IDE flows takes over, see ssoOidcSetKeyFlow), GET
+** /sso/callback.
+*/
+#ifndef SSO_OIDC_H
+#define SSO_OIDC_H
+
+typedef struct SsoOidc SsoOidc;
+
+/*
+** The settings, as the app read them (NULL: unset). Strings are copied by
+** ssoOidcNew().
+*/
+typedef struct SsoOidcConfig SsoOidcConfig;
+struct SsoOidcConfig {
+  const char *zBaseUrl;     /* PROXY_BASE_URL */
+  const char *zClientId, *zClientSecret;
+  const char *zIssuer, *zAuthorizationEndpoint, *zTokenEndpoint;
+  const char *zUserinfoEndpoint, *zJwksEndpoint;
+  const char *zScope;
+  /* ... the identity, role, logout and session settings: the oidc
+  ** module's author adds what the issue lists ... */
+  SsoLog *pLog;
+};
+
+/*
+** Validate the settings and make the relying party. SSOPROXY_OK with *pp
+** NULL when SSO is not configured at all (no GENERIC_CLIENT_ID);
+** SSOPROXY_CONFIG with one line in zErr for each missing or
+** contradictory setting (the first one found).
+*/
+static int ssoOidcNew(const SsoOidcConfig*, const SsoSessions*,
+                           SsoOidc **pp, char *zErr, size_t nErr);
+static void ssoOidcFree(SsoOidc*);                 /* NULL is a no-op */
+/* Add /sso/key/generate and /sso/callback to pSrv. */
+static int ssoOidcRegister(SsoServer*, SsoOidc*);
+
+/*
+** Answer req by sending the browser to the IdP; once signed in it comes
+** back to zReturnTo, a local path (ssoUrlIsLocalPath; anything else means
+** "/ui"). This is how other modules (/login, /oauth2/start, the OAuth
+** flows) start a sign-in.
+*/
+static int ssoOidcLogin(SsoOidc*, SsoServerReq*, const char *zReturnTo);
+
+/*
+** Where a browser goes after ssoproxy's own logout: PROXY_LOGOUT_URL if
+** set, else the IdP's end_session_endpoint (from discovery) with
+** id_token_hint=zIdToken (may be NULL) and post_logout_redirect_uri;
+** appended to b. Returns 1 if a URL was appended, 0 if there is none
+** (the caller then goes to its own page).
+*/
+static int ssoOidcLogoutUrl(SsoOidc*, const char *zIdToken, SsoBuf *b);
+
+/*
+** The IDE/CLI key hand-off plugs in here: GET /sso/key/generate with a
+** response_type parameter is handed to xFlow (which answers the request),
+** or refused with 400 while none is set.
+*/
+typedef int (*SsoOidcKeyFlowFn)(SsoServerReq*, void *pArg);
+static void ssoOidcSetKeyFlow(SsoOidc*, SsoOidcKeyFlowFn, void *pArg);
+
+#endif /* SSO_OIDC_H */
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include config.h in the middle of ssoInt.h **************/
 /*
@@ -5691,6 +5889,17 @@ end:
     if( piErr && rc!=SSOPROXY_NOMEM ) *piErr = iBad;
   }
   return rc;
+}
+
+static int ssoUrlIsLocalPath(const char *z, size_t n){
+  size_t i;
+  if( n==0 || n>SSO_URL_MAX || z[0]!='/' ) return 0;
+  if( n>1 && (z[1]=='/' || z[1]=='\\') ) return 0;
+  for(i=0; i<n; i++){
+    unsigned char c = (unsigned char)z[i];
+    if( c<=0x20 || c>=0x7f || c=='\\' ) return 0;
+  }
+  return 1;
 }
 
 static int ssoUrlIsLoopback(const SsoUrl *p){
@@ -15000,6 +15209,119 @@ static int ssoApiRegister(SsoServer *pSrv, SsoApi *p){
   return rc;
 }
 /************** End of api.c **************/
+/************** Begin file page.c **************/
+/*
+** PLACEHOLDER, to be replaced by the page module's author: the smallest
+** code that honours src/page.h, so that modules using it compile.
+*/
+/* #include "ssoInt.h" */
+
+static void ssoPageEscape(SsoBuf *b, const char *z, size_t n){
+  ssoBufAppend(b, z, n);
+}
+static int ssoPageHeaders(SsoServerReq *req){
+  return ssoServerAddHeader(req, "X-Frame-Options", "DENY");
+}
+static int ssoPageRespond(SsoServerReq *req, int iStatus,
+                               const char *zTitle, const char *zBodyHtml){
+  SSO_UNUSED(zTitle);
+  return ssoServerRespond(req, iStatus, "text/html", zBodyHtml,
+                          strlen(zBodyHtml));
+}
+static int ssoPageError(SsoServerReq *req, int iStatus,
+                             const char *zTitle, const char *zMessage){
+  SSO_UNUSED(zTitle);
+  return ssoServerRespond(req, iStatus, "text/plain", zMessage,
+                          strlen(zMessage));
+}
+static int ssoPageRedirect(SsoServerReq *req, int iStatus,
+                                const char *zLocation){
+  int rc = ssoServerStatus(req, iStatus);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Location", zLocation);
+  return rc ? rc : ssoServerBody(req, "", 0);
+}
+/************** End of page.c **************/
+/************** Begin file session.c **************/
+/*
+** PLACEHOLDER, to be replaced by the session module's author: the
+** smallest code that honours src/session.h, so that modules using it
+** compile. It knows no sessions.
+*/
+/* #include "ssoInt.h" */
+
+static void ssoSessionInit(SsoSessions *p, const char *zBaseUrl,
+                                long long msIdle, long long msMax){
+  memset(p, 0, sizeof(*p));
+  p->bSecure = zBaseUrl && strncmp(zBaseUrl, "https:", 6)==0;
+  p->zCookie = p->bSecure ? "__Host-ssoproxy_session" : "ssoproxy_session";
+  p->msIdle = msIdle;
+  p->msMax = msMax;
+}
+static int ssoSessionGet(const SsoSessions *p, SsoStore *pStore,
+                              const SsoHttpHeader *aHdr, int nHdr,
+                              long long tNow, SsoArena *pArena,
+                              SsoSession *pSess){
+  SSO_UNUSED(p); SSO_UNUSED(pStore); SSO_UNUSED(aHdr); SSO_UNUSED(nHdr);
+  SSO_UNUSED(tNow); SSO_UNUSED(pArena);
+  memset(pSess, 0, sizeof(*pSess));
+  return SSOPROXY_NOTFOUND;
+}
+static int ssoSessionStart(const SsoSessions *p, SsoStore *pStore,
+                                SsoRng *pRng, SsoServerReq *req,
+                                const char *zUserId, const char *zIdToken,
+                                const char *zData, long long tNow){
+  SSO_UNUSED(p); SSO_UNUSED(pStore); SSO_UNUSED(pRng); SSO_UNUSED(req);
+  SSO_UNUSED(zUserId); SSO_UNUSED(zIdToken); SSO_UNUSED(zData);
+  SSO_UNUSED(tNow);
+  return SSOPROXY_ERROR;
+}
+static int ssoSessionEnd(const SsoSessions *p, SsoStore *pStore,
+                              SsoServerReq *req){
+  SSO_UNUSED(p); SSO_UNUSED(pStore); SSO_UNUSED(req);
+  return SSOPROXY_OK;
+}
+static int ssoSessionCsrfOk(const SsoSession *p, const char *z,
+                                 size_t n){
+  SSO_UNUSED(p); SSO_UNUSED(z); SSO_UNUSED(n);
+  return 0;
+}
+/************** End of session.c **************/
+/************** Begin file oidc.c **************/
+/*
+** PLACEHOLDER, to be replaced by the oidc module's author: the smallest
+** code that honours src/oidc.h, so that modules using it compile. SSO is
+** never configured here.
+*/
+/* #include "ssoInt.h" */
+
+static int ssoOidcNew(const SsoOidcConfig *pCfg,
+                           const SsoSessions *pSessions, SsoOidc **pp,
+                           char *zErr, size_t nErr){
+  SSO_UNUSED(pCfg); SSO_UNUSED(pSessions); SSO_UNUSED(zErr);
+  SSO_UNUSED(nErr);
+  *pp = 0;
+  return SSOPROXY_OK;
+}
+static void ssoOidcFree(SsoOidc *p){ SSO_UNUSED(p); }
+static int ssoOidcRegister(SsoServer *pSrv, SsoOidc *p){
+  SSO_UNUSED(pSrv); SSO_UNUSED(p);
+  return SSOPROXY_OK;
+}
+static int ssoOidcLogin(SsoOidc *p, SsoServerReq *req,
+                             const char *zReturnTo){
+  SSO_UNUSED(p); SSO_UNUSED(zReturnTo);
+  return ssoServerError(req, 501, "single sign-on is not configured");
+}
+static int ssoOidcLogoutUrl(SsoOidc *p, const char *zIdToken,
+                                 SsoBuf *b){
+  SSO_UNUSED(p); SSO_UNUSED(zIdToken); SSO_UNUSED(b);
+  return 0;
+}
+static void ssoOidcSetKeyFlow(SsoOidc *p, SsoOidcKeyFlowFn xFlow,
+                                   void *pArg){
+  SSO_UNUSED(p); SSO_UNUSED(xFlow); SSO_UNUSED(pArg);
+}
+/************** End of oidc.c **************/
 /************** Begin file config.c **************/
 /*
 ** 2026 November 22

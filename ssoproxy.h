@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "0b639338f2425c9520c2ecfc32f94de75056412e3b3bbe30656de5c2bfc29799"
+#define SSOPROXY_SOURCE_ID      "003bfa4fd9c94ffe0d85abed9f10f52ee9d3e61b620cb243c869f7387f37152d"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -79,6 +79,7 @@ struct SsoStr {
 #include "health.h"
 #include "authz.h"
 #include "api.h"
+#include "proxy.h"
 #include "config.h"
 #include "app.h"
 #include "admin.h"

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: a5046b6b0a667587f03b2cbe4162da963a8462da5fcca186e8ebdc2421c8dbed
+** Source id: 39d88cffbc111c5e92572ad3e995858864ea60a9566688f16ca0469f01489973
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -13817,7 +13817,8 @@ enum {
   AF_BOOL,      /* int at iOff */
   AF_JSON,      /* JSON text at iOff that we stored; NULL is zLit */
   AF_LIT,       /* The JSON text zLit */
-  AF_SSO        /* The user id (at iOff) if the user came from SSO */
+  AF_SSO,       /* The user id (at iOff) if the user came from SSO */
+  AF_USAGE      /* A key's usage counts as an object */
 };
 typedef struct ApiField ApiField;
 struct ApiField {
@@ -13838,7 +13839,8 @@ static const ApiField aApiKeyField[] = {
   L("max_budget", "null"), L("max_parallel_requests", "null"),
   L("budget_duration", "null"), L("budget_reset_at", "null"),
   K("blocked", BOOL, bBlocked), K("created_at", TIME, tCreated),
-  K("last_used_at", TIME, tLastUsed), K("issued_via", TEXT, zIssuedVia)
+  K("last_used_at", TIME, tLastUsed), K("issued_via", TEXT, zIssuedVia),
+  K("usage", USAGE, nRequests)
 };
 #undef K
 #define U(n, e, f) { n, AF_##e, offsetof(SsoUser, f), 0 }
@@ -13884,6 +13886,20 @@ static void apiWriteField(SsoJsonWriter *w, const ApiField *f,
     case AF_BOOL:
       ssoJsonWriteBool(w, *(const int*)p);
       return;
+    case AF_USAGE: {
+      /* Counted by the /v1 proxy and written in batches, so a second or
+      ** two behind. LiteLLM has no such member; "spend" stays 0.0 since
+      ** nothing is priced here. */
+      const SsoKey *k = (const SsoKey*)pRow;
+      ssoJsonWriteBeginObject(w);
+      ssoJsonWriteKeyInt64(w, "requests", k->nRequests);
+      ssoJsonWriteKeyInt64(w, "prompt_tokens", k->nPromptTokens);
+      ssoJsonWriteKeyInt64(w, "completion_tokens", k->nCompletionTokens);
+      ssoJsonWriteKeyInt64(w, "total_tokens",
+                           k->nPromptTokens + k->nCompletionTokens);
+      ssoJsonWriteEndObject(w);
+      return;
+    }
     case AF_JSON:
       if( *(const char *const*)p ) z = *(const char *const*)p;
       break;
@@ -15316,6 +15332,7 @@ static int proxyBase(ProxyParse *pp, SsoProxyModel *m, const char *z,
                      size_t n, const char *zWhat){
   SsoArena a;
   SsoUrl u;
+  char *zBase;
   int rc;
   ssoArenaInit(&a, 0);
   rc = ssoUrlParse(&a, z, n, &u, 0);
@@ -15332,8 +15349,13 @@ static int proxyBase(ProxyParse *pp, SsoProxyModel *m, const char *z,
   }
   m->bPlainRemote = strcmp(u.scheme.z, "http")==0 && !ssoUrlIsLoopback(&u);
   while( n>0 && z[n-1]=='/' ) n--;
-  m->zBase = ssoArenaStrndup(&pp->t->arena, z, n);
-  rc = m->zBase ? SSOPROXY_OK : SSOPROXY_NOMEM;
+  zBase = ssoArenaStrndup(&pp->t->arena, z, n);
+  rc = zBase ? SSOPROXY_OK : SSOPROXY_NOMEM;
+  if( rc==SSOPROXY_OK ){
+    /* The scheme as the URL parser saw it: "HTTPS://" is "https://". */
+    memcpy(zBase, u.scheme.z, u.scheme.n);
+    m->zBase = zBase;
+  }
 end:
   ssoArenaFree(&a);
   return rc;
@@ -15544,12 +15566,14 @@ static int proxyIndex(ProxyParse *pp){
 }
 
 /* Move the model array into the arena so one free releases it all. */
-static int proxySettle(SsoProxyTable *t){
+static int proxySettle(ProxyParse *pp){
+  SsoProxyTable *t = pp->t;
   SsoProxyModel *a;
   size_t n = sizeof(SsoProxyModel)*(size_t)t->nModel;
   if( t->nModel==0 ){
     ssoFree(t->aModel);
     t->aModel = 0;
+    pp->nAlloc = 0;
     return SSOPROXY_OK;
   }
   a = ssoArenaAlloc(&t->arena, n);
@@ -15557,6 +15581,7 @@ static int proxySettle(SsoProxyTable *t){
   memcpy(a, t->aModel, n);
   ssoFree(t->aModel);
   t->aModel = a;
+  pp->nAlloc = 0;           /* the arena owns it now */
   return SSOPROXY_OK;
 }
 
@@ -15570,7 +15595,10 @@ static int ssoProxyTableParse(const char *zFile, const char *z,
   int rc = SSOPROXY_OK;
   *pp = 0;
   if( zErr && nErr ) zErr[0] = 0;
-  if( b==0 ) return SSOPROXY_NOMEM;
+  if( b==0 ){
+    if( zErr && nErr ) ssoErrorf(zErr, nErr, SSOPROXY_NOMEM, "out of memory");
+    return SSOPROXY_NOMEM;
+  }
   ssoArenaInit(&b->t.arena, 0);
   atomic_init(&b->nRef, 1);
   memset(&ps, 0, sizeof(ps));
@@ -15597,14 +15625,15 @@ static int ssoProxyTableParse(const char *zFile, const char *z,
     rc = proxyLine(&ps, z+i, nUse);
     i += nLine + 1;
   }
+  /* Settle first: the index points into the array where it ends up. */
+  if( rc==SSOPROXY_OK ) rc = proxySettle(&ps);
   if( rc==SSOPROXY_OK ) rc = proxyIndex(&ps);
-  if( rc==SSOPROXY_OK ) rc = proxySettle(&b->t);
 end:
   if( rc ){
     if( rc==SSOPROXY_NOMEM && zErr && nErr ){
       ssoErrorf(zErr, nErr, rc, "out of memory");
     }
-    ssoFree(b->t.aModel);
+    if( ps.nAlloc ) ssoFree(b->t.aModel);
     b->t.aModel = 0;
     ssoProxyTableRelease(&b->t);
     return rc;

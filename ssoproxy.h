@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "a5046b6b0a667587f03b2cbe4162da963a8462da5fcca186e8ebdc2421c8dbed"
+#define SSOPROXY_SOURCE_ID      "39d88cffbc111c5e92572ad3e995858864ea60a9566688f16ca0469f01489973"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -110,6 +110,7 @@ static int proxyBase(ProxyParse *pp, SsoProxyModel *m, const char *z,
                      size_t n, const char *zWhat){
   SsoArena a;
   SsoUrl u;
+  char *zBase;
   int rc;
   ssoArenaInit(&a, 0);
   rc = ssoUrlParse(&a, z, n, &u, 0);
@@ -126,8 +127,13 @@ static int proxyBase(ProxyParse *pp, SsoProxyModel *m, const char *z,
   }
   m->bPlainRemote = strcmp(u.scheme.z, "http")==0 && !ssoUrlIsLoopback(&u);
   while( n>0 && z[n-1]=='/' ) n--;
-  m->zBase = ssoArenaStrndup(&pp->t->arena, z, n);
-  rc = m->zBase ? SSOPROXY_OK : SSOPROXY_NOMEM;
+  zBase = ssoArenaStrndup(&pp->t->arena, z, n);
+  rc = zBase ? SSOPROXY_OK : SSOPROXY_NOMEM;
+  if( rc==SSOPROXY_OK ){
+    /* The scheme as the URL parser saw it: "HTTPS://" is "https://". */
+    memcpy(zBase, u.scheme.z, u.scheme.n);
+    m->zBase = zBase;
+  }
 end:
   ssoArenaFree(&a);
   return rc;
@@ -338,12 +344,14 @@ static int proxyIndex(ProxyParse *pp){
 }
 
 /* Move the model array into the arena so one free releases it all. */
-static int proxySettle(SsoProxyTable *t){
+static int proxySettle(ProxyParse *pp){
+  SsoProxyTable *t = pp->t;
   SsoProxyModel *a;
   size_t n = sizeof(SsoProxyModel)*(size_t)t->nModel;
   if( t->nModel==0 ){
     ssoFree(t->aModel);
     t->aModel = 0;
+    pp->nAlloc = 0;
     return SSOPROXY_OK;
   }
   a = ssoArenaAlloc(&t->arena, n);
@@ -351,6 +359,7 @@ static int proxySettle(SsoProxyTable *t){
   memcpy(a, t->aModel, n);
   ssoFree(t->aModel);
   t->aModel = a;
+  pp->nAlloc = 0;           /* the arena owns it now */
   return SSOPROXY_OK;
 }
 
@@ -364,7 +373,10 @@ SSO_PRIVATE int ssoProxyTableParse(const char *zFile, const char *z,
   int rc = SSOPROXY_OK;
   *pp = 0;
   if( zErr && nErr ) zErr[0] = 0;
-  if( b==0 ) return SSOPROXY_NOMEM;
+  if( b==0 ){
+    if( zErr && nErr ) ssoErrorf(zErr, nErr, SSOPROXY_NOMEM, "out of memory");
+    return SSOPROXY_NOMEM;
+  }
   ssoArenaInit(&b->t.arena, 0);
   atomic_init(&b->nRef, 1);
   memset(&ps, 0, sizeof(ps));
@@ -391,14 +403,15 @@ SSO_PRIVATE int ssoProxyTableParse(const char *zFile, const char *z,
     rc = proxyLine(&ps, z+i, nUse);
     i += nLine + 1;
   }
+  /* Settle first: the index points into the array where it ends up. */
+  if( rc==SSOPROXY_OK ) rc = proxySettle(&ps);
   if( rc==SSOPROXY_OK ) rc = proxyIndex(&ps);
-  if( rc==SSOPROXY_OK ) rc = proxySettle(&b->t);
 end:
   if( rc ){
     if( rc==SSOPROXY_NOMEM && zErr && nErr ){
       ssoErrorf(zErr, nErr, rc, "out of memory");
     }
-    ssoFree(b->t.aModel);
+    if( ps.nAlloc ) ssoFree(b->t.aModel);
     b->t.aModel = 0;
     ssoProxyTableRelease(&b->t);
     return rc;

@@ -201,6 +201,15 @@ req POST /v1/chat/completions "$K" '{"model":"beta"}' -H 'X-Test-Mode: big' \
 if [ "$ST" = 200 ] && [ "${#B}" = 3000000 ]; then ok big-answer-streamed
 else fail big-answer-streamed "status $ST, ${#B} bytes"; fi
 
+# A slow reader: the upstream is paused and resumed (back-pressure);
+# every byte still arrives, in order.
+n=$($CURL --limit-rate 2M -H "Authorization: Bearer $K" -H 'X-Test-Mode: big' \
+    -H 'X-Test-Size: 4000000' -d '{"model":"beta"}' \
+    "$URL/v1/chat/completions" | tee "$T_DIR/slow.bin" | wc -c)
+if [ "$n" = 4000000 ] && tail -c 60 "$T_DIR/slow.bin" | grep -q '"completion_tokens":200}}$'; then
+  ok slow-reader-backpressure
+else fail slow-reader-backpressure "$n bytes"; fi
+
 # ---- Upstream errors ----
 req POST /v1/chat/completions "$K" '{"model":"dead"}'
 check refused-502 502 '"error":\{"message":"[^"]*127\.0\.0\.1:'"$DEAD"'[^"]*","type":"api_error","param":null,"code":"502"\}'

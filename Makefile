@@ -28,7 +28,7 @@ SAN_FLAGS := -O1 -g -fno-omit-frame-pointer \
 SRC := $(shell tool/mkamalg.sh --list)
 HDR := $(wildcard src/*.h) src/ssoproxy.h.in
 TEST_SRC := $(wildcard test/*.c test/*.h)
-FUZZERS := json url b64 http client api
+FUZZERS := json url b64 http client api proxy
 O := build
 
 .PHONY: all amalgamation test san fuzz bench bench-http bench-keys install clean run \
@@ -89,6 +89,11 @@ $(O)/unit-poll: test/unit.c $(TEST_SRC) ssoproxy.c ssoproxy.h
 $(O)/unit-san: test/unit.c $(TEST_SRC) ssoproxy.c ssoproxy.h
 	@mkdir -p $(O)
 	clang $(BUILD_CFLAGS) $(SAN_FLAGS) -DSSOPROXY_OMIT_MAIN -I. -o $@ test/unit.c $(DEP_LIBS)
+
+# The upstream the proxy tests talk to (test/proxy.sh builds it).
+$(O)/upstream: test/upstream.c
+	@mkdir -p $(O)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -g -o $@ test/upstream.c -lpthread
 
 $(O)/embed: test/embed/embed.c ssoproxy.c ssoproxy.h
 	@mkdir -p $(O)

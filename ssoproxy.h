@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "003bfa4fd9c94ffe0d85abed9f10f52ee9d3e61b620cb243c869f7387f37152d"
+#define SSOPROXY_SOURCE_ID      "75f00c1d62eaa29bed068040b7fdb696911b6315b9f33fa343abc0c83dfc00b5"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.
@@ -105,6 +105,14 @@ typedef struct ssoproxy ssoproxy;
 SSOPROXY_API int ssoproxy_open(const ssoproxy_config*, ssoproxy **ppSrv);
 SSOPROXY_API int ssoproxy_run(ssoproxy*);
 SSOPROXY_API void ssoproxy_stop(ssoproxy*);
+/*
+** Re-read SSOPROXY_MODELS_FILE (what SIGHUP does). It only writes one
+** byte to a pipe, so it is async-signal-safe and thread-safe; a helper
+** thread builds the new routing table and swaps it in. Requests in
+** flight finish on the table they started with; a file with errors is
+** logged and the models in use stay. No-op without a models file.
+*/
+SSOPROXY_API void ssoproxy_reload(ssoproxy*);
 SSOPROXY_API int ssoproxy_close(ssoproxy*);
 SSOPROXY_API const char *ssoproxy_errmsg(const ssoproxy*);
 

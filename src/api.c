@@ -179,7 +179,8 @@ enum {
   AF_BOOL,      /* int at iOff */
   AF_JSON,      /* JSON text at iOff that we stored; NULL is zLit */
   AF_LIT,       /* The JSON text zLit */
-  AF_SSO        /* The user id (at iOff) if the user came from SSO */
+  AF_SSO,       /* The user id (at iOff) if the user came from SSO */
+  AF_USAGE      /* A key's usage counts as an object */
 };
 typedef struct ApiField ApiField;
 struct ApiField {
@@ -200,7 +201,8 @@ static const ApiField aApiKeyField[] = {
   L("max_budget", "null"), L("max_parallel_requests", "null"),
   L("budget_duration", "null"), L("budget_reset_at", "null"),
   K("blocked", BOOL, bBlocked), K("created_at", TIME, tCreated),
-  K("last_used_at", TIME, tLastUsed), K("issued_via", TEXT, zIssuedVia)
+  K("last_used_at", TIME, tLastUsed), K("issued_via", TEXT, zIssuedVia),
+  K("usage", USAGE, nRequests)
 };
 #undef K
 #define U(n, e, f) { n, AF_##e, offsetof(SsoUser, f), 0 }
@@ -246,6 +248,20 @@ static void apiWriteField(SsoJsonWriter *w, const ApiField *f,
     case AF_BOOL:
       ssoJsonWriteBool(w, *(const int*)p);
       return;
+    case AF_USAGE: {
+      /* Counted by the /v1 proxy and written in batches, so a second or
+      ** two behind. LiteLLM has no such member; "spend" stays 0.0 since
+      ** nothing is priced here. */
+      const SsoKey *k = (const SsoKey*)pRow;
+      ssoJsonWriteBeginObject(w);
+      ssoJsonWriteKeyInt64(w, "requests", k->nRequests);
+      ssoJsonWriteKeyInt64(w, "prompt_tokens", k->nPromptTokens);
+      ssoJsonWriteKeyInt64(w, "completion_tokens", k->nCompletionTokens);
+      ssoJsonWriteKeyInt64(w, "total_tokens",
+                           k->nPromptTokens + k->nCompletionTokens);
+      ssoJsonWriteEndObject(w);
+      return;
+    }
     case AF_JSON:
       if( *(const char *const*)p ) z = *(const char *const*)p;
       break;

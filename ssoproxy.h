@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "3bd7ee8dc440dd1e8dcf49d1454f36e1d91d4ee2125eec7205f579bbfb7b3cb4"
+#define SSOPROXY_SOURCE_ID      "876c2e0c2ceee0f6dda36c8b9908f54a1b797ad0b17c09f789b50fa5f65cf496"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 876c2e0c2ceee0f6dda36c8b9908f54a1b797ad0b17c09f789b50fa5f65cf496
+** Source id: c1dc3d25d465237f657e70e39eddd5c35e2d33150b57d4635bfad73e3fdd238b
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -6083,9 +6083,9 @@ static int ssoUrlAppendQuery(SsoBuf *pBuf, const char *zUrl,
 #define JOSE_KTY_EC  2
 
 /* Signature algorithms we accept. */
-#define JOSE_RS256 1
-#define JOSE_PS256 2
-#define JOSE_ES256 3
+#define JOSE_ALG_RS256 1
+#define JOSE_ALG_PS256 2
+#define JOSE_ALG_ES256 3
 
 #define JOSE_P256_LEN  32        /* Bytes of a P-256 coordinate, r or s */
 #define JOSE_MAX_DATE  253402300799.0   /* 9999-12-31T23:59:59Z, seconds */
@@ -6093,13 +6093,13 @@ static int ssoUrlAppendQuery(SsoBuf *pBuf, const char *zUrl,
 typedef struct JoseAlg JoseAlg;
 struct JoseAlg {
   const char *zName;
-  int eAlg;             /* JOSE_RS256 ... */
+  int eAlg;             /* JOSE_ALG_RS256 ... */
   int eKty;             /* Key type it needs */
 };
 static const JoseAlg aJoseAlg[] = {
-  { "RS256", JOSE_RS256, JOSE_KTY_RSA },
-  { "PS256", JOSE_PS256, JOSE_KTY_RSA },
-  { "ES256", JOSE_ES256, JOSE_KTY_EC },
+  { "RS256", JOSE_ALG_RS256, JOSE_KTY_RSA },
+  { "PS256", JOSE_ALG_PS256, JOSE_KTY_RSA },
+  { "ES256", JOSE_ALG_ES256, JOSE_KTY_EC },
 };
 
 /* One usable verification key. Pointers are into the set's arena. */
@@ -6202,7 +6202,7 @@ static int joseRsaOpen(mbedtls_rsa_context *pRsa,
 static int joseRsaCheck(mbedtls_rsa_context *pRsa, int eAlg,
                         const unsigned char *aHash, const unsigned char *sig){
 #if MBEDTLS_VERSION_NUMBER>=0x03000000
-  if( eAlg==JOSE_PS256 ){
+  if( eAlg==JOSE_ALG_PS256 ){
     mbedtls_rsa_set_padding(pRsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
     return mbedtls_rsa_rsassa_pss_verify_ext(pRsa, MBEDTLS_MD_SHA256,
                SSO_SHA256_LEN, aHash, MBEDTLS_MD_SHA256, SSO_SHA256_LEN, sig);
@@ -6211,7 +6211,7 @@ static int joseRsaCheck(mbedtls_rsa_context *pRsa, int eAlg,
   return mbedtls_rsa_rsassa_pkcs1_v15_verify(pRsa, MBEDTLS_MD_SHA256,
                                              SSO_SHA256_LEN, aHash, sig);
 #else
-  if( eAlg==JOSE_PS256 ){
+  if( eAlg==JOSE_ALG_PS256 ){
     mbedtls_rsa_set_padding(pRsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
     return mbedtls_rsa_rsassa_pss_verify_ext(pRsa, 0, 0, MBEDTLS_RSA_PUBLIC,
                MBEDTLS_MD_SHA256, SSO_SHA256_LEN, aHash, MBEDTLS_MD_SHA256,
@@ -6660,6 +6660,8 @@ static int joseVerifyRsa(const SsoJwt *p, const JoseAlg *pA,
         ssoErrorf(zErr, nErr, rc, "%s signature does not verify", pA->zName);
       }
     }
+  }else if( rc==SSOPROXY_ERROR ){
+    ssoErrorf(zErr, nErr, rc, "RSA public key is invalid");
   }
   mbedtls_rsa_free(&rsa);
   return rc;

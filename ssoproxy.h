@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "876c2e0c2ceee0f6dda36c8b9908f54a1b797ad0b17c09f789b50fa5f65cf496"
+#define SSOPROXY_SOURCE_ID      "c1dc3d25d465237f657e70e39eddd5c35e2d33150b57d4635bfad73e3fdd238b"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

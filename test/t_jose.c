@@ -789,7 +789,8 @@ static void test_jose_jwks_not_a_jwks(void){
   };
   size_t i;
   for(i=0; i<SSO_ARRAYSIZE(aCase); i++){
-    SsoJwks *p = (SsoJwks*)&aCase;     /* Must be reset to NULL */
+    static char cSentinel;
+    SsoJwks *p = (SsoJwks*)&cSentinel;    /* Must be reset to NULL */
     char zErr[200];
     CHECK_INT( ssoJwksParse(aCase[i].z, strlen(aCase[i].z), &p, zErr,
                             sizeof(zErr)), aCase[i].rc );
@@ -885,7 +886,7 @@ static int joseKeyCount(const char *zJwks, char *zWhy, size_t nWhy){
 
 static void test_jose_jwks_rsa_keys(void){
   SsoJwks *pSmall = joseKeys(JOSE_JWKS_SMALL);
-  char zErr[200], zBig[1200];
+  char zErr[200], zBig[1400];
   unsigned char aBig[8193/8 + 1];
   /* The 1024-bit key is skipped, so its genuine token finds no key. */
   CHECK_INT( ssoJwksCount(pSmall), 0 );

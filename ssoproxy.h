@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "75f00c1d62eaa29bed068040b7fdb696911b6315b9f33fa343abc0c83dfc00b5"
+#define SSOPROXY_SOURCE_ID      "7a5908835f1f0b3b2c866c1c7fd6e4326ee84105613abba9aefb5f6a613f5e73"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

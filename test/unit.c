@@ -14,6 +14,7 @@
 #include "t_b64.c"
 #include "t_json.c"
 #include "t_url.c"
+#include "t_jose.c"
 #include "t_http.c"
 #include "t_server.c"
 #include "t_client.c"
@@ -31,6 +32,7 @@ int main(int argc, char **argv){
     { aB64Tests,    (int)SSO_ARRAYSIZE(aB64Tests) },
     { aJsonTests,   (int)SSO_ARRAYSIZE(aJsonTests) },
     { aUrlTests,    (int)SSO_ARRAYSIZE(aUrlTests) },
+    { aJoseTests,   (int)SSO_ARRAYSIZE(aJoseTests) },
     { aHttpTests,   (int)SSO_ARRAYSIZE(aHttpTests) },
     { aServerTests, (int)SSO_ARRAYSIZE(aServerTests) },
     { aClientTests, (int)SSO_ARRAYSIZE(aClientTests) },

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 003bfa4fd9c94ffe0d85abed9f10f52ee9d3e61b620cb243c869f7387f37152d
+** Source id: c9454f97630ead259e060d0aacf856426cc558e1ce109b9c4debe5d83530181a
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -182,6 +182,18 @@ struct SsoStr {
 #define SSO_API_TOUCH_MS     1000       /* Interval of the last-used writes */
 #define SSO_API_TOUCH_GRAIN  60000      /* Precision of a key's last use, ms */
 #define SSO_API_MAX_DURATION (100LL*366*86400*1000) /* Longest key lifetime, ms */
+
+/* Browser sessions (src/session.c) and the web sign-in (src/ui.c) */
+#define SSO_SESSION_IDLE_S     28800      /* Idle lifetime default, s (8 h) */
+#define SSO_SESSION_MAX_AGE_S  86400      /* Absolute lifetime default, s (24 h) */
+#define SSO_SESSION_MAX_S      (366LL*86400) /* Ceiling of both settings, s */
+#define SSO_SESSION_TOUCH_MS   60000      /* Note a session's use at most this often */
+#define SSO_SESSION_MAX_PAIRS  128        /* Cookie name=value pairs read per request */
+#define SSO_UI_LOGIN_FAILURES  10         /* Failed password sign-ins per client ... */
+#define SSO_UI_LOGIN_WINDOW_MS 60000      /* ... per this window, then 429 */
+#define SSO_UI_LOGIN_SLOTS     1024       /* Client addresses the limiter remembers */
+#define SSO_UI_LOGIN_CSRF_S    3600       /* Lifetime of the sign-in form's cookie, s */
+#define SSO_UI_MAX_FIELD       1024       /* Bytes of a sign-in form field */
 
 #endif /* SSO_LIMIT_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -2172,13 +2184,17 @@ struct SsoCaller {
 /*
 ** The shared, read-only authentication settings. A later module plugs
 ** browser sessions in through xSession: called when the request carries
-** none of the key headers, it returns SSOPROXY_OK with the signed-in user's
-** id in *pzUserId (in pArena), SSOPROXY_NOTFOUND when there is no valid
-** session, or another code on failure. It must refuse (NOTFOUND) a
-** state-changing request that fails its CSRF check.
+** none of the key headers, with the request's method ({0,0}: unknown)
+** and the time (Unix ms); it returns SSOPROXY_OK with the signed-in
+** user's id in *pzUserId (in pArena), SSOPROXY_NOTFOUND when there is no
+** valid session, SSOPROXY_CONSTRAINT when there is one but a
+** state-changing request (any method but GET, HEAD, OPTIONS; an unknown
+** one too) fails its CSRF check (answered 403), or another code on
+** failure.
 */
-typedef int (*SsoAuthzSessionFn)(void *pArg, const SsoHttpHeader *aHdr,
-                                 int nHdr, SsoStore*, SsoArena*,
+typedef int (*SsoAuthzSessionFn)(void *pArg, SsoStr method,
+                                 const SsoHttpHeader *aHdr, int nHdr,
+                                 SsoStore*, long long tNow, SsoArena*,
                                  const char **pzUserId);
 typedef struct SsoAuthz SsoAuthz;
 struct SsoAuthz {
@@ -2209,6 +2225,19 @@ static int ssoAuthzAuthenticate(const SsoAuthz*, SsoStore*,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena*,
                                      SsoCaller *pCaller, SsoAuthzErr *pErr);
+/*
+** The same, knowing the request's method (req->method), so that a browser
+** session may make GET, HEAD and OPTIONS requests without a CSRF token.
+** ssoAuthzAuthenticate() is this with the method unknown: a session then
+** always needs its X-CSRF-Token (the safe default). A session failing
+** its CSRF check is SSOPROXY_ERROR with a 403 in *pErr.
+*/
+static int ssoAuthzAuthenticateMethod(const SsoAuthz*, SsoStore*,
+                                           SsoStr method,
+                                           const SsoHttpHeader *aHdr,
+                                           int nHdr, long long tNow,
+                                           SsoArena*, SsoCaller *pCaller,
+                                           SsoAuthzErr *pErr);
 
 /*
 ** May pCaller do eAction to an object owned by zOwner (NULL: no owner)?
@@ -2322,6 +2351,9 @@ static int ssoApiWorkerFlush(SsoApiWorker*);
 typedef struct SsoApiCall SsoApiCall;
 struct SsoApiCall {
   int eAction;                  /* SSO_ACT_* */
+  SsoStr method;                /* "GET", "POST"...; {0,0}: unknown, which
+                                ** a browser session treats as changing
+                                ** state (CSRF token required) */
   const SsoHttpHeader *aHdr;    /* Request headers */
   int nHdr;
   SsoStr query;                 /* After '?', undecoded */
@@ -2401,6 +2433,26 @@ static void ssoPageEscape(SsoBuf *b, const char *z, size_t n);
 ** Set-Cookie.
 */
 static int ssoPageHeaders(SsoServerReq*);
+
+/*
+** As ssoPageHeaders(), for a page whose form is answered by a redirect to
+** another origin (logout to the IdP, a consent page sending the browser
+** back to a native app): browsers check CSP form-action against every
+** redirect that follows a form submission, so those targets must be
+** listed. zFormAction (NULL: none) holds extra CSP source expressions
+** after 'self', separated by spaces, e.g. "https://idp.example" or
+** "vscode:". A value with ';', ',', quotes or control bytes would change
+** the policy itself: it is refused with SSOPROXY_MISUSE.
+*/
+static int ssoPageHeadersEx(SsoServerReq*, const char *zFormAction);
+
+/*
+** The whole HTML document for a title (plain text, escaped here) and
+** zBodyHtml (already escaped), appended to b: for handlers that send
+** their own status and headers (e.g. a Set-Cookie) with the page.
+*/
+static void ssoPageBuild(SsoBuf *b, const char *zTitle,
+                              const char *zBodyHtml);
 
 /*
 ** Answer with a whole page: iStatus, a title (plain text, escaped here)
@@ -2494,6 +2546,74 @@ static int ssoSessionEnd(const SsoSessions*, SsoStore*, SsoServerReq*);
 
 /* 1 if z[0..n) is this session's CSRF token (constant time). */
 static int ssoSessionCsrfOk(const SsoSession*, const char *z, size_t n);
+
+/* ---- Additions ---- */
+
+/* Characters of a session id in its cookie: base64url of 32 bytes. */
+#define SSO_SESSION_ID_LEN 43
+
+/*
+** The value of the first cookie named zName (case-sensitive, RFC 6265
+** §5.4) in the request's Cookie header fields (all of them, in order):
+** SSOPROXY_OK and *pVal (a view into the header, surrounding DQUOTEs
+** removed), or SSOPROXY_NOTFOUND. Pairs are split at ';', whitespace
+** around names and values is ignored, pairs without '=' are skipped, and
+** at most SSO_SESSION_MAX_PAIRS pairs are looked at.
+*/
+static int ssoSessionCookieGet(const SsoHttpHeader *aHdr, int nHdr,
+                                    const char *zName, SsoStr *pVal);
+
+/*
+** 1 if z[0..n) has the form of an id this module makes: exactly
+** SSO_SESSION_ID_LEN base64url characters. Anything else is never
+** looked up.
+*/
+static int ssoSessionIdWellFormed(const char *z, size_t n);
+
+/*
+** A "Set-Cookie" value for a cookie zName with these sessions' attributes
+** (Path=/; HttpOnly; SameSite=Lax; Secure when https), value zValue and
+** Max-Age nAge seconds (0: delete it), appended to b. Other modules'
+** short-lived browser cookies (the sign-in form's) use it too, with
+** ssoSessionCookieName() for the __Host- prefix.
+*/
+static void ssoSessionSetCookie(const SsoSessions*, SsoBuf *b,
+                                     const char *zName, const char *zValue,
+                                     long long nAge);
+/* zBase ("ssoproxy_login") with "__Host-" before it when secure, into
+** z[n] (at least strlen(zBase)+8). */
+static void ssoSessionCookieName(const SsoSessions*, const char *zBase,
+                                      char *z, size_t n);
+
+/*
+** The authentication hook (SsoAuthz.xSession, pArg an SsoSessions*): the
+** request's session user in *pzUserId. A state-changing method (anything
+** but GET, HEAD and OPTIONS; an unknown method counts as one) also needs
+** an X-CSRF-Token header equal to the session's token, else
+** SSOPROXY_CONSTRAINT (the caller answers 403).
+*/
+static int ssoSessionAuthz(void *pArg, SsoStr method,
+                                const SsoHttpHeader *aHdr, int nHdr,
+                                SsoStore*, long long tNow, SsoArena*,
+                                const char **pzUserId);
+
+/*
+** ssoSessionStart() and ssoSessionEnd() without a request, for callers
+** (and tests) that hold only the headers: Create appends the Set-Cookie
+** value to pSetCookie; Destroy deletes the session named by the headers'
+** cookie, if any (the caller clears the cookie).
+*/
+static int ssoSessionCreate(const SsoSessions*, SsoStore*, SsoRng*,
+                                 const SsoHttpHeader *aHdr, int nHdr,
+                                 const char *zUserId, const char *zIdToken,
+                                 const char *zData, long long tNow,
+                                 SsoBuf *pSetCookie);
+static int ssoSessionDestroy(const SsoSessions*, SsoStore*,
+                                  const SsoHttpHeader *aHdr, int nHdr);
+
+/* Delete every expired session now; *pn (may be NULL) how many. */
+static int ssoSessionPurge(const SsoSessions*, SsoStore*,
+                                long long tNow, int *pn);
 
 #endif /* SSO_SESSION_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -2659,7 +2779,27 @@ static void ssoOidcSetKeyFlow(SsoOidc*, SsoOidcKeyFlowFn, void *pArg);
     "Outbound: longest silence inside an answer (504 past it)") \
   X(MAX_RESPONSE_BYTES, "SSOPROXY_MAX_RESPONSE_BYTES", 0, SSO_SET_INT, 0, \
     SSO_CLIENT_MAX_RESPONSE, 1024, 1073741824, 0, 0, \
-    "Outbound: body bytes of one answer from the IdP or an upstream")
+    "Outbound: body bytes of one answer from the IdP or an upstream") \
+  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Public URL of ssoproxy (https://llm.example.com); https makes the " \
+    "session cookie Secure with the __Host- prefix") \
+  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
+    "false", 0, 0, 0, 0, 0, \
+    "Sign-in pages go straight to the IdP when single sign-on is set up") \
+  X(UI_USERNAME, "UI_USERNAME", 0, SSO_SET_STR, "admin", 0, 0, 0, 0, 0, \
+    "User id of the local admin who signs in with a password at /login") \
+  X(UI_PASSWORD, "UI_PASSWORD", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
+    "Password of UI_USERNAME; the master key is accepted too; unset and " \
+    "no master key = no password sign-in") \
+  X(SESSION_IDLE_TIMEOUT, "SSOPROXY_SESSION_IDLE_TIMEOUT", 0, SSO_SET_INT, \
+    0, SSO_SESSION_IDLE_S, 1, SSO_SESSION_MAX_S, 0, 0, \
+    "Seconds without a request after which a browser session ends") \
+  X(SESSION_MAX_AGE, "SSOPROXY_SESSION_MAX_AGE", 0, SSO_SET_INT, 0, \
+    SSO_SESSION_MAX_AGE_S, 1, SSO_SESSION_MAX_S, 0, 0, \
+    "Seconds after sign-in at which a browser session ends in any case") \
+  X(LOGIN_MAX_FAILURES, "SSOPROXY_LOGIN_MAX_FAILURES", 0, SSO_SET_INT, 0, \
+    SSO_UI_LOGIN_FAILURES, 1, 1000000, 0, 0, \
+    "Wrong passwords per client address per minute at /login, then 429")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };
@@ -13582,13 +13722,19 @@ static int authzKey(SsoStore *pStore, SsoStr c, long long tNow,
 
 /* A browser session (when a session module is plugged in). */
 static int authzSession(const SsoAuthz *pAuthz, SsoStore *pStore,
-                        const SsoHttpHeader *aHdr, int nHdr,
-                        SsoArena *pArena, SsoCaller *p, SsoAuthzErr *pErr){
+                        SsoStr method, const SsoHttpHeader *aHdr, int nHdr,
+                        long long tNow, SsoArena *pArena, SsoCaller *p,
+                        SsoAuthzErr *pErr){
   const char *zUserId = 0;
   int rc = SSOPROXY_NOTFOUND;
   if( pAuthz->xSession ){
-    rc = pAuthz->xSession(pAuthz->pSessionArg, aHdr, nHdr, pStore, pArena,
-                          &zUserId);
+    rc = pAuthz->xSession(pAuthz->pSessionArg, method, aHdr, nHdr, pStore,
+                          tNow, pArena, &zUserId);
+  }
+  if( rc==SSOPROXY_CONSTRAINT ){
+    return ssoAuthzFail(pErr, 403, "auth_error", "X-CSRF-Token",
+                        "A browser session must send its CSRF token in the "
+                        "X-CSRF-Token header with this request.");
   }
   if( rc==SSOPROXY_NOTFOUND ){
     return authzDenied(pErr, "No api key passed in.");
@@ -13613,6 +13759,19 @@ static int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena *pArena,
                                      SsoCaller *p, SsoAuthzErr *pErr){
+  SsoStr unknown;
+  unknown.z = 0;
+  unknown.n = 0;
+  return ssoAuthzAuthenticateMethod(pAuthz, pStore, unknown, aHdr, nHdr,
+                                    tNow, pArena, p, pErr);
+}
+
+static int ssoAuthzAuthenticateMethod(const SsoAuthz *pAuthz,
+                                           SsoStore *pStore, SsoStr method,
+                                           const SsoHttpHeader *aHdr,
+                                           int nHdr, long long tNow,
+                                           SsoArena *pArena, SsoCaller *p,
+                                           SsoAuthzErr *pErr){
   unsigned char aGiven[SSO_SHA256_LEN];
   char zMask[16];
   SsoStr c;
@@ -13620,7 +13779,8 @@ static int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
   memset(p, 0, sizeof(*p));
   rc = ssoAuthzCredential(aHdr, nHdr, &c, pErr);
   if( rc==SSOPROXY_NOTFOUND ){
-    return authzSession(pAuthz, pStore, aHdr, nHdr, pArena, p, pErr);
+    return authzSession(pAuthz, pStore, method, aHdr, nHdr, tNow, pArena, p,
+                        pErr);
   }
   if( rc ) return SSOPROXY_ERROR;
   if( pAuthz->bMaster ){
@@ -15081,8 +15241,9 @@ static int apiParseInput(ApiCtx *c){
 
 static int apiRun(ApiCtx *c){
   const SsoApiCall *p = c->pCall;
-  int rc = ssoAuthzAuthenticate(&c->pApi->authz, c->pStore, p->aHdr,
-                                p->nHdr, c->tNow, &c->a, &c->who, &c->err);
+  int rc = ssoAuthzAuthenticateMethod(&c->pApi->authz, c->pStore,
+                                      p->method, p->aHdr, p->nHdr, c->tNow,
+                                      &c->a, &c->who, &c->err);
   if( rc ) return rc;
   /* The stored last use came with the key: rewrite it only when it is
   ** a minute old, so a busy key costs a write a minute, not a second,
@@ -15168,6 +15329,7 @@ static int apiOnRequest(SsoServerReq *pReq, void *pArg){
   if( pReq->pWorkerCtx==0 ) return ssoServerError(pReq, 503, 0);
   memset(&call, 0, sizeof(call));
   call.eAction = pRoute->eAction;
+  call.method = pReq->method;
   call.aHdr = pReq->aHdr;
   call.nHdr = pReq->nHdr;
   call.query = pReq->query;
@@ -15211,79 +15373,512 @@ static int ssoApiRegister(SsoServer *pSrv, SsoApi *p){
 /************** End of api.c **************/
 /************** Begin file page.c **************/
 /*
-** PLACEHOLDER, to be replaced by the page module's author: the smallest
-** code that honours src/page.h, so that modules using it compile.
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: HTML pages. Every page ssoproxy serves (sign-in, consent,
+** errors) is built here, so every one of them carries the same
+** protective headers:
+**
+**   X-Frame-Options: DENY and CSP frame-ancestors 'none'
+**       no framing, so no clickjacking of a consent or logout button
+**       (RFC 9700 §4.16);
+**   Content-Security-Policy: default-src 'none'
+**       the pages load nothing and run no script: an injection that
+**       slipped past the escaping could neither run code nor fetch;
+**       style-src 'unsafe-inline' allows the one inline <style>;
+**       form-action 'self' so a form posts only to us; base-uri 'none';
+**   Referrer-Policy: no-referrer
+**       a page's URL may hold a state or a code; it never leaks onward
+**       (RFC 9700 §4.2.4);
+**   Cache-Control: no-store
+**       pages may carry codes, CSRF tokens or keys;
+**   X-Content-Type-Options: nosniff.
+**
+** The shell is plain, accessible HTML (a language, a viewport, one main
+** landmark, visible focus, high contrast) with no external resource.
 */
 /* #include "ssoInt.h" */
 
 static void ssoPageEscape(SsoBuf *b, const char *z, size_t n){
-  ssoBufAppend(b, z, n);
+  size_t i, iStart = 0;
+  for(i=0; i<n; i++){
+    const char *zRep;
+    switch( z[i] ){
+      case '&':  zRep = "&amp;";  break;
+      case '<':  zRep = "&lt;";   break;
+      case '>':  zRep = "&gt;";   break;
+      case '"':  zRep = "&quot;"; break;
+      case '\'': zRep = "&#39;";  break;
+      /* A NUL would end the text in some parsers and is a parse error in
+      ** HTML; show the replacement character instead. */
+      case 0:    zRep = "&#xFFFD;"; break;
+      default:   continue;
+    }
+    ssoBufAppend(b, z+iStart, i-iStart);
+    ssoBufAppendStr(b, zRep);
+    iStart = i+1;
+  }
+  ssoBufAppend(b, z+iStart, n-iStart);
 }
+
+#define PAGE_CSP_HEAD "default-src 'none'; style-src 'unsafe-inline'; " \
+                      "form-action 'self'"
+#define PAGE_CSP_TAIL "; frame-ancestors 'none'; base-uri 'none'"
+
+/* 1 if z may be appended to form-action: source expressions only. */
+static int pageCspSourcesOk(const char *z){
+  for(; *z; z++){
+    unsigned char c = (unsigned char)*z;
+    if( c<0x21 && c!=' ' ) return 0;
+    if( c>=0x7f || c==';' || c==',' || c=='\'' || c=='"' ) return 0;
+  }
+  return 1;
+}
+
+static int ssoPageHeadersEx(SsoServerReq *req, const char *zFormAction){
+  static const char *const azHdr[] = {
+    "Content-Type", "text/html; charset=utf-8",
+    "X-Frame-Options", "DENY",
+    "Referrer-Policy", "no-referrer",
+    "Cache-Control", "no-store",
+    "X-Content-Type-Options", "nosniff",
+  };
+  char zSpace[512];
+  SsoBuf b;
+  size_t i;
+  int rc = SSOPROXY_OK;
+  if( zFormAction && !pageCspSourcesOk(zFormAction) ) return SSOPROXY_MISUSE;
+  for(i=0; rc==SSOPROXY_OK && i<SSO_ARRAYSIZE(azHdr); i+=2){
+    rc = ssoServerAddHeader(req, azHdr[i], azHdr[i+1]);
+  }
+  if( rc ) return rc;
+  ssoBufInitStatic(&b, zSpace, sizeof(zSpace), 0);
+  ssoBufAppendStr(&b, PAGE_CSP_HEAD);
+  if( zFormAction && zFormAction[0] ){
+    ssoBufAppend(&b, " ", 1);
+    ssoBufAppendStr(&b, zFormAction);
+  }
+  ssoBufAppendStr(&b, PAGE_CSP_TAIL);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerAddHeader(req, "Content-Security-Policy", ssoBufStr(&b));
+  }
+  ssoBufFree(&b);
+  return rc;
+}
+
 static int ssoPageHeaders(SsoServerReq *req){
-  return ssoServerAddHeader(req, "X-Frame-Options", "DENY");
+  return ssoPageHeadersEx(req, 0);
 }
+
+/*
+** The style sheet: system fonts, a narrow centred column, strong
+** contrast (WCAG AA), a visible focus ring, and dark mode.
+*/
+static const char zPageCss[] =
+  ":root{color-scheme:light dark;--fg:#1a1a1a;--bg:#f6f6f4;--card:#fff;"
+  "--line:#c8c8c8;--accent:#0b57d0;--accent-fg:#fff;--muted:#555;"
+  "--bad:#a50e0e}"
+  "@media (prefers-color-scheme:dark){:root{--fg:#eee;--bg:#16181c;"
+  "--card:#22252b;--line:#4a4f57;--accent:#8ab4f8;--accent-fg:#0b1a33;"
+  "--muted:#b8b8b8;--bad:#f28b82}}"
+  "*{box-sizing:border-box}"
+  "body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',"
+  "Roboto,sans-serif;color:var(--fg);background:var(--bg)}"
+  "main{max-width:28rem;margin:3rem auto;padding:2rem;"
+  "background:var(--card);border:1px solid var(--line);border-radius:8px}"
+  "h1{font-size:1.4rem;margin:0 0 1rem}"
+  "p{margin:.75rem 0}"
+  "label{display:block;margin:.75rem 0 .25rem;font-weight:600}"
+  "input[type=text],input[type=password]{width:100%;padding:.5rem;"
+  "font:inherit;color:inherit;background:var(--bg);"
+  "border:1px solid var(--line);border-radius:4px}"
+  "button,.button{display:inline-block;margin-top:1rem;padding:.55rem 1.1rem;"
+  "font:inherit;font-weight:600;text-decoration:none;cursor:pointer;"
+  "color:var(--accent-fg);background:var(--accent);border:0;"
+  "border-radius:4px}"
+  ":focus-visible{outline:3px solid var(--accent);outline-offset:2px}"
+  "dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}"
+  "dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}"
+  ".muted{color:var(--muted)}.error{color:var(--bad);font-weight:600}"
+  "hr{border:0;border-top:1px solid var(--line);margin:1.5rem 0}"
+  "footer{margin-top:1.5rem;font-size:.85rem;color:var(--muted)}";
+
+static void ssoPageBuild(SsoBuf *b, const char *zTitle,
+                              const char *zBodyHtml){
+  ssoBufAppendStr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+                  "<meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, "
+                  "initial-scale=1\">"
+                  "<meta name=\"referrer\" content=\"no-referrer\">"
+                  "<title>");
+  ssoPageEscape(b, zTitle, strlen(zTitle));
+  ssoBufAppendStr(b, " - ssoproxy</title><style>");
+  ssoBufAppendStr(b, zPageCss);
+  ssoBufAppendStr(b, "</style></head>\n<body><main>\n<h1>");
+  ssoPageEscape(b, zTitle, strlen(zTitle));
+  ssoBufAppendStr(b, "</h1>\n");
+  ssoBufAppendStr(b, zBodyHtml);
+  ssoBufAppendStr(b, "\n<footer>ssoproxy</footer>\n</main></body></html>\n");
+}
+
 static int ssoPageRespond(SsoServerReq *req, int iStatus,
                                const char *zTitle, const char *zBodyHtml){
-  SSO_UNUSED(zTitle);
-  return ssoServerRespond(req, iStatus, "text/html", zBodyHtml,
-                          strlen(zBodyHtml));
+  SsoBuf b;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoPageBuild(&b, zTitle, zBodyHtml);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoServerStatus(req, iStatus);
+  if( rc==SSOPROXY_OK ) rc = ssoPageHeaders(req);
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, b.z, b.n);
+  ssoBufFree(&b);
+  return rc;
 }
+
 static int ssoPageError(SsoServerReq *req, int iStatus,
                              const char *zTitle, const char *zMessage){
-  SSO_UNUSED(zTitle);
-  return ssoServerRespond(req, iStatus, "text/plain", zMessage,
-                          strlen(zMessage));
+  SsoBuf b;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoBufAppendStr(&b, "<p class=\"error\" role=\"alert\">");
+  ssoPageEscape(&b, zMessage, strlen(zMessage));
+  ssoBufAppendStr(&b, "</p>\n<p><a href=\"/ui\">Back to the start page"
+                  "</a></p>");
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoPageRespond(req, iStatus, zTitle,
+                                            ssoBufStr(&b));
+  ssoBufFree(&b);
+  return rc;
 }
+
 static int ssoPageRedirect(SsoServerReq *req, int iStatus,
                                 const char *zLocation){
   int rc = ssoServerStatus(req, iStatus);
   if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Location", zLocation);
+  if( rc==SSOPROXY_OK ) rc = ssoPageHeaders(req);
   return rc ? rc : ssoServerBody(req, "", 0);
 }
 /************** End of page.c **************/
 /************** Begin file session.c **************/
 /*
-** PLACEHOLDER, to be replaced by the session module's author: the
-** smallest code that honours src/session.h, so that modules using it
-** compile. It knows no sessions.
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: browser sessions.
+**
+** The cookie holds 256 random bits, base64url (43 characters). The store
+** keeps only the SHA-256 of that text, so a copy of the database holds no
+** usable session. The cookie is HttpOnly (no script reads it), SameSite=
+** Lax (cross-site POSTs do not carry it), Path=/, and with an https
+** PROXY_BASE_URL also Secure with the __Host- prefix, which forbids a
+** Domain attribute so a sibling sub-domain cannot plant ("toss") one.
+**
+** Lifetimes: a session ends tMax after sign-in whatever happens (the
+** row's tExpires, also the cookie's Max-Age) and after msIdle without a
+** request. Recording every request would be one write per request;
+** instead tSeen moves only when it is a minute old (or a quarter of the
+** idle lifetime, when that is shorter), so the idle rule is exact to
+** within that grain. Expired sessions are deleted when a request meets
+** them and all at once at every sign-in (ssoSessionPurge).
+**
+** CSRF: the token of a session is base64url(HMAC-SHA256(key = the
+** cookie's id, "ssoproxy csrf v1")). Only the holder of the cookie and
+** the server during its request can compute it; the database cannot
+** (it has only the hash), and nothing more is stored. Forms carry it in
+** a hidden field; API calls in an X-CSRF-Token header. SameSite=Lax
+** already keeps the cookie off cross-site POSTs; the token also covers
+** same-site attackers and browsers without SameSite.
 */
 /* #include "ssoInt.h" */
+#include <strings.h>
+
+static const char zSessionCsrfLabel[] = "ssoproxy csrf v1";
 
 static void ssoSessionInit(SsoSessions *p, const char *zBaseUrl,
                                 long long msIdle, long long msMax){
   memset(p, 0, sizeof(*p));
-  p->bSecure = zBaseUrl && strncmp(zBaseUrl, "https:", 6)==0;
+  p->bSecure = zBaseUrl && strncasecmp(zBaseUrl, "https://", 8)==0;
   p->zCookie = p->bSecure ? "__Host-ssoproxy_session" : "ssoproxy_session";
   p->msIdle = msIdle;
   p->msMax = msMax;
 }
+
+/* ---- Cookies ---- */
+
+static int sessionIsSpace(char c){ return c==' ' || c=='\t'; }
+
+static int ssoSessionCookieGet(const SsoHttpHeader *aHdr, int nHdr,
+                                    const char *zName, SsoStr *pVal){
+  size_t nName = strlen(zName);
+  int i, nPair = 0;
+  pVal->z = "";
+  pVal->n = 0;
+  for(i=0; i<nHdr; i++){
+    const char *z, *zEnd;
+    if( !ssoHttpStrIEq(aHdr[i].name, "Cookie") ) continue;
+    z = aHdr[i].value.z;
+    zEnd = z + aHdr[i].value.n;
+    while( z<zEnd ){
+      const char *zPair = z, *zEq = 0, *zN0, *zN1, *zV0, *zV1;
+      while( z<zEnd && *z!=';' ){
+        if( *z=='=' && zEq==0 ) zEq = z;
+        z++;
+      }
+      zV1 = z;
+      if( z<zEnd ) z++;                      /* Past the ';' */
+      if( ++nPair>SSO_SESSION_MAX_PAIRS ) return SSOPROXY_NOTFOUND;
+      if( zEq==0 ) continue;
+      zN0 = zPair;
+      zN1 = zEq;
+      while( zN0<zN1 && sessionIsSpace(*zN0) ) zN0++;
+      while( zN1>zN0 && sessionIsSpace(zN1[-1]) ) zN1--;
+      if( (size_t)(zN1-zN0)!=nName || memcmp(zN0, zName, nName)!=0 ){
+        continue;
+      }
+      zV0 = zEq+1;
+      while( zV0<zV1 && sessionIsSpace(*zV0) ) zV0++;
+      while( zV1>zV0 && sessionIsSpace(zV1[-1]) ) zV1--;
+      /* RFC 6265 §4.1.1: a value may be wrapped in DQUOTEs. */
+      if( zV1-zV0>=2 && zV0[0]=='"' && zV1[-1]=='"' ){ zV0++; zV1--; }
+      pVal->z = zV0;
+      pVal->n = (size_t)(zV1-zV0);
+      return SSOPROXY_OK;
+    }
+  }
+  return SSOPROXY_NOTFOUND;
+}
+
+static int ssoSessionIdWellFormed(const char *z, size_t n){
+  size_t i;
+  if( n!=SSO_SESSION_ID_LEN ) return 0;
+  for(i=0; i<n; i++){
+    char c = z[i];
+    if( !((c>='A' && c<='Z') || (c>='a' && c<='z') || (c>='0' && c<='9')
+          || c=='-' || c=='_') ) return 0;
+  }
+  return 1;
+}
+
+static void ssoSessionCookieName(const SsoSessions *p,
+                                      const char *zBase, char *z, size_t n){
+  snprintf(z, n, "%s%s", p->bSecure ? "__Host-" : "", zBase);
+}
+
+static void ssoSessionSetCookie(const SsoSessions *p, SsoBuf *b,
+                                     const char *zName, const char *zValue,
+                                     long long nAge){
+  ssoBufPrintf(b, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s",
+               zName, zValue, nAge, p->bSecure ? "; Secure" : "");
+}
+
+/* The session id in the request's cookie, if well-formed. */
+static int sessionIdOf(const SsoSessions *p, const SsoHttpHeader *aHdr,
+                       int nHdr, SsoStr *pId){
+  int rc = ssoSessionCookieGet(aHdr, nHdr, p->zCookie, pId);
+  if( rc==SSOPROXY_OK && !ssoSessionIdWellFormed(pId->z, pId->n) ){
+    rc = SSOPROXY_NOTFOUND;
+  }
+  return rc;
+}
+
+/* The CSRF token of the session whose id is id, into z[48]. */
+static void sessionCsrf(SsoStr id, char *z){
+  unsigned char a[SSO_SHA256_LEN];
+  ssoHmacSha256(id.z, id.n, zSessionCsrfLabel, sizeof(zSessionCsrfLabel)-1,
+                a);
+  ssoB64EncodeTo(a, sizeof(a), SSO_B64_URL, z);
+}
+
+/* ---- Life cycle ---- */
+
+/* How stale tSeen may get before a request writes it again. */
+static long long sessionTouchGrain(const SsoSessions *p){
+  long long ms = SSO_SESSION_TOUCH_MS;
+  if( p->msIdle>0 && p->msIdle/4<ms ) ms = p->msIdle/4;
+  return ms;
+}
+
+/* Delete a session that ended; its absence is no error. */
+static int sessionDrop(SsoStore *pStore, const char *zHash){
+  int rc = ssoStoreSessionDelete(pStore, zHash);
+  return rc==SSOPROXY_NOTFOUND ? SSOPROXY_OK : rc;
+}
+
 static int ssoSessionGet(const SsoSessions *p, SsoStore *pStore,
                               const SsoHttpHeader *aHdr, int nHdr,
                               long long tNow, SsoArena *pArena,
                               SsoSession *pSess){
-  SSO_UNUSED(p); SSO_UNUSED(pStore); SSO_UNUSED(aHdr); SSO_UNUSED(nHdr);
-  SSO_UNUSED(tNow); SSO_UNUSED(pArena);
+  SsoStr id;
+  int rc;
   memset(pSess, 0, sizeof(*pSess));
-  return SSOPROXY_NOTFOUND;
+  rc = sessionIdOf(p, aHdr, nHdr, &id);
+  if( rc ) return rc;
+  ssoAuthzKeyHash(id.z, id.n, pSess->zHash);
+  rc = ssoStoreSessionGet(pStore, pSess->zHash, pArena, &pSess->row);
+  if( rc ) goto end;
+  if( tNow>=pSess->row.tExpires
+   || (p->msIdle>0 && tNow-pSess->row.tSeen>=p->msIdle) ){
+    rc = sessionDrop(pStore, pSess->zHash);
+    if( rc==SSOPROXY_OK ) rc = SSOPROXY_NOTFOUND;
+    goto end;
+  }
+  rc = ssoStoreUserGet(pStore, pSess->row.zUserId, pArena, &pSess->user);
+  if( rc==SSOPROXY_OK && pSess->user.bDisabled ) rc = SSOPROXY_NOTFOUND;
+  if( rc==SSOPROXY_NOTFOUND ){
+    /* A disabled user is signed out everywhere, not just refused. */
+    rc = sessionDrop(pStore, pSess->zHash);
+    if( rc==SSOPROXY_OK ) rc = SSOPROXY_NOTFOUND;
+    goto end;
+  }
+  if( rc ) goto end;
+  if( tNow-pSess->row.tSeen>=sessionTouchGrain(p) ){
+    rc = ssoStoreSessionTouch(pStore, pSess->zHash, tNow);
+    if( rc ) goto end;
+    pSess->row.tSeen = tNow;
+  }
+  sessionCsrf(id, pSess->zCsrf);
+end:
+  if( rc ){
+    char zHash[SSO_KEY_HEX];
+    memcpy(zHash, pSess->zHash, sizeof(zHash));
+    memset(pSess, 0, sizeof(*pSess));
+    /* The hash stays known on NOTFOUND, so a caller can still tell which
+    ** cookie was refused; nothing else is. */
+    if( rc==SSOPROXY_NOTFOUND ) memcpy(pSess->zHash, zHash, sizeof(zHash));
+  }
+  return rc;
 }
+
+static int ssoSessionPurge(const SsoSessions *p, SsoStore *pStore,
+                                long long tNow, int *pn){
+  return ssoStoreSessionPurge(pStore, tNow,
+                              p->msIdle>0 ? tNow-p->msIdle : 0, pn);
+}
+
+static int ssoSessionCreate(const SsoSessions *p, SsoStore *pStore,
+                                 SsoRng *pRng, const SsoHttpHeader *aHdr,
+                                 int nHdr, const char *zUserId,
+                                 const char *zIdToken, const char *zData,
+                                 long long tNow, SsoBuf *pSetCookie){
+  unsigned char aId[32];
+  char zId[SSO_SESSION_ID_LEN+1], zHash[SSO_KEY_HEX];
+  SsoSessionRow row;
+  SsoStr old;
+  int rc;
+  /* Rotation: whatever session this browser had ends here, so an id
+  ** planted before sign-in (session fixation) is worth nothing after. */
+  if( sessionIdOf(p, aHdr, nHdr, &old)==SSOPROXY_OK ){
+    ssoAuthzKeyHash(old.z, old.n, zHash);
+    rc = sessionDrop(pStore, zHash);
+    if( rc ) return rc;
+  }
+  rc = ssoSessionPurge(p, pStore, tNow, 0);
+  if( rc ) return rc;
+  rc = ssoRngBytes(pRng, aId, sizeof(aId));
+  if( rc ) return rc;
+  ssoB64EncodeTo(aId, sizeof(aId), SSO_B64_URL, zId);
+  memset(aId, 0, sizeof(aId));
+  ssoAuthzKeyHash(zId, SSO_SESSION_ID_LEN, zHash);
+  memset(&row, 0, sizeof(row));
+  row.zHash = zHash;
+  row.zUserId = zUserId;
+  row.tCreated = tNow;
+  row.tSeen = tNow;
+  row.tExpires = tNow + p->msMax;
+  row.zIdToken = zIdToken;
+  row.zData = zData;
+  rc = ssoStoreSessionInsert(pStore, &row);
+  if( rc==SSOPROXY_OK ){
+    ssoSessionSetCookie(p, pSetCookie, p->zCookie, zId, (p->msMax+999)/1000);
+    rc = pSetCookie->rc;
+  }
+  memset(zId, 0, sizeof(zId));
+  return rc;
+}
+
 static int ssoSessionStart(const SsoSessions *p, SsoStore *pStore,
                                 SsoRng *pRng, SsoServerReq *req,
                                 const char *zUserId, const char *zIdToken,
                                 const char *zData, long long tNow){
-  SSO_UNUSED(p); SSO_UNUSED(pStore); SSO_UNUSED(pRng); SSO_UNUSED(req);
-  SSO_UNUSED(zUserId); SSO_UNUSED(zIdToken); SSO_UNUSED(zData);
-  SSO_UNUSED(tNow);
-  return SSOPROXY_ERROR;
+  char zSpace[256];
+  SsoBuf b;
+  int rc;
+  ssoBufInitStatic(&b, zSpace, sizeof(zSpace), 0);
+  rc = ssoSessionCreate(p, pStore, pRng, req->aHdr, req->nHdr, zUserId,
+                        zIdToken, zData, tNow, &b);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Set-Cookie", b.z);
+  memset(b.z, 0, b.n);
+  ssoBufFree(&b);
+  return rc;
 }
+
+static int ssoSessionDestroy(const SsoSessions *p, SsoStore *pStore,
+                                  const SsoHttpHeader *aHdr, int nHdr){
+  char zHash[SSO_KEY_HEX];
+  SsoStr id;
+  if( sessionIdOf(p, aHdr, nHdr, &id)!=SSOPROXY_OK ) return SSOPROXY_OK;
+  ssoAuthzKeyHash(id.z, id.n, zHash);
+  return sessionDrop(pStore, zHash);
+}
+
 static int ssoSessionEnd(const SsoSessions *p, SsoStore *pStore,
                               SsoServerReq *req){
-  SSO_UNUSED(p); SSO_UNUSED(pStore); SSO_UNUSED(req);
-  return SSOPROXY_OK;
+  char zSpace[256];
+  SsoBuf b;
+  int rc = ssoSessionDestroy(p, pStore, req->aHdr, req->nHdr);
+  if( rc ) return rc;
+  ssoBufInitStatic(&b, zSpace, sizeof(zSpace), 0);
+  ssoSessionSetCookie(p, &b, p->zCookie, "", 0);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Set-Cookie", b.z);
+  ssoBufFree(&b);
+  return rc;
 }
+
 static int ssoSessionCsrfOk(const SsoSession *p, const char *z,
                                  size_t n){
-  SSO_UNUSED(p); SSO_UNUSED(z); SSO_UNUSED(n);
-  return 0;
+  size_t nCsrf = strlen(p->zCsrf);
+  if( nCsrf==0 || n!=nCsrf ) return 0;
+  return ssoCtEqual(p->zCsrf, z, n);
+}
+
+/* ---- The authentication hook ---- */
+
+/* RFC 9110 §9.2.1: the methods that must not change anything. */
+static int sessionSafeMethod(SsoStr m){
+  return (m.n==3 && memcmp(m.z, "GET", 3)==0)
+      || (m.n==4 && memcmp(m.z, "HEAD", 4)==0)
+      || (m.n==7 && memcmp(m.z, "OPTIONS", 7)==0);
+}
+
+static int ssoSessionAuthz(void *pArg, SsoStr method,
+                                const SsoHttpHeader *aHdr, int nHdr,
+                                SsoStore *pStore, long long tNow,
+                                SsoArena *pArena, const char **pzUserId){
+  const SsoSessions *p = pArg;
+  SsoSession s;
+  int rc, i;
+  *pzUserId = 0;
+  rc = ssoSessionGet(p, pStore, aHdr, nHdr, tNow, pArena, &s);
+  if( rc ) return rc;
+  if( !sessionSafeMethod(method) ){
+    for(i=0; i<nHdr; i++){
+      if( ssoHttpStrIEq(aHdr[i].name, "X-CSRF-Token") ) break;
+    }
+    if( i==nHdr || !ssoSessionCsrfOk(&s, aHdr[i].value.z, aHdr[i].value.n) ){
+      return SSOPROXY_CONSTRAINT;
+    }
+  }
+  *pzUserId = s.user.zId;
+  return SSOPROXY_OK;
 }
 /************** End of session.c **************/
 /************** Begin file oidc.c **************/
@@ -15788,6 +16383,7 @@ struct ssoproxy {
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
+  SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
   char zErr[1024];          /* Last error message */
 };
 
@@ -15970,10 +16566,26 @@ static int openServer(ssoproxy *p){
   return ssoHealthRegister(p->pServer, &p->health);
 }
 
-/* The management API's routes, answering with the master key if set. */
+/*
+** Browser sessions: the cookie's form follows PROXY_BASE_URL, the
+** lifetimes their settings (seconds).
+*/
+static void openSessions(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  ssoSessionInit(&p->sessions, ssoConfigStr(c, SSO_CFG_BASE_URL),
+                 ssoConfigInt(c, SSO_CFG_SESSION_IDLE_TIMEOUT)*1000,
+                 ssoConfigInt(c, SSO_CFG_SESSION_MAX_AGE)*1000);
+}
+
+/*
+** The management API's routes, answering with the master key if set and
+** to browser sessions (CSRF-checked for changes).
+*/
 static int openApi(ssoproxy *p){
   ssoApiInit(&p->api, ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY), &p->log);
   p->api.pClientCfg = &p->clientCfg;
+  p->api.authz.xSession = ssoSessionAuthz;
+  p->api.authz.pSessionArg = &p->sessions;
   return ssoApiRegister(p->pServer, &p->api);
 }
 
@@ -16014,6 +16626,7 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   rc = openTls(p);
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
+  if( rc==SSOPROXY_OK ) openSessions(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);

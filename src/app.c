@@ -34,6 +34,7 @@ struct ssoproxy {
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
+  SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
   char zErr[1024];          /* Last error message */
 };
 
@@ -216,10 +217,26 @@ static int openServer(ssoproxy *p){
   return ssoHealthRegister(p->pServer, &p->health);
 }
 
-/* The management API's routes, answering with the master key if set. */
+/*
+** Browser sessions: the cookie's form follows PROXY_BASE_URL, the
+** lifetimes their settings (seconds).
+*/
+static void openSessions(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  ssoSessionInit(&p->sessions, ssoConfigStr(c, SSO_CFG_BASE_URL),
+                 ssoConfigInt(c, SSO_CFG_SESSION_IDLE_TIMEOUT)*1000,
+                 ssoConfigInt(c, SSO_CFG_SESSION_MAX_AGE)*1000);
+}
+
+/*
+** The management API's routes, answering with the master key if set and
+** to browser sessions (CSRF-checked for changes).
+*/
 static int openApi(ssoproxy *p){
   ssoApiInit(&p->api, ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY), &p->log);
   p->api.pClientCfg = &p->clientCfg;
+  p->api.authz.xSession = ssoSessionAuthz;
+  p->api.authz.pSessionArg = &p->sessions;
   return ssoApiRegister(p->pServer, &p->api);
 }
 
@@ -260,6 +277,7 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   rc = openTls(p);
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
+  if( rc==SSOPROXY_OK ) openSessions(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "c9454f97630ead259e060d0aacf856426cc558e1ce109b9c4debe5d83530181a"
+#define SSOPROXY_SOURCE_ID      "d7847cecf9cac2c766e3bacc8ca0d371aa9b654a98cd519de7df0580393432f3"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

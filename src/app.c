@@ -35,6 +35,7 @@ struct ssoproxy {
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
   SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
+  SsoUi *pUi;               /* /ui, /login, /logout */
   char zErr[1024];          /* Last error message */
 };
 
@@ -240,6 +241,32 @@ static int openApi(ssoproxy *p){
   return ssoApiRegister(p->pServer, &p->api);
 }
 
+/*
+** The sign-in pages. Single sign-on (the oidc module's object) is not
+** wired here yet: pOidc stays NULL, so the pages offer the password
+** sign-in only.
+*/
+static int openUi(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoUiConfig uc;
+  char zErr[512];
+  int rc;
+  memset(&uc, 0, sizeof(uc));
+  uc.pSessions = &p->sessions;
+  uc.pOidc = 0;
+  uc.bAutoRedirect = ssoConfigBool(c, SSO_CFG_AUTO_REDIRECT_SSO);
+  uc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  uc.zUsername = ssoConfigStr(c, SSO_CFG_UI_USERNAME);
+  uc.zPassword = ssoConfigStr(c, SSO_CFG_UI_PASSWORD);
+  uc.zMasterKey = ssoConfigStr(c, SSO_CFG_MASTER_KEY);
+  uc.nMaxFailures = (int)ssoConfigInt(c, SSO_CFG_LOGIN_MAX_FAILURES);
+  uc.pLog = &p->log;
+  rc = ssoUiNew(&uc, &p->pUi, zErr, sizeof(zErr));
+  if( rc==SSOPROXY_CONFIG ) return appError(p, rc, "%s", zErr);
+  if( rc ) return rc;
+  return ssoUiRegister(p->pServer, p->pUi);
+}
+
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
   snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
@@ -279,6 +306,7 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   if( rc==SSOPROXY_OK ) rc = openServer(p);
   if( rc==SSOPROXY_OK ) openSessions(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
+  if( rc==SSOPROXY_OK ) rc = openUi(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -302,6 +330,7 @@ void ssoproxy_stop(ssoproxy *p){
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
+  ssoUiFree(p->pUi);
   ssoTlsFree(p->pTlsServer);
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);

@@ -431,6 +431,155 @@ static void test_page_escape(void){
   ssoBufFree(&b);
 }
 
+
+/* ---- The sign-in (src/ui.c) ---- */
+
+static SsoUi *sesUiNew(const SsoSessions *pS, const char *zUser,
+                       const char *zPass, const char *zMaster, int nMax){
+  SsoUiConfig c;
+  SsoUi *p = 0;
+  char zErr[256];
+  memset(&c, 0, sizeof(c));
+  c.pSessions = pS;
+  c.zUsername = zUser;
+  c.zPassword = zPass;
+  c.zMasterKey = zMaster;
+  c.nMaxFailures = nMax;
+  CHECK_INT( ssoUiNew(&c, &p, zErr, sizeof(zErr)), SSOPROXY_OK );
+  return p;
+}
+
+static void test_ui_password(void){
+  SsoSessions s;
+  SsoUi *p;
+  SsoUiConfig c;
+  char zErr[256];
+  int bMaster = -1;
+  ssoSessionInit(&s, 0, 1000, 2000);
+  p = sesUiNew(&s, "root", "pw", "sk-master", 3);
+  CHECK( ssoUiPasswordOk(p, "root", "pw", &bMaster) );
+  CHECK_INT( bMaster, 0 );
+  CHECK( ssoUiPasswordOk(p, "root", "sk-master", &bMaster) );
+  CHECK_INT( bMaster, 1 );
+  CHECK( !ssoUiPasswordOk(p, "root", "pw ", &bMaster) );
+  CHECK_INT( bMaster, 0 );
+  CHECK( !ssoUiPasswordOk(p, "root", "p", 0) );
+  CHECK( !ssoUiPasswordOk(p, "admin", "pw", 0) );
+  CHECK( !ssoUiPasswordOk(p, "Root", "pw", 0) );
+  CHECK( !ssoUiPasswordOk(p, "root", "", 0) );
+  CHECK( !ssoUiPasswordOk(p, "root", 0, 0) );
+  CHECK( !ssoUiPasswordOk(p, 0, "pw", 0) );
+  ssoUiFree(p);
+  /* Defaults: user "admin", the master key alone. */
+  p = sesUiNew(&s, 0, 0, "sk-master", 3);
+  CHECK( ssoUiPasswordOk(p, "admin", "sk-master", &bMaster) );
+  CHECK_INT( bMaster, 1 );
+  CHECK( !ssoUiPasswordOk(p, "admin", "", 0) );
+  ssoUiFree(p);
+  /* Nothing set: no password opens anything, the empty one least. */
+  p = sesUiNew(&s, 0, 0, 0, 3);
+  CHECK( !ssoUiPasswordOk(p, "admin", "", 0) );
+  CHECK( !ssoUiPasswordOk(p, "admin", "x", 0) );
+  ssoUiFree(p);
+  /* Bad settings. */
+  memset(&c, 0, sizeof(c));
+  c.pSessions = &s;
+  c.zUsername = "";
+  CHECK_INT( ssoUiNew(&c, &p, zErr, sizeof(zErr)), SSOPROXY_CONFIG );
+  CHECK( p==0 );
+  CHECK( strstr(zErr, "UI_USERNAME")!=0 );
+  c.zUsername = "admin";
+  c.zPassword = "";
+  CHECK_INT( ssoUiNew(&c, &p, zErr, sizeof(zErr)), SSOPROXY_CONFIG );
+  CHECK( strstr(zErr, "UI_PASSWORD")!=0 );
+}
+
+static void test_ui_limiter(void){
+  SsoSessions s;
+  SsoUi *p;
+  int i;
+  ssoSessionInit(&s, 0, 1000, 2000);
+  p = sesUiNew(&s, "root", "pw", 0, 3);
+  CHECK_INT( ssoUiLimited(p, "10.0.0.1:5000", 1000), 0 );
+  for(i=0; i<3; i++) ssoUiFailed(p, "10.0.0.1:5000", 1000+i);
+  /* The port does not matter; other addresses are not affected. */
+  CHECK_INT( ssoUiLimited(p, "10.0.0.1:6000", 2000), 59 );
+  CHECK_INT( ssoUiLimited(p, "10.0.0.2:5000", 2000), 0 );
+  CHECK_INT( ssoUiLimited(p, "[::1]:5000", 2000), 0 );
+  /* The window ends a minute after its first failure. */
+  CHECK_INT( ssoUiLimited(p, "10.0.0.1:1", 60999), 1 );
+  CHECK_INT( ssoUiLimited(p, "10.0.0.1:1", 61000), 0 );
+  ssoUiFailed(p, "10.0.0.1:1", 61000);
+  CHECK_INT( ssoUiLimited(p, "10.0.0.1:1", 61001), 0 );
+  /* A success forgets the address. */
+  ssoUiFailed(p, "[::1]:7", 100);
+  ssoUiFailed(p, "[::1]:7", 100);
+  ssoUiFailed(p, "[::1]:7", 100);
+  CHECK( ssoUiLimited(p, "[::1]:8", 200)>0 );
+  ssoUiSucceeded(p, "[::1]:9");
+  CHECK_INT( ssoUiLimited(p, "[::1]:8", 200), 0 );
+  /* A flood of addresses pushes out the oldest windows only. */
+  for(i=0; i<3; i++) ssoUiFailed(p, "192.0.2.1:1", 500000);
+  for(i=0; i<SSO_UI_LOGIN_SLOTS-1; i++){
+    char z[32];
+    snprintf(z, sizeof(z), "198.51.%d.%d:1", i/256, i%256);
+    ssoUiFailed(p, z, 500001+i);
+  }
+  CHECK( ssoUiLimited(p, "192.0.2.1:1", 500000+SSO_UI_LOGIN_SLOTS)>0 );
+  ssoUiFree(p);
+}
+
+/* The local admin: created audited, demotion undone, an SSO user or a
+** disabled one refused. */
+static void test_ui_local_admin(void){
+  SesFix f;
+  SsoUi *p;
+  SsoUser u, in;
+  const char *zWhy = 0;
+  int n = 0;
+  sesFixOpen(&f);
+  p = sesUiNew(&f.s, "root", "pw", 0, 3);
+  CHECK_INT( uiLocalAdmin(p, f.pStore, "root", &f.a, &zWhy), SSOPROXY_OK );
+  CHECK_INT( ssoStoreUserGet(f.pStore, "root", &f.a, &u), SSOPROXY_OK );
+  CHECK_STR( u.zRole, "proxy_admin" );
+  CHECK_STR( u.zSource, "local" );
+  CHECK_INT( ssoStoreAuditCount(f.pStore, "user", "root", &n), SSOPROXY_OK );
+  CHECK_INT( n, 1 );
+  /* Demoted behind its back: the next sign-in restores it, audited. */
+  u.zRole = "internal_user";
+  CHECK_INT( ssoStoreUserUpdate(f.pStore, &u), SSOPROXY_OK );
+  CHECK_INT( uiLocalAdmin(p, f.pStore, "root", &f.a, &zWhy), SSOPROXY_OK );
+  CHECK_INT( ssoStoreUserGet(f.pStore, "root", &f.a, &u), SSOPROXY_OK );
+  CHECK_STR( u.zRole, "proxy_admin" );
+  CHECK_INT( ssoStoreAuditCount(f.pStore, "user", "root", &n), SSOPROXY_OK );
+  CHECK_INT( n, 2 );
+  /* Unchanged: no audit noise. */
+  CHECK_INT( uiLocalAdmin(p, f.pStore, "root", &f.a, &zWhy), SSOPROXY_OK );
+  CHECK_INT( ssoStoreAuditCount(f.pStore, "user", "root", &n), SSOPROXY_OK );
+  CHECK_INT( n, 2 );
+  u.bDisabled = 1;
+  CHECK_INT( ssoStoreUserUpdate(f.pStore, &u), SSOPROXY_OK );
+  CHECK_INT( uiLocalAdmin(p, f.pStore, "root", &f.a, &zWhy),
+             SSOPROXY_CONSTRAINT );
+  CHECK( zWhy && strstr(zWhy, "disabled")!=0 );
+  ssoUiFree(p);
+  /* A single sign-on user of that id is never opened by a password. */
+  memset(&in, 0, sizeof(in));
+  in.zId = "sso-boss";
+  in.zRole = "internal_user";
+  CHECK_INT( ssoStoreUserUpsertSso(f.pStore, &in, 1, &f.a, &u, 0),
+             SSOPROXY_OK );
+  p = sesUiNew(&f.s, "sso-boss", "pw", 0, 3);
+  zWhy = 0;
+  CHECK_INT( uiLocalAdmin(p, f.pStore, "sso-boss", &f.a, &zWhy),
+             SSOPROXY_CONSTRAINT );
+  CHECK( zWhy && strstr(zWhy, "single sign-on")!=0 );
+  CHECK_INT( ssoStoreUserGet(f.pStore, "sso-boss", &f.a, &u), SSOPROXY_OK );
+  CHECK_STR( u.zRole, "internal_user" );
+  ssoUiFree(p);
+  sesFixClose(&f);
+}
+
 static const TestCase aSessionTests[] = {
   TEST_CASE(test_session_cookie_parse),
   TEST_CASE(test_session_init),
@@ -438,4 +587,7 @@ static const TestCase aSessionTests[] = {
   TEST_CASE(test_session_authz_hook),
   TEST_CASE(test_session_faults),
   TEST_CASE(test_page_escape),
+  TEST_CASE(test_ui_password),
+  TEST_CASE(test_ui_limiter),
+  TEST_CASE(test_ui_local_admin),
 };

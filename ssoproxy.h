@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "7a5908835f1f0b3b2c866c1c7fd6e4326ee84105613abba9aefb5f6a613f5e73"
+#define SSOPROXY_SOURCE_ID      "7801d8d0017d235a9ba9a67d7e0f8eb0d74b9c5a2175298c86faf3798d151956"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

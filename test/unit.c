@@ -23,6 +23,7 @@
 #include "t_authz.c"
 #include "t_api.c"
 #include "t_proxy.c"
+#include "t_session.c"
 #include "t_config.c"
 
 int main(int argc, char **argv){
@@ -41,6 +42,7 @@ int main(int argc, char **argv){
     { aAuthzTests,  (int)SSO_ARRAYSIZE(aAuthzTests) },
     { aApiTests,    (int)SSO_ARRAYSIZE(aApiTests) },
     { aProxyTests,  (int)SSO_ARRAYSIZE(aProxyTests) },
+    { aSessionTests, (int)SSO_ARRAYSIZE(aSessionTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
   };
   const char *zFilter = 0;

@@ -34,6 +34,9 @@ struct ssoproxy {
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
+  SsoSessions sessions;     /* Browser sessions; zCookie NULL: none yet */
+  SsoOidc *pOidc;           /* The relying party; NULL: SSO not configured */
+  SsoFauth fauth;           /* Forward-auth: /oauth2/auth, start, ... */
   char zErr[1024];          /* Last error message */
 };
 
@@ -223,6 +226,18 @@ static int openApi(ssoproxy *p){
   return ssoApiRegister(p->pServer, &p->api);
 }
 
+/*
+** Forward-auth for other sites (/oauth2/...): keys through the API's
+** authentication, browser sessions and the SSO sign-in when those are set
+** up (so this step comes after them).
+*/
+static int openFauth(ssoproxy *p){
+  p->fauth.pApi = &p->api;
+  p->fauth.pSessions = p->sessions.zCookie ? &p->sessions : 0;
+  p->fauth.pOidc = p->pOidc;
+  return ssoFauthRegister(p->pServer, &p->fauth);
+}
+
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
   snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
@@ -261,6 +276,7 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
+  if( rc==SSOPROXY_OK ) rc = openFauth(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;

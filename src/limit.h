@@ -79,4 +79,7 @@
 #define SSO_API_TOUCH_GRAIN  60000      /* Precision of a key's last use, ms */
 #define SSO_API_MAX_DURATION (100LL*366*86400*1000) /* Longest key lifetime, ms */
 
+/* Forward authentication (src/fauth.c) */
+#define SSO_FAUTH_MAX_GROUPS 4096       /* Bytes of X-Auth-Request-Groups */
+
 #endif /* SSO_LIMIT_H */

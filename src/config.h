@@ -87,7 +87,17 @@
     "Outbound: longest silence inside an answer (504 past it)") \
   X(MAX_RESPONSE_BYTES, "SSOPROXY_MAX_RESPONSE_BYTES", 0, SSO_SET_INT, 0, \
     SSO_CLIENT_MAX_RESPONSE, 1024, 1073741824, 0, 0, \
-    "Outbound: body bytes of one answer from the IdP or an upstream")
+    "Outbound: body bytes of one answer from the IdP or an upstream") \
+  X(UPSTREAM_URL, "SSOPROXY_UPSTREAM_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "OpenAI-compatible base URL (ending in /v1) serving every model not in " \
+    "SSOPROXY_MODELS_FILE") \
+  X(UPSTREAM_KEY, "SSOPROXY_UPSTREAM_KEY", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
+    "API key sent to SSOPROXY_UPSTREAM_URL as Authorization: Bearer") \
+  X(MODELS_FILE, "SSOPROXY_MODELS_FILE", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Models file: one 'model_name api_base [option=value ...]' per line; " \
+    "re-read on SIGHUP") \
+  X(FORWARD_IDENTITY, "SSOPROXY_FORWARD_IDENTITY", 0, SSO_SET_BOOL, "false", \
+    0, 0, 0, 0, 0, "Send X-Ssoproxy-User, -Email and -Role to upstreams")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };

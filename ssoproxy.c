@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: a6c33cdaa5170df493291ad9eaf6b50d2024499424ae69ddf4020d2a1a1e5308
+** Source id: 8fbb5fc94e13fa7045bcefb6a9f5de7ba56f9eca86b1506fd877fbba720623a5
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -2841,8 +2841,9 @@ static int ssoFauthAllowed(const SsoFauthId*, const char *zQuery,
 ** Where a sign-in or sign-out goes afterwards: the "rd" query parameter,
 ** else the X-Auth-Request-Redirect request field (oauth2-proxy's name;
 ** nginx sets it to $request_uri), when it is a local path
-** (ssoUrlIsLocalPath); anything else (missing, another site, a bad
-** escape, given twice) gives NULL. The result is in pArena.
+** (ssoUrlIsLocalPath) outside /oauth2/; anything else (missing, another
+** site, a bad escape, given twice, one of the /oauth2/ routes) gives
+** NULL. The result is in pArena.
 */
 static const char *ssoFauthReturnTo(const char *zQuery, size_t nQuery,
                                          const SsoHttpHeader *aHdr, int nHdr,
@@ -17872,6 +17873,18 @@ static int ssoFauthAllowed(const SsoFauthId *p, const char *zQuery,
   return SSOPROXY_OK;
 }
 
+/*
+** A return-to target must be a local path, and not one of ours under
+** /oauth2/: oauth2-proxy's nginx recipe sets X-Auth-Request-Redirect to
+** $request_uri on every /oauth2/ request, so /oauth2/sign_out would
+** otherwise send the browser back to itself.
+*/
+static int fauthTargetOk(SsoStr v){
+  if( !ssoUrlIsLocalPath(v.z, v.n) ) return 0;
+  return !(v.n>=8 && memcmp(v.z, "/oauth2/", 8)==0)
+      && !(v.n==7 && memcmp(v.z, "/oauth2", 7)==0);
+}
+
 static const char *ssoFauthReturnTo(const char *zQuery, size_t nQuery,
                                          const SsoHttpHeader *aHdr, int nHdr,
                                          SsoArena *pArena){
@@ -17880,16 +17893,14 @@ static const char *ssoFauthReturnTo(const char *zQuery, size_t nQuery,
   int i, rc;
   if( nQuery>0 && ssoFormParse(pArena, zQuery, nQuery, &form, 0)==SSOPROXY_OK ){
     rc = ssoFormGet(&form, "rd", &v);
-    if( rc==SSOPROXY_OK ){
-      return ssoUrlIsLocalPath(v.z, v.n) ? v.z : 0;
-    }
+    if( rc==SSOPROXY_OK ) return fauthTargetOk(v) ? v.z : 0;
     if( rc==SSOPROXY_CONSTRAINT ) return 0;
   }
   for(i=0; i<nHdr; i++){
     const SsoStr *pN = &aHdr[i].name;
     if( pN->n==23 && strncasecmp(pN->z, "X-Auth-Request-Redirect", 23)==0 ){
       v = aHdr[i].value;
-      if( !ssoUrlIsLocalPath(v.z, v.n) ) return 0;
+      if( !fauthTargetOk(v) ) return 0;
       return ssoArenaStrndup(pArena, v.z, v.n);
     }
   }

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "a6c33cdaa5170df493291ad9eaf6b50d2024499424ae69ddf4020d2a1a1e5308"
+#define SSOPROXY_SOURCE_ID      "8fbb5fc94e13fa7045bcefb6a9f5de7ba56f9eca86b1506fd877fbba720623a5"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

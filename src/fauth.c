@@ -200,6 +200,18 @@ SSO_PRIVATE int ssoFauthAllowed(const SsoFauthId *p, const char *zQuery,
   return SSOPROXY_OK;
 }
 
+/*
+** A return-to target must be a local path, and not one of ours under
+** /oauth2/: oauth2-proxy's nginx recipe sets X-Auth-Request-Redirect to
+** $request_uri on every /oauth2/ request, so /oauth2/sign_out would
+** otherwise send the browser back to itself.
+*/
+static int fauthTargetOk(SsoStr v){
+  if( !ssoUrlIsLocalPath(v.z, v.n) ) return 0;
+  return !(v.n>=8 && memcmp(v.z, "/oauth2/", 8)==0)
+      && !(v.n==7 && memcmp(v.z, "/oauth2", 7)==0);
+}
+
 SSO_PRIVATE const char *ssoFauthReturnTo(const char *zQuery, size_t nQuery,
                                          const SsoHttpHeader *aHdr, int nHdr,
                                          SsoArena *pArena){
@@ -208,16 +220,14 @@ SSO_PRIVATE const char *ssoFauthReturnTo(const char *zQuery, size_t nQuery,
   int i, rc;
   if( nQuery>0 && ssoFormParse(pArena, zQuery, nQuery, &form, 0)==SSOPROXY_OK ){
     rc = ssoFormGet(&form, "rd", &v);
-    if( rc==SSOPROXY_OK ){
-      return ssoUrlIsLocalPath(v.z, v.n) ? v.z : 0;
-    }
+    if( rc==SSOPROXY_OK ) return fauthTargetOk(v) ? v.z : 0;
     if( rc==SSOPROXY_CONSTRAINT ) return 0;
   }
   for(i=0; i<nHdr; i++){
     const SsoStr *pN = &aHdr[i].name;
     if( pN->n==23 && strncasecmp(pN->z, "X-Auth-Request-Redirect", 23)==0 ){
       v = aHdr[i].value;
-      if( !ssoUrlIsLocalPath(v.z, v.n) ) return 0;
+      if( !fauthTargetOk(v) ) return 0;
       return ssoArenaStrndup(pArena, v.z, v.n);
     }
   }

@@ -73,8 +73,9 @@ SSO_PRIVATE int ssoFauthAllowed(const SsoFauthId*, const char *zQuery,
 ** Where a sign-in or sign-out goes afterwards: the "rd" query parameter,
 ** else the X-Auth-Request-Redirect request field (oauth2-proxy's name;
 ** nginx sets it to $request_uri), when it is a local path
-** (ssoUrlIsLocalPath); anything else (missing, another site, a bad
-** escape, given twice) gives NULL. The result is in pArena.
+** (ssoUrlIsLocalPath) outside /oauth2/; anything else (missing, another
+** site, a bad escape, given twice, one of the /oauth2/ routes) gives
+** NULL. The result is in pArena.
 */
 SSO_PRIVATE const char *ssoFauthReturnTo(const char *zQuery, size_t nQuery,
                                          const SsoHttpHeader *aHdr, int nHdr,

@@ -192,6 +192,11 @@ static void test_fauth_return_to(void){
   CHECK( fauthTestRd(&a, "rd=//evil", "/h")==0 );
   CHECK( fauthTestRd(&a, "", "//evil.example")==0 );
   CHECK( fauthTestRd(&a, "", 0)==0 );
+  /* Never back into /oauth2/ (nginx's recipe names sign_out itself). */
+  CHECK( fauthTestRd(&a, "", "/oauth2/sign_out")==0 );
+  CHECK( fauthTestRd(&a, "rd=/oauth2/start", 0)==0 );
+  CHECK( fauthTestRd(&a, "rd=/oauth2", 0)==0 );
+  CHECK_STR( fauthTestRd(&a, "rd=/oauth2x/y", 0), "/oauth2x/y" );
   ssoArenaFree(&a);
 }
 

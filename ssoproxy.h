@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "8fbb5fc94e13fa7045bcefb6a9f5de7ba56f9eca86b1506fd877fbba720623a5"
+#define SSOPROXY_SOURCE_ID      "8a80f801db200573a3ed8f54e72ed70d918b5aa58b8c7711b65ae3edfa2a7cdd"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

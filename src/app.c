@@ -34,8 +34,9 @@ struct ssoproxy {
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
+  SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
+  SsoUi *pUi;               /* /ui, /login, /logout */
   SsoProxy *pProxy;         /* The /v1 routes and their upstreams */
-  SsoSessions sessions;     /* Browser sessions; zCookie NULL: none yet */
   SsoOidc *pOidc;           /* The relying party; NULL: SSO not configured */
   SsoFauth fauth;           /* Forward-auth: /oauth2/auth, start, ... */
   char zErr[1024];          /* Last error message */
@@ -221,11 +222,53 @@ static int openServer(ssoproxy *p){
   return ssoHealthRegister(p->pServer, &p->health);
 }
 
-/* The management API's routes, answering with the master key if set. */
+/*
+** Browser sessions: the cookie's form follows PROXY_BASE_URL, the
+** lifetimes their settings (seconds).
+*/
+static void openSessions(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  ssoSessionInit(&p->sessions, ssoConfigStr(c, SSO_CFG_BASE_URL),
+                 ssoConfigInt(c, SSO_CFG_SESSION_IDLE_TIMEOUT)*1000,
+                 ssoConfigInt(c, SSO_CFG_SESSION_MAX_AGE)*1000);
+}
+
+/*
+** The management API's routes, answering with the master key if set and
+** to browser sessions (CSRF-checked for changes).
+*/
 static int openApi(ssoproxy *p){
   ssoApiInit(&p->api, ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY), &p->log);
   p->api.pClientCfg = &p->clientCfg;
+  p->api.authz.xSession = ssoSessionAuthz;
+  p->api.authz.pSessionArg = &p->sessions;
   return ssoApiRegister(p->pServer, &p->api);
+}
+
+/*
+** The sign-in pages. Single sign-on (the oidc module's object) is not
+** wired here yet: pOidc stays NULL, so the pages offer the password
+** sign-in only.
+*/
+static int openUi(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoUiConfig uc;
+  char zErr[512];
+  int rc;
+  memset(&uc, 0, sizeof(uc));
+  uc.pSessions = &p->sessions;
+  uc.pOidc = 0;
+  uc.bAutoRedirect = ssoConfigBool(c, SSO_CFG_AUTO_REDIRECT_SSO);
+  uc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  uc.zUsername = ssoConfigStr(c, SSO_CFG_UI_USERNAME);
+  uc.zPassword = ssoConfigStr(c, SSO_CFG_UI_PASSWORD);
+  uc.zMasterKey = ssoConfigStr(c, SSO_CFG_MASTER_KEY);
+  uc.nMaxFailures = (int)ssoConfigInt(c, SSO_CFG_LOGIN_MAX_FAILURES);
+  uc.pLog = &p->log;
+  rc = ssoUiNew(&uc, &p->pUi, zErr, sizeof(zErr));
+  if( rc==SSOPROXY_CONFIG ) return appError(p, rc, "%s", zErr);
+  if( rc ) return rc;
+  return ssoUiRegister(p->pServer, p->pUi);
 }
 
 /*
@@ -297,7 +340,9 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   rc = openTls(p);
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
+  if( rc==SSOPROXY_OK ) openSessions(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
+  if( rc==SSOPROXY_OK ) rc = openUi(p);
   if( rc==SSOPROXY_OK ) rc = openProxy(p);
   if( rc==SSOPROXY_OK ) rc = openFauth(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
@@ -328,6 +373,7 @@ void ssoproxy_reload(ssoproxy *p){
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
+  ssoUiFree(p->pUi);
   ssoProxyFree(p->pProxy);
   ssoTlsFree(p->pTlsServer);
   ssoTlsFree(p->pTlsClient);

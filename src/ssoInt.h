@@ -82,6 +82,7 @@ struct SsoStr {
 #include "page.h"
 #include "session.h"
 #include "oidc.h"
+#include "ui.h"
 #include "proxy.h"
 #include "fauth.h"
 #include "config.h"

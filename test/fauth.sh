@@ -6,7 +6,7 @@
 # key -> 200 and the identity reaches the site; a revoked key, a disabled
 # owner -> sign-in; allowed_roles -> 403; a spoofed X-Auth-Request-User
 # from the client never reaches the site; sign-out; a browser session from
-# the local sign-in when this build has one (/login with UI_USERNAME and
+# the local sign-in (/login with UI_USERNAME and
 # UI_PASSWORD); and the /oauth2/ routes directly.
 #
 # Installs nginx when missing (apt-get). nginx runs from its own
@@ -95,6 +95,10 @@ http {
       proxy_set_header Host \$host;
       proxy_set_header X-Auth-Request-Redirect \$request_uri;
     }
+    # Without SSO the sign-in is ssoproxy's own page; with SSO the IdP
+    # comes back to /sso/callback: both on the site's host too.
+    location = /login { proxy_pass http://ssoproxy; proxy_set_header Host \$host; }
+    location /sso/ { proxy_pass http://ssoproxy; proxy_set_header Host \$host; }
     location = /oauth2/auth {
       internal;
       proxy_pass http://ssoproxy;
@@ -250,26 +254,34 @@ get "$SITE/app/page" -H "Authorization: Bearer $KB"
 check "key of a disabled user: the 401 path" 302 '^[Ll]ocation: /login'
 admin POST /user/update '{"user_id":"bob","disabled":false}' >/dev/null
 
-# ---- A browser session (local sign-in), when this build has one ----------------
-get "$SURL/login"
-if [ "$ST" = 200 ] && printf '%s' "$B" | grep -qi '<form'; then
-  # The form's hidden fields (a CSRF token, rd...) go back with the password.
-  extra=$(printf '%s' "$B" | tr '>' '\n' |
-    sed -n 's/.*type="hidden"[^"]*name="\([^"]*\)"[^"]*value="\([^"]*\)".*/\1=\2/p; s/.*name="\([^"]*\)"[^"]*type="hidden"[^"]*value="\([^"]*\)".*/\1=\2/p' |
-    sort -u | tr '\n' '&')
-  rm -f "$T_DIR/jar"
-  $CURL -c "$T_DIR/jar" -b "$T_DIR/jar" -o /dev/null "$SITE/login" 2>/dev/null
-  $CURL -c "$T_DIR/jar" -b "$T_DIR/jar" -o /dev/null -w '%{http_code}' \
-    --data "${extra}username=admin&password=fauth-test-pw" "$SITE/oauth2/../login" > "$T_DIR/st"
-  get "$SITE/app/page" -b "$T_DIR/jar"
-  check "session cookie from the local sign-in: the page" 200 'user=\[[^]]+\]' 'role=\[proxy_admin\]'
-  get "$SITE/oauth2/sign_out?rd=/bye" -b "$T_DIR/jar" -c "$T_DIR/jar2"
-  check "sign_out with a session" 302 '^[Ll]ocation: /bye$' '^[Ss]et-[Cc]ookie: '
+# ---- A browser session (the local sign-in: UI_USERNAME/UI_PASSWORD) ------------
+get "$SITE/login?rd=/app/page%3Fs%3D1" -c "$T_DIR/jar"
+if [ "$ST" = 200 ] && printf '%s' "$B" | grep -q 'name="password"'; then
+  # The form's hidden fields (the sign-in CSRF token, rd) go back with the
+  # password, with the cookie the page set (double submit).
+  printf '%s' "$B" | tr '>' '\n' |
+    sed -n 's/.*type="hidden" name="\([^"]*\)" value="\([^"]*\)".*/\1=\2/p' |
+    sed 's/&amp;/\&/g; s/&quot;/"/g; s/&lt;/</g; s/&gt;/>/g' > "$T_DIR/form"
+  set --
+  while IFS= read -r kv; do set -- "$@" --data-urlencode "$kv"; done < "$T_DIR/form"
+  get "$SITE/login" -b "$T_DIR/jar" -c "$T_DIR/jar" "$@" \
+    --data-urlencode username=admin --data-urlencode password=fauth-test-pw
+  check "local sign-in through the site: back to rd" 303 '^[Ll]ocation: /app/page\?s=1$'
+  get "$SITE/app/page?s=1" -b "$T_DIR/jar"
+  check "session cookie: the page, with the identity" 200 'user=\[admin\]' 'role=\[proxy_admin\]'
+  get "$SITE/admin/x" -b "$T_DIR/jar"
+  check "session cookie: allowed_roles=proxy_admin admits the admin" 200 'user=\[admin\]'
+  get "$SITE/oauth2/userinfo" -b "$T_DIR/jar"
+  check "userinfo for a session" 200 '"user":"admin"' '"role":"proxy_admin"'
   cp "$T_DIR/jar" "$T_DIR/jar-old"
+  get "$SITE/oauth2/sign_out?rd=/bye" -b "$T_DIR/jar" -c "$T_DIR/jar"
+  check "sign_out with a session: cookie cleared" 302 '^[Ll]ocation: /bye$' '^[Ss]et-[Cc]ookie: '
   get "$SITE/app/page" -b "$T_DIR/jar-old"
   check "the old cookie no longer works after sign_out" 302 '^[Ll]ocation: /login'
+  get "$SURL/oauth2/auth" -b "$T_DIR/jar-old"
+  check "auth: 401 for the ended session" 401
 else
-  echo "# skip: session cases (this build has no local sign-in page at /login)"
+  fail "local sign-in page" "no password form at /login: $ST $B"
 fi
 
 # ---- Directly -------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 8a80f801db200573a3ed8f54e72ed70d918b5aa58b8c7711b65ae3edfa2a7cdd
+** Source id: 32d5dca4b590c8d3598b6a36eca849fdf487cfdb793ea4a1f734b69791ec1504
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -2966,7 +2966,9 @@ static void ssoProxyFree(SsoProxy*);                /* NULL: no-op */
 **   GET  /oauth2/auth      202 + X-Auth-Request-* for a valid session or
 **                          API key, 401 without, 403 when the query's
 **                          allowed_groups / allowed_roles / allowed_emails
-**                          / allowed_email_domains filters refuse it
+**                          / allowed_email_domains filters refuse it;
+**                          with ?signin=1 a 302 to /oauth2/start (for
+**                          Traefik and Caddy, which show the auth answer)
 **   GET  /oauth2/start     start a sign-in that comes back to rd
 **   GET|POST /oauth2/sign_out  end the browser session, go to rd (or /)
 **   GET  /oauth2/userinfo  the caller's identity as JSON (session or key)
@@ -19434,6 +19436,40 @@ static int fauthBare(SsoServerReq *req, int iStatus){
   return rc;
 }
 
+/* 1 if the query asks for a sign-in redirect instead of a bare 401. */
+static int fauthWantsSignIn(const char *zQuery, size_t nQuery,
+                            SsoArena *pArena){
+  SsoForm form;
+  SsoStr v;
+  if( nQuery==0 || ssoFormParse(pArena, zQuery, nQuery, &form, 0) ) return 0;
+  if( ssoFormGet(&form, "signin", &v) ) return 0;
+  return !(v.n==1 && v.z[0]=='0');
+}
+
+/*
+** Traefik and Caddy hand the auth answer itself to the browser, so with
+** ?signin=1 a caller without credentials gets a 302 to /oauth2/start
+** with the original URI, which both proxies send as X-Forwarded-Uri (a
+** local path, checked like any rd, so a forged one can only name a path
+** of this site).
+*/
+static int fauthSignIn(SsoServerReq *req, SsoArena *pArena){
+  SsoStr v;
+  SsoBuf b;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoBufAppendStr(&b, "/oauth2/start");
+  if( ssoServerHeader(req, "X-Forwarded-Uri", &v) && fauthTargetOk(v) ){
+    ssoBufAppendStr(&b, "?rd=");
+    ssoUrlEncode(&b, v.z, v.n, 0);
+  }
+  SSO_UNUSED(pArena);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoPageRedirect(req, 302, b.z);
+  ssoBufFree(&b);
+  return rc;
+}
+
 /* GET (any method) /oauth2/auth */
 static int fauthOnAuth(SsoServerReq *req, void *pArg){
   const SsoFauth *pF = pArg;
@@ -19445,7 +19481,8 @@ static int fauthOnAuth(SsoServerReq *req, void *pArg){
   ssoArenaInit(&arena, 0);
   rc = fauthIdentify(pF, req, ssoOsNowMs(), &arena, &id);
   if( rc==SSOPROXY_NOTFOUND ){
-    rc = fauthBare(req, 401);
+    rc = fauthWantsSignIn(req->query.z, req->query.n, &arena)
+       ? fauthSignIn(req, &arena) : fauthBare(req, 401);
     goto end;
   }
   if( rc ) goto end;

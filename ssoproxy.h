@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "8a80f801db200573a3ed8f54e72ed70d918b5aa58b8c7711b65ae3edfa2a7cdd"
+#define SSOPROXY_SOURCE_ID      "32d5dca4b590c8d3598b6a36eca849fdf487cfdb793ea4a1f734b69791ec1504"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

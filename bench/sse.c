@@ -198,7 +198,8 @@ static int runUpstream(int msInterval){
 typedef struct Cl Cl;
 struct Cl {
   int fd;
-  int eState;             /* 0 connecting, 1 sent, 2 streaming, 3 dead */
+  int eState;             /* 0 connecting, 1 sent, 2 streaming, 3 dead,
+                          ** 4 head received, no event yet */
   long long nEvent;       /* Reads that carried data after the head */
 };
 
@@ -281,7 +282,12 @@ static int runClients(int port, int nConn, const char *zKey, int pid,
       for(;;){
         ssize_t r = read(c->fd, zBuf, sizeof(zBuf));
         if( r>0 ){
-          if( c->eState==1 ){
+          if( c->eState==4 ){
+            /* The head came alone: the first event follows. */
+            if( memmem(zBuf, (size_t)r, "data:", 5) ){
+              c->eState = 2; nStreaming++;
+            }
+          }else if( c->eState==1 ){
             if( strncmp(zBuf, "HTTP/1.1 200", 12)!=0 ){
               zBuf[r<200 ? r : 200] = 0;
               fprintf(stderr, "stream refused: %s\n", zBuf);
@@ -292,6 +298,8 @@ static int runClients(int port, int nConn, const char *zKey, int pid,
             }
             if( memmem(zBuf, (size_t)r, "data:", 5) ){
               c->eState = 2; nStreaming++;
+            }else{
+              c->eState = 4;
             }
           }else{
             c->nEvent++;

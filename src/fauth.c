@@ -329,6 +329,40 @@ static int fauthBare(SsoServerReq *req, int iStatus){
   return rc;
 }
 
+/* 1 if the query asks for a sign-in redirect instead of a bare 401. */
+static int fauthWantsSignIn(const char *zQuery, size_t nQuery,
+                            SsoArena *pArena){
+  SsoForm form;
+  SsoStr v;
+  if( nQuery==0 || ssoFormParse(pArena, zQuery, nQuery, &form, 0) ) return 0;
+  if( ssoFormGet(&form, "signin", &v) ) return 0;
+  return !(v.n==1 && v.z[0]=='0');
+}
+
+/*
+** Traefik and Caddy hand the auth answer itself to the browser, so with
+** ?signin=1 a caller without credentials gets a 302 to /oauth2/start
+** with the original URI, which both proxies send as X-Forwarded-Uri (a
+** local path, checked like any rd, so a forged one can only name a path
+** of this site).
+*/
+static int fauthSignIn(SsoServerReq *req, SsoArena *pArena){
+  SsoStr v;
+  SsoBuf b;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoBufAppendStr(&b, "/oauth2/start");
+  if( ssoServerHeader(req, "X-Forwarded-Uri", &v) && fauthTargetOk(v) ){
+    ssoBufAppendStr(&b, "?rd=");
+    ssoUrlEncode(&b, v.z, v.n, 0);
+  }
+  SSO_UNUSED(pArena);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoPageRedirect(req, 302, b.z);
+  ssoBufFree(&b);
+  return rc;
+}
+
 /* GET (any method) /oauth2/auth */
 static int fauthOnAuth(SsoServerReq *req, void *pArg){
   const SsoFauth *pF = pArg;
@@ -340,7 +374,8 @@ static int fauthOnAuth(SsoServerReq *req, void *pArg){
   ssoArenaInit(&arena, 0);
   rc = fauthIdentify(pF, req, ssoOsNowMs(), &arena, &id);
   if( rc==SSOPROXY_NOTFOUND ){
-    rc = fauthBare(req, 401);
+    rc = fauthWantsSignIn(req->query.z, req->query.n, &arena)
+       ? fauthSignIn(req, &arena) : fauthBare(req, 401);
     goto end;
   }
   if( rc ) goto end;

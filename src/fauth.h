@@ -7,7 +7,9 @@
 **   GET  /oauth2/auth      202 + X-Auth-Request-* for a valid session or
 **                          API key, 401 without, 403 when the query's
 **                          allowed_groups / allowed_roles / allowed_emails
-**                          / allowed_email_domains filters refuse it
+**                          / allowed_email_domains filters refuse it;
+**                          with ?signin=1 a 302 to /oauth2/start (for
+**                          Traefik and Caddy, which show the auth answer)
 **   GET  /oauth2/start     start a sign-in that comes back to rd
 **   GET|POST /oauth2/sign_out  end the browser session, go to rd (or /)
 **   GET  /oauth2/userinfo  the caller's identity as JSON (session or key)

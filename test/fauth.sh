@@ -302,6 +302,15 @@ get "$SURL/oauth2/auth?allowed_roles=%zz" -H "Authorization: Bearer $KB"
 check "auth: a malformed filter: 400" 400
 get "$SURL/oauth2/auth" -H "Authorization: Bearer $MK"
 check "auth: master key" 202 '^X-Auth-Request-User: master_key$' '^X-Auth-Request-Role: proxy_admin$'
+get "$SURL/oauth2/auth?signin=1" -H 'X-Forwarded-Uri: /app/x?a=1&b=2'
+check "auth?signin=1 without credentials: 302 to start with X-Forwarded-Uri" 302 \
+  '^[Ll]ocation: /oauth2/start\?rd=%2Fapp%2Fx%3Fa%3D1%26b%3D2$'
+get "$SURL/oauth2/auth?signin=1" -H 'X-Forwarded-Uri: //evil.example/'
+check "auth?signin=1 refuses another site as the return-to" 302 '^[Ll]ocation: /oauth2/start$'
+get "$SURL/oauth2/auth?signin=1&allowed_roles=proxy_admin" -H "Authorization: Bearer $KB"
+check "auth?signin=1 with credentials: still 403 when not allowed" 403
+get "$SURL/oauth2/auth?signin=1" -H "Authorization: Bearer $KB"
+check "auth?signin=1 with credentials: 202" 202 '^X-Auth-Request-User: bob$'
 get "$SURL/oauth2/userinfo"
 check "userinfo: 401 JSON without credentials" 401 '"error"' '"code":"401"'
 get "$SURL/oauth2/start" -H 'X-Auth-Request-Redirect: /from/header?a=1'

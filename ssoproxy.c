@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 32d5dca4b590c8d3598b6a36eca849fdf487cfdb793ea4a1f734b69791ec1504
+** Source id: 93a6c506ba97e0027fde23d7da83fc5d7c8126c3d824f9a067bb374b4c5af3a9
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -19453,7 +19453,7 @@ static int fauthWantsSignIn(const char *zQuery, size_t nQuery,
 ** local path, checked like any rd, so a forged one can only name a path
 ** of this site).
 */
-static int fauthSignIn(SsoServerReq *req, SsoArena *pArena){
+static int fauthSignIn(SsoServerReq *req){
   SsoStr v;
   SsoBuf b;
   int rc;
@@ -19463,7 +19463,6 @@ static int fauthSignIn(SsoServerReq *req, SsoArena *pArena){
     ssoBufAppendStr(&b, "?rd=");
     ssoUrlEncode(&b, v.z, v.n, 0);
   }
-  SSO_UNUSED(pArena);
   rc = b.rc;
   if( rc==SSOPROXY_OK ) rc = ssoPageRedirect(req, 302, b.z);
   ssoBufFree(&b);
@@ -19482,7 +19481,7 @@ static int fauthOnAuth(SsoServerReq *req, void *pArg){
   rc = fauthIdentify(pF, req, ssoOsNowMs(), &arena, &id);
   if( rc==SSOPROXY_NOTFOUND ){
     rc = fauthWantsSignIn(req->query.z, req->query.n, &arena)
-       ? fauthSignIn(req, &arena) : fauthBare(req, 401);
+       ? fauthSignIn(req) : fauthBare(req, 401);
     goto end;
   }
   if( rc ) goto end;
@@ -19572,13 +19571,14 @@ static int fauthOnStart(SsoServerReq *req, void *pArg){
 /* GET|POST /oauth2/sign_out */
 static int fauthOnSignOut(SsoServerReq *req, void *pArg){
   const SsoFauth *pF = pArg;
-  SsoStore *pStore = ssoApiWorkerStore(req->pWorkerCtx);
+  SsoStore *pStore;
   const char *zRd;
   SsoSession sess;
   SsoArena arena;
   SsoBuf b;
   int rc = SSOPROXY_OK;
   if( req->pWorkerCtx==0 ) return ssoServerError(req, 503, 0);
+  pStore = ssoApiWorkerStore(req->pWorkerCtx);
   ssoArenaInit(&arena, 0);
   ssoBufInit(&b, 0);
   zRd = ssoFauthReturnTo(req->query.z, req->query.n, req->aHdr, req->nHdr,

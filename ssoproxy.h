@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "32d5dca4b590c8d3598b6a36eca849fdf487cfdb793ea4a1f734b69791ec1504"
+#define SSOPROXY_SOURCE_ID      "93a6c506ba97e0027fde23d7da83fc5d7c8126c3d824f9a067bb374b4c5af3a9"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -346,7 +346,7 @@ static int fauthWantsSignIn(const char *zQuery, size_t nQuery,
 ** local path, checked like any rd, so a forged one can only name a path
 ** of this site).
 */
-static int fauthSignIn(SsoServerReq *req, SsoArena *pArena){
+static int fauthSignIn(SsoServerReq *req){
   SsoStr v;
   SsoBuf b;
   int rc;
@@ -356,7 +356,6 @@ static int fauthSignIn(SsoServerReq *req, SsoArena *pArena){
     ssoBufAppendStr(&b, "?rd=");
     ssoUrlEncode(&b, v.z, v.n, 0);
   }
-  SSO_UNUSED(pArena);
   rc = b.rc;
   if( rc==SSOPROXY_OK ) rc = ssoPageRedirect(req, 302, b.z);
   ssoBufFree(&b);
@@ -375,7 +374,7 @@ static int fauthOnAuth(SsoServerReq *req, void *pArg){
   rc = fauthIdentify(pF, req, ssoOsNowMs(), &arena, &id);
   if( rc==SSOPROXY_NOTFOUND ){
     rc = fauthWantsSignIn(req->query.z, req->query.n, &arena)
-       ? fauthSignIn(req, &arena) : fauthBare(req, 401);
+       ? fauthSignIn(req) : fauthBare(req, 401);
     goto end;
   }
   if( rc ) goto end;
@@ -465,13 +464,14 @@ static int fauthOnStart(SsoServerReq *req, void *pArg){
 /* GET|POST /oauth2/sign_out */
 static int fauthOnSignOut(SsoServerReq *req, void *pArg){
   const SsoFauth *pF = pArg;
-  SsoStore *pStore = ssoApiWorkerStore(req->pWorkerCtx);
+  SsoStore *pStore;
   const char *zRd;
   SsoSession sess;
   SsoArena arena;
   SsoBuf b;
   int rc = SSOPROXY_OK;
   if( req->pWorkerCtx==0 ) return ssoServerError(req, 503, 0);
+  pStore = ssoApiWorkerStore(req->pWorkerCtx);
   ssoArenaInit(&arena, 0);
   ssoBufInit(&b, 0);
   zRd = ssoFauthReturnTo(req->query.z, req->query.n, req->aHdr, req->nHdr,

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "7801d8d0017d235a9ba9a67d7e0f8eb0d74b9c5a2175298c86faf3798d151956"
+#define SSOPROXY_SOURCE_ID      "cd8df8d106a02293cbe03847aaf2ea56980d8f26b1f2bad4e3f027b6f1dfe80a"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -34,9 +34,11 @@ struct ssoproxy {
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
-  SsoProxy *pProxy;         /* The /v1 routes and their upstreams */
   SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
   SsoUi *pUi;               /* /ui, /login, /logout */
+  SsoProxy *pProxy;         /* The /v1 routes and their upstreams */
+  SsoOidc *pOidc;           /* The relying party; NULL: SSO not configured */
+  SsoFauth fauth;           /* Forward-auth: /oauth2/auth, start, ... */
   char zErr[1024];          /* Last error message */
 };
 
@@ -244,26 +246,6 @@ static int openApi(ssoproxy *p){
 }
 
 /*
-** The /v1 proxy: upstreams from SSOPROXY_UPSTREAM_URL and/or the models
-** file (checked now: a bad line stops the start with FILE:LINE).
-*/
-static int openProxy(ssoproxy *p){
-  const ssoproxy_config *c = p->pCfg;
-  SsoProxyConfig pc;
-  int rc;
-  memset(&pc, 0, sizeof(pc));
-  pc.zUpstreamUrl = ssoConfigStr(c, SSO_CFG_UPSTREAM_URL);
-  pc.zUpstreamKey = ssoConfigStr(c, SSO_CFG_UPSTREAM_KEY);
-  pc.zModelsFile = ssoConfigStr(c, SSO_CFG_MODELS_FILE);
-  pc.bForwardIdentity = ssoConfigBool(c, SSO_CFG_FORWARD_IDENTITY);
-  pc.pApi = &p->api;
-  pc.pLog = &p->log;
-  rc = ssoProxyNew(&pc, &p->pProxy, p->zErr, sizeof(p->zErr));
-  if( rc ) return rc;
-  return ssoProxyRegister(p->pServer, p->pProxy);
-}
-
-/*
 ** The sign-in pages. Single sign-on (the oidc module's object) is not
 ** wired here yet: pOidc stays NULL, so the pages offer the password
 ** sign-in only.
@@ -287,6 +269,38 @@ static int openUi(ssoproxy *p){
   if( rc==SSOPROXY_CONFIG ) return appError(p, rc, "%s", zErr);
   if( rc ) return rc;
   return ssoUiRegister(p->pServer, p->pUi);
+}
+
+/*
+** The /v1 proxy: upstreams from SSOPROXY_UPSTREAM_URL and/or the models
+** file (checked now: a bad line stops the start with FILE:LINE).
+*/
+static int openProxy(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoProxyConfig pc;
+  int rc;
+  memset(&pc, 0, sizeof(pc));
+  pc.zUpstreamUrl = ssoConfigStr(c, SSO_CFG_UPSTREAM_URL);
+  pc.zUpstreamKey = ssoConfigStr(c, SSO_CFG_UPSTREAM_KEY);
+  pc.zModelsFile = ssoConfigStr(c, SSO_CFG_MODELS_FILE);
+  pc.bForwardIdentity = ssoConfigBool(c, SSO_CFG_FORWARD_IDENTITY);
+  pc.pApi = &p->api;
+  pc.pLog = &p->log;
+  rc = ssoProxyNew(&pc, &p->pProxy, p->zErr, sizeof(p->zErr));
+  if( rc ) return rc;
+  return ssoProxyRegister(p->pServer, p->pProxy);
+}
+
+/*
+** Forward-auth for other sites (/oauth2/...): keys through the API's
+** authentication, browser sessions and the SSO sign-in when those are set
+** up (so this step comes after them).
+*/
+static int openFauth(ssoproxy *p){
+  p->fauth.pApi = &p->api;
+  p->fauth.pSessions = p->sessions.zCookie ? &p->sessions : 0;
+  p->fauth.pOidc = p->pOidc;
+  return ssoFauthRegister(p->pServer, &p->fauth);
 }
 
 static void logStart(ssoproxy *p){
@@ -328,8 +342,9 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   if( rc==SSOPROXY_OK ) rc = openServer(p);
   if( rc==SSOPROXY_OK ) openSessions(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
-  if( rc==SSOPROXY_OK ) rc = openProxy(p);
   if( rc==SSOPROXY_OK ) rc = openUi(p);
+  if( rc==SSOPROXY_OK ) rc = openProxy(p);
+  if( rc==SSOPROXY_OK ) rc = openFauth(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -358,8 +373,8 @@ void ssoproxy_reload(ssoproxy *p){
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
-  ssoProxyFree(p->pProxy);
   ssoUiFree(p->pUi);
+  ssoProxyFree(p->pProxy);
   ssoTlsFree(p->pTlsServer);
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);

@@ -107,6 +107,10 @@
 #define SSO_PROXY_USAGE_MS   1000       /* Interval of the usage writes */
 #define SSO_PROXY_MODEL_CREATED 1677610602 /* "created" of listed models
                                         ** (LiteLLM's constant) */
+
+/* Forward authentication (src/fauth.c) */
+#define SSO_FAUTH_MAX_GROUPS 4096       /* Bytes of X-Auth-Request-Groups */
+
 /* Browser sessions (src/session.c) and the web sign-in (src/ui.c) */
 #define SSO_SESSION_IDLE_S     28800      /* Idle lifetime default, s (8 h) */
 #define SSO_SESSION_MAX_AGE_S  86400      /* Absolute lifetime default, s (24 h) */

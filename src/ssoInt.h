@@ -85,6 +85,7 @@ struct SsoStr {
 #include "oidc.h"
 #include "ui.h"
 #include "proxy.h"
+#include "fauth.h"
 #include "config.h"
 #include "app.h"
 #include "admin.h"

@@ -25,6 +25,7 @@
 #include "t_proxy.c"
 #include "t_session.c"
 #include "t_config.c"
+#include "t_fauth.c"
 
 int main(int argc, char **argv){
   static const struct { const TestCase *a; int n; } aSuite[] = {
@@ -44,6 +45,7 @@ int main(int argc, char **argv){
     { aProxyTests,  (int)SSO_ARRAYSIZE(aProxyTests) },
     { aSessionTests, (int)SSO_ARRAYSIZE(aSessionTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
+    { aFauthTests,  (int)SSO_ARRAYSIZE(aFauthTests) },
   };
   const char *zFilter = 0;
   int i, nPass = 0, nFail = 0;

@@ -34,6 +34,8 @@ struct ssoproxy {
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
+  SsoSessions sessions;     /* Browser sessions (read-only once made) */
+  SsoOauth *pOauth;         /* Keys for IDEs and CLIs (/auth, /oauth/...) */
   char zErr[1024];          /* Last error message */
 };
 
@@ -223,6 +225,35 @@ static int openApi(ssoproxy *p){
   return ssoApiRegister(p->pServer, &p->api);
 }
 
+/*
+** API keys for other programs: the seed PR's /sso/key/generate flow,
+** OpenRouter's /auth, OAuth for native apps and the device flow. Each
+** bad allow-list entry is a configuration error with its own line.
+*/
+static int openOauth(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoOauthConfig oc;
+  int rc;
+  memset(&oc, 0, sizeof(oc));
+  oc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  oc.zSchemes = ssoConfigStr(c, SSO_CFG_OAUTH_REDIRECT_SCHEMES);
+  oc.zUris = ssoConfigStr(c, SSO_CFG_OAUTH_REDIRECT_URIS);
+  oc.zOrigins = ssoConfigStr(c, SSO_CFG_OAUTH_ALLOWED_ORIGINS);
+  oc.sKeyTtl = ssoConfigInt(c, SSO_CFG_OAUTH_KEY_TTL);
+  oc.sCodeTtl = ssoConfigInt(c, SSO_CFG_OAUTH_CODE_TTL);
+  oc.sStateTtl = ssoConfigInt(c, SSO_CFG_OAUTH_STATE_TTL);
+  oc.sDeviceTtl = ssoConfigInt(c, SSO_CFG_DEVICE_CODE_TTL);
+  oc.sInterval = (int)ssoConfigInt(c, SSO_CFG_DEVICE_INTERVAL);
+  oc.bCodeOnly = ssoConfigBool(c, SSO_CFG_OAUTH_CODE_ONLY);
+  oc.bKeyShortcut = ssoConfigBool(c, SSO_CFG_OAUTH_KEY_SHORTCUT);
+  oc.pSessions = &p->sessions;
+  oc.pLog = &p->log;
+  rc = ssoOauthNew(&oc, &p->pOauth, p->zErr, sizeof(p->zErr));
+  if( rc ) return rc;
+  /* No relying party here yet: the module serves /sso/key/generate. */
+  return ssoOauthRegister(p->pServer, p->pOauth, 0);
+}
+
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
   snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
@@ -261,6 +292,11 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
+  if( rc==SSOPROXY_OK ){
+    ssoSessionInit(&p->sessions, ssoConfigStr(p->pCfg, SSO_CFG_BASE_URL),
+                   8*3600*1000LL, 24*3600*1000LL);
+    rc = openOauth(p);
+  }
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -284,6 +320,7 @@ void ssoproxy_stop(ssoproxy *p){
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
+  ssoOauthFree(p->pOauth);
   ssoTlsFree(p->pTlsServer);
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);

@@ -87,7 +87,42 @@
     "Outbound: longest silence inside an answer (504 past it)") \
   X(MAX_RESPONSE_BYTES, "SSOPROXY_MAX_RESPONSE_BYTES", 0, SSO_SET_INT, 0, \
     SSO_CLIENT_MAX_RESPONSE, 1024, 1073741824, 0, 0, \
-    "Outbound: body bytes of one answer from the IdP or an upstream")
+    "Outbound: body bytes of one answer from the IdP or an upstream") \
+  /* API keys for other programs (src/oauth.c) */ \
+  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Public URL of this gateway (issuer, device verification URL); unset = " \
+    "http:// and the request's Host") \
+  X(OAUTH_ALLOWED_ORIGINS, "OAUTH_ALLOWED_ORIGINS", 0, SSO_SET_STR, 0, 0, 0, \
+    0, 0, 0, "Comma list of web origins that may read the key endpoints' " \
+    "answers (CORS, never with cookies); * = any; unset = none") \
+  X(OAUTH_REDIRECT_SCHEMES, "OAUTH_ALLOWED_REDIRECT_SCHEMES", 0, SSO_SET_STR, \
+    0, 0, 0, 0, 0, 0, "Comma list of extra custom URI schemes keys and codes " \
+    "may be sent to, besides the IDE schemes (vscode, cursor, ...)") \
+  X(OAUTH_REDIRECT_URIS, "SSOPROXY_ALLOWED_REDIRECT_URIS", 0, SSO_SET_STR, 0, \
+    0, 0, 0, 0, 0, "Comma list of exact https (or custom-scheme) redirect " \
+    "URIs allowed; http is allowed only to 127.0.0.1/[::1], any port") \
+  X(OAUTH_KEY_TTL, "SSOPROXY_OAUTH_KEY_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_KEY_TTL_S, 60, 3153600000LL, 0, 0, \
+    "Lifetime in seconds of keys from /sso/key/generate, /auth, /oauth/* " \
+    "and the device flow (expires_in)") \
+  X(OAUTH_CODE_TTL, "SSOPROXY_OAUTH_CODE_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_CODE_TTL_S, 1, 600, 0, 0, \
+    "Seconds an authorization code may wait for its exchange") \
+  X(OAUTH_STATE_TTL, "SSOPROXY_OAUTH_STATE_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_STATE_TTL_S, 1, 3600, 0, 0, \
+    "Seconds a consent page stays valid") \
+  X(OAUTH_CODE_ONLY, "SSOPROXY_OAUTH_ALLOW_CODE_ONLY", 0, SSO_SET_BOOL, \
+    "true", 0, 0, 0, 0, 0, "POST /api/v1/auth/keys may exchange a code " \
+    "without PKCE when /auth had no code_challenge (Roo Code, Cline)") \
+  X(OAUTH_KEY_SHORTCUT, "SSOPROXY_OAUTH_KEY_SHORTCUT", 0, SSO_SET_BOOL, \
+    "true", 0, 0, 0, 0, 0, "/sso/key/generate with a user's Bearer key " \
+    "mints a key (same models, no longer life) without signing in") \
+  X(DEVICE_CODE_TTL, "SSOPROXY_DEVICE_CODE_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_DEVICE_TTL_S, 1, 86400, 0, 0, \
+    "Seconds a device code waits for approval") \
+  X(DEVICE_INTERVAL, "SSOPROXY_DEVICE_INTERVAL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_INTERVAL_S, 1, 60, 0, 0, \
+    "Seconds device clients wait between polls (faster: slow_down)")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };

@@ -79,4 +79,21 @@
 #define SSO_API_TOUCH_GRAIN  60000      /* Precision of a key's last use, ms */
 #define SSO_API_MAX_DURATION (100LL*366*86400*1000) /* Longest key lifetime, ms */
 
+/* API keys for other programs (src/oauth.c) */
+#define SSO_OAUTH_MAX_REDIRECT   2048       /* Bytes of a redirect_uri / callback_url */
+#define SSO_OAUTH_MAX_ORIGIN     512        /* Bytes of an Origin header compared */
+#define SSO_OAUTH_MAX_CLIENT_ID  64         /* Bytes of a public client's client_id */
+#define SSO_OAUTH_MAX_STATE      512        /* Bytes of a client's state parameter */
+#define SSO_OAUTH_MAX_CODE       256        /* Bytes of a code presented for exchange */
+#define SSO_OAUTH_KEY_TTL_S      86400      /* Default key lifetime: the seed PR's 24 h */
+#define SSO_OAUTH_CODE_TTL_S     60         /* Authorization codes (RFC 9700: short) */
+#define SSO_OAUTH_STATE_TTL_S    300        /* A consent page waiting for an answer */
+#define SSO_OAUTH_DEVICE_TTL_S   600        /* Device codes (RFC 8628 §3.2 example) */
+#define SSO_OAUTH_INTERVAL_S     5          /* Device polling interval (RFC 8628 §3.2) */
+#define SSO_OAUTH_GRANT_KEEP_MS  600000     /* Expired grants kept to detect code reuse */
+#define SSO_OAUTH_DEVICE_TRIES   10         /* Wrong user codes per session per window */
+#define SSO_OAUTH_DEVICE_TRIES_ALL 100      /* Wrong user codes in all per window */
+#define SSO_OAUTH_DEVICE_TRY_MS  300000     /* The window of those counts */
+#define SSO_OAUTH_CLI_CLIENT     "ssoproxy-cli" /* client_id of `ssoproxy login` */
+
 #endif /* SSO_LIMIT_H */

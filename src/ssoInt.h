@@ -82,6 +82,7 @@ struct SsoStr {
 #include "page.h"
 #include "session.h"
 #include "oidc.h"
+#include "oauth.h"
 #include "config.h"
 #include "app.h"
 #include "admin.h"

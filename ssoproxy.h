@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "003bfa4fd9c94ffe0d85abed9f10f52ee9d3e61b620cb243c869f7387f37152d"
+#define SSOPROXY_SOURCE_ID      "c4485827d587557e9b415aa24383dafbc0a55dc964bab6cbcdc94f470bc8fa2a"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -25,6 +25,16 @@
 /* base64 (src/b64.c) */
 #define SSO_B64_MAX_INPUT    (16u << 20)/* Characters in one text to decode */
 
+/* JOSE: id_tokens and JWK sets (src/jose.c) */
+#define SSO_JOSE_MAX_TOKEN   16384      /* Bytes in one compact JWS */
+#define SSO_JOSE_MAX_JWKS    (256u<<10) /* Bytes in one JWKS document */
+#define SSO_JOSE_MAX_KEYS    64         /* Entries in a JWKS "keys" array */
+#define SSO_JOSE_MAX_KID     256        /* Bytes in a key id */
+#define SSO_JOSE_MIN_RSA_BITS 2048      /* Smallest RSA modulus kept */
+#define SSO_JOSE_MAX_RSA_BITS 8192      /* Largest RSA modulus kept */
+#define SSO_JOSE_MAX_RSA_E   8          /* Bytes in an RSA public exponent */
+#define SSO_JOSE_MAX_SUB     255        /* Bytes in "sub" (OIDC Core §2) */
+
 /* Configuration (src/config.c) */
 #define SSO_CONFIG_MAX_FILE  (1u << 20) /* Bytes in a --config file */
 #define SSO_CONFIG_MAX_VALUE 8192       /* Bytes in one setting's value */

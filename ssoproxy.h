@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "c4485827d587557e9b415aa24383dafbc0a55dc964bab6cbcdc94f470bc8fa2a"
+#define SSOPROXY_SOURCE_ID      "8a28f3b96ae3f2aa1eecbc5eeb49c8d87c00bda1982bc8a7034cbe5e9646bc58"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "0458ae3f6af21357961b17261e360c55e4b1ece87452f9774505d92117e22546"
+#define SSOPROXY_SOURCE_ID      "19a7f1a929764c4b1b7bc10f896f309eb3d9b63b185fc968a8e4f1c62dee881c"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

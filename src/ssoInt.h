@@ -70,6 +70,7 @@ struct SsoStr {
 #include "b64.h"
 #include "json.h"
 #include "url.h"
+#include "jose.h"
 #include "loop.h"
 #include "http.h"
 #include "tls.h"

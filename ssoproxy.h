@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "19a7f1a929764c4b1b7bc10f896f309eb3d9b63b185fc968a8e4f1c62dee881c"
+#define SSOPROXY_SOURCE_ID      "88ca35dab43de9884a17671824dab6ab8a3bbf0a59caf1030445ca6d94a35db1"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

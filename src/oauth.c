@@ -304,7 +304,9 @@ static int oauthEachEntry(const char *zList, const char *zSetting,
     const char *a = p, *b = zEnd ? zEnd : p+strlen(p);
     while( a<b && (*a==' ' || *a=='\t') ) a++;
     while( b>a && (b[-1]==' ' || b[-1]=='\t') ) b--;
-    if( b>a && xCheck(a, (size_t)(b-a), zWhy, sizeof(zWhy))==0 ){
+    int bOk = b>a ? xCheck(a, (size_t)(b-a), zWhy, sizeof(zWhy)) : 1;
+    if( bOk<0 ) return ssoErrorf(zErr, nErr, SSOPROXY_NOMEM, "out of memory");
+    if( bOk==0 ){
       return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "%s: %.*s: %s",
                        zSetting, (int)(b-a > 200 ? 200 : b-a), a, zWhy);
     }
@@ -335,13 +337,17 @@ static int oauthSchemeEntryOk(const char *z, size_t n, char *zWhy,
 }
 
 /* An allowed URI: a valid https or custom-scheme URL, no fragment, no
-** user-info, never plain http (loopback is always allowed anyway). */
+** user-info, never plain http (loopback is always allowed anyway).
+** 1 good, 0 refused, -1 out of memory. */
 static int oauthUriEntryOk(const char *z, size_t n, char *zWhy, size_t nWhy){
   SsoArena a;
   SsoUrl u;
-  int bOk = 0;
+  int bOk = 0, rc = SSOPROXY_TOOBIG;
   ssoArenaInit(&a, 0);
-  if( n>SSO_OAUTH_MAX_REDIRECT || ssoUrlParse(&a, z, n, &u, 0) ){
+  if( n<=SSO_OAUTH_MAX_REDIRECT ) rc = ssoUrlParse(&a, z, n, &u, 0);
+  if( rc==SSOPROXY_NOMEM ){
+    bOk = -1;
+  }else if( rc ){
     oauthWhy(zWhy, nWhy, "not a valid absolute URL");
   }else if( u.bFragment || u.bUserinfo ){
     oauthWhy(zWhy, nWhy, "a redirect URI may have neither a fragment nor "
@@ -380,6 +386,9 @@ SSO_PRIVATE int ssoOauthNew(const SsoOauthConfig *c, SsoOauth **pp,
       rc = SSOPROXY_PARSE;
     }
     ssoArenaFree(&a);
+    if( rc==SSOPROXY_NOMEM ){
+      return ssoErrorf(zErr, nErr, rc, "out of memory");
+    }
     if( rc ){
       return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "PROXY_BASE_URL: not an "
                        "http(s) URL without query or fragment: %s",

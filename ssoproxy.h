@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "88ca35dab43de9884a17671824dab6ab8a3bbf0a59caf1030445ca6d94a35db1"
+#define SSOPROXY_SOURCE_ID      "22f52129873251a102cac83acf0fd4791423ab5c4cff36fac783a91632dc9ca6"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -181,7 +181,21 @@
     "Seconds a device code waits for approval") \
   X(DEVICE_INTERVAL, "SSOPROXY_DEVICE_INTERVAL", 0, SSO_SET_INT, 0, \
     SSO_OAUTH_INTERVAL_S, 1, 60, 0, 0, \
-    "Seconds device clients wait between polls (faster: slow_down)")
+    "Seconds device clients wait between polls (faster: slow_down)") \
+  X(UI_USERNAME, "UI_USERNAME", 0, SSO_SET_STR, "admin", 0, 0, 0, 0, 0, \
+    "User id of the local admin who signs in with a password at /login") \
+  X(UI_PASSWORD, "UI_PASSWORD", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
+    "Password of UI_USERNAME; the master key is accepted too; unset and " \
+    "no master key = no password sign-in") \
+  X(SESSION_IDLE_TIMEOUT, "SSOPROXY_SESSION_IDLE_TIMEOUT", 0, SSO_SET_INT, \
+    0, SSO_SESSION_IDLE_S, 1, SSO_SESSION_MAX_S, 0, 0, \
+    "Seconds without a request after which a browser session ends") \
+  X(SESSION_MAX_AGE, "SSOPROXY_SESSION_MAX_AGE", 0, SSO_SET_INT, 0, \
+    SSO_SESSION_MAX_AGE_S, 1, SSO_SESSION_MAX_S, 0, 0, \
+    "Seconds after sign-in at which a browser session ends in any case") \
+  X(LOGIN_MAX_FAILURES, "SSOPROXY_LOGIN_MAX_FAILURES", 0, SSO_SET_INT, 0, \
+    SSO_UI_LOGIN_FAILURES, 1, 1000000, 0, 0, \
+    "Wrong passwords per client address per minute at /login, then 429")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };

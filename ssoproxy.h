@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "22f52129873251a102cac83acf0fd4791423ab5c4cff36fac783a91632dc9ca6"
+#define SSOPROXY_SOURCE_ID      "a56f848390ae878d9bb0220590e8b92603c27490d8674ba0a5146506d8ce7fe2"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

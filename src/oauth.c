@@ -769,7 +769,7 @@ static int oauthConsentPage(OauthCtx *c, const SsoSession *pSess,
   ssoBufFree(&d);
   if( rc ) return oauthInternal(c, rc, "cannot store a consent");
   ssoBufInit(&h, 0);
-  ssoBufAppendStr(&h, "<h1>Give an application an API key?</h1>\n<p>");
+  ssoBufAppendStr(&h, "<p>");
   if( pP->zClient ){
     ssoBufAppendStr(&h, "The application <b>");
     ssoPageEscape(&h, pP->zClient, strlen(pP->zClient));
@@ -796,7 +796,8 @@ static int oauthConsentPage(OauthCtx *c, const SsoSession *pSess,
                   "value=\"approve\" id=\"approve\">Approve</button>\n"
                   "<button type=\"submit\" name=\"action\" value=\"deny\" "
                   "id=\"deny\">Deny</button>\n</form>\n");
-  rc = h.rc ? h.rc : ssoPageRespond(c->req, 200, "Approve access", h.z);
+  rc = h.rc ? h.rc : ssoPageRespond(c->req, 200,
+                                      "Give an application an API key?", h.z);
   ssoBufFree(&h);
   return rc;
 }
@@ -1713,7 +1714,7 @@ static void oauthDeviceForm(SsoBuf *h, const SsoSession *pSess,
   const char *zWho = pSess->user.zEmail ? pSess->user.zEmail
                                         : pSess->user.zId;
   if( zClient==0 ){
-    ssoBufAppendStr(h, "<h1>Connect a device</h1>\n<p>Enter the code your "
+    ssoBufAppendStr(h, "<p>Enter the code your "
                     "device shows.</p>\n<form method=\"get\" "
                     "action=\"/device\">\n<input name=\"user_code\" "
                     "id=\"user_code\" autocomplete=\"off\" "
@@ -1721,7 +1722,7 @@ static void oauthDeviceForm(SsoBuf *h, const SsoSession *pSess,
                     "Continue</button>\n</form>\n");
     return;
   }
-  ssoBufAppendStr(h, "<h1>Connect a device?</h1>\n<p>The device <b>");
+  ssoBufAppendStr(h, "<p>The device <b>");
   ssoPageEscape(h, zClient, strlen(zClient));
   ssoBufAppendStr(h, "</b> showing the code <code>");
   ssoPageEscape(h, zCode, strlen(zCode));
@@ -2130,6 +2131,7 @@ struct OauthCli {
   int bDone;
   int iStatus;
   SsoBuf body;
+  int fdOut;                /* The reserved output file; -1: none */
   char zErr[300];
 };
 
@@ -2201,6 +2203,7 @@ static int oauthCliOpen(OauthCli *p, const SsoOauthLoginArgs *pArgs){
   char zErr[256];
   int rc;
   memset(p, 0, sizeof(*p));
+  p->fdOut = -1;
   ssoBufInit(&p->body, 0);
   p->zBase = pArgs->zBaseUrl;
   if( strncmp(p->zBase, "https://", 8)==0 ){
@@ -2226,23 +2229,49 @@ static void oauthCliClose(OauthCli *p){
   ssoBufFree(&p->body);
 }
 
-/* Print the key, or write it to a new file only its owner can read. */
-static int oauthCliOutput(const SsoOauthLoginArgs *pArgs, const char *zKey){
-  int fd;
+/*
+** The output file is created (O_EXCL, mode 0600) before the flow starts,
+** so an existing file is never overwritten and a typo costs no sign-in;
+** the key is written into it at the end. -1: no file (print the key).
+*/
+static int oauthCliReserve(OauthCli *p, const SsoOauthLoginArgs *pArgs){
+  if( pArgs->zOutput==0 ) return 0;
+  p->fdOut = open(pArgs->zOutput, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC,
+                       0600);
+  if( p->fdOut<0 || fchmod(p->fdOut, 0600)!=0 ){
+    fprintf(stderr, "ssoproxy login: cannot create %s: %s%s\n",
+            pArgs->zOutput, strerror(errno), errno==EEXIST
+            ? " (it is never overwritten: remove it first)" : "");
+    if( p->fdOut>=0 ){
+      close(p->fdOut);
+      unlink(pArgs->zOutput);
+    }
+    p->fdOut = -1;
+    return 1;
+  }
+  return 0;
+}
+
+/* The flow failed: the reserved file goes. */
+static void oauthCliUnreserve(OauthCli *p, const SsoOauthLoginArgs *pArgs){
+  if( p->fdOut<0 ) return;
+  close(p->fdOut);
+  p->fdOut = -1;
+  unlink(pArgs->zOutput);
+}
+
+/* Print the key, or write it to the reserved file. */
+static int oauthCliOutput(OauthCli *p, const SsoOauthLoginArgs *pArgs,
+                          const char *zKey){
   size_t n = strlen(zKey);
+  int fd = p->fdOut;
   if( pArgs->zOutput==0 ){
     printf("%s\n", zKey);
     return fflush(stdout)==0 ? 0 : 1;
   }
-  fd = open(pArgs->zOutput, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600);
-  if( fd<0 ){
-    fprintf(stderr, "ssoproxy login: cannot create %s: %s%s\n",
-            pArgs->zOutput, strerror(errno), errno==EEXIST
-            ? " (it is never overwritten: remove it first)" : "");
-    return 1;
-  }
-  if( fchmod(fd, 0600)!=0 || write(fd, zKey, n)!=(ssize_t)n
-   || write(fd, "\n", 1)!=1 || close(fd)!=0 ){
+  p->fdOut = -1;
+  if( write(fd, zKey, n)!=(ssize_t)n || write(fd, "\n", 1)!=1
+   || close(fd)!=0 ){
     fprintf(stderr, "ssoproxy login: cannot write %s: %s\n", pArgs->zOutput,
             strerror(errno));
     unlink(pArgs->zOutput);
@@ -2258,7 +2287,7 @@ static int oauthCliTokenAnswer(OauthCli *p, const SsoOauthLoginArgs *pArgs,
                                const SsoJson *pRoot, long long *piInterval){
   const char *zKey = oauthJs(pRoot, "access_token");
   const char *zErr = oauthJs(pRoot, "error");
-  if( p->iStatus==200 && zKey ) return oauthCliOutput(pArgs, zKey);
+  if( p->iStatus==200 && zKey ) return oauthCliOutput(p, pArgs, zKey);
   if( zErr && strcmp(zErr, "authorization_pending")==0 ) return -1;
   if( zErr && strcmp(zErr, "slow_down")==0 ){
     *piInterval += 5;
@@ -2522,7 +2551,9 @@ SSO_PRIVATE int ssoOauthLoginCommand(const SsoOauthLoginArgs *pArgs){
   if( zBase==0 ) return 1;
   rc = oauthCliOpen(&cli, pArgs);
   cli.zBase = zBase;
-  if( rc ){
+  if( rc==SSOPROXY_OK && oauthCliReserve(&cli, pArgs) ){
+    iExit = 1;
+  }else if( rc ){
     fprintf(stderr, "ssoproxy login: %s\n", cli.zErr[0] ? cli.zErr
             : ssoproxy_errstr(rc));
     iExit = rc==SSOPROXY_CONFIG ? 2 : 1;
@@ -2530,6 +2561,7 @@ SSO_PRIVATE int ssoOauthLoginCommand(const SsoOauthLoginArgs *pArgs){
     iExit = pArgs->bDevice ? oauthLoginDevice(&cli, pArgs)
                            : oauthLoginLoopback(&cli, pArgs);
   }
+  oauthCliUnreserve(&cli, pArgs);
   oauthCliClose(&cli);
   ssoFree(zBase);
   return iExit;

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: cd8df8d106a02293cbe03847aaf2ea56980d8f26b1f2bad4e3f027b6f1dfe80a
+** Source id: fbdf423263e58b5b0b12a3dd817cbe134ae3935aa4ced36ef6a990a75665c159
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -139,6 +139,21 @@ struct SsoStr {
 #define SSO_JOSE_MAX_RSA_E   8          /* Bytes in an RSA public exponent */
 #define SSO_JOSE_MAX_SUB     255        /* Bytes in "sub" (OIDC Core §2) */
 
+/* OpenID Connect relying party (src/oidc.c) */
+#define SSO_OIDC_STATE_TTL_S     300        /* Life of a login state, seconds */
+#define SSO_OIDC_STATE_TTL_MAX_S 3600       /* Longest SSOPROXY_LOGIN_STATE_TTL */
+#define SSO_OIDC_META_MS         3600000    /* Discovery and JWKS re-read after */
+#define SSO_OIDC_JWKS_FORCE_MS   10000      /* Forced JWKS re-fetch at most this
+                                            ** often (an unknown "kid") */
+#define SSO_OIDC_SKEW_MS         120000     /* Clock skew allowed on exp, iat */
+#define SSO_OIDC_IAT_AGE_MS      600000     /* Oldest id_token "iat" accepted */
+#define SSO_OIDC_MAX_DOC         (256u<<10) /* Bytes of a discovery, token or
+                                            ** userinfo answer */
+#define SSO_OIDC_MAX_HEADERS     16         /* GENERIC_SSO_HEADERS pairs */
+#define SSO_OIDC_MAX_GROUPS      1024       /* Groups read from the claim */
+#define SSO_OIDC_MAX_MAPPED      256        /* Group names in role mappings */
+#define SSO_OIDC_ARENA           (2u<<20)   /* Memory of one login in flight */
+
 /* Configuration (src/config.c) */
 #define SSO_CONFIG_MAX_FILE  (1u << 20) /* Bytes in a --config file */
 #define SSO_CONFIG_MAX_VALUE 8192       /* Bytes in one setting's value */
@@ -226,6 +241,23 @@ struct SsoStr {
 #define SSO_UI_LOGIN_SLOTS     1024       /* Client addresses the limiter remembers */
 #define SSO_UI_LOGIN_CSRF_S    3600       /* Lifetime of the sign-in form's cookie, s */
 #define SSO_UI_MAX_FIELD       1024       /* Bytes of a sign-in form field */
+
+/* API keys for other programs (src/oauth.c) */
+#define SSO_OAUTH_MAX_REDIRECT   2048       /* Bytes of a redirect_uri / callback_url */
+#define SSO_OAUTH_MAX_ORIGIN     512        /* Bytes of an Origin header compared */
+#define SSO_OAUTH_MAX_CLIENT_ID  64         /* Bytes of a public client's client_id */
+#define SSO_OAUTH_MAX_STATE      512        /* Bytes of a client's state parameter */
+#define SSO_OAUTH_MAX_CODE       256        /* Bytes of a code presented for exchange */
+#define SSO_OAUTH_KEY_TTL_S      86400      /* Default key lifetime: the seed PR's 24 h */
+#define SSO_OAUTH_CODE_TTL_S     60         /* Authorization codes (RFC 9700: short) */
+#define SSO_OAUTH_STATE_TTL_S    300        /* A consent page waiting for an answer */
+#define SSO_OAUTH_DEVICE_TTL_S   600        /* Device codes (RFC 8628 §3.2 example) */
+#define SSO_OAUTH_INTERVAL_S     5          /* Device polling interval (RFC 8628 §3.2) */
+#define SSO_OAUTH_GRANT_KEEP_MS  600000     /* Expired grants kept to detect code reuse */
+#define SSO_OAUTH_DEVICE_TRIES   10         /* Wrong user codes per session per window */
+#define SSO_OAUTH_DEVICE_TRIES_ALL 100      /* Wrong user codes in all per window */
+#define SSO_OAUTH_DEVICE_TRY_MS  300000     /* The window of those counts */
+#define SSO_OAUTH_CLI_CLIENT     "ssoproxy-cli" /* client_id of `ssoproxy login` */
 
 #endif /* SSO_LIMIT_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -2801,9 +2833,25 @@ struct SsoOidcConfig {
   const char *zClientId, *zClientSecret;
   const char *zIssuer, *zAuthorizationEndpoint, *zTokenEndpoint;
   const char *zUserinfoEndpoint, *zJwksEndpoint;
-  const char *zScope;
-  /* ... the identity, role, logout and session settings: the oidc
-  ** module's author adds what the issue lists ... */
+  const char *zScope;       /* NULL: "openid email profile" */
+  /* Claims (dot-paths into the merged userinfo + id_token claims); NULL:
+  ** LiteLLM's defaults (preferred_username, email, sub, first_name,
+  ** last_name, role) */
+  const char *zIdAttr, *zEmailAttr, *zNameAttr, *zFirstNameAttr;
+  const char *zLastNameAttr, *zRoleAttr;
+  int bIncludeClientId;     /* GENERIC_INCLUDE_CLIENT_ID: client_id in the
+                            ** token request body as well */
+  int bClientSecretPost;    /* SSOPROXY_CLIENT_AUTH_METHOD=client_secret_post */
+  const char *zSsoHeaders;  /* GENERIC_SSO_HEADERS: "Name=Value,..." */
+  const char *zRoleMappings;/* GENERIC_ROLE_MAPPINGS_ROLES (JSON) */
+  const char *zGroupClaim;  /* GENERIC_ROLE_MAPPINGS_GROUP_CLAIM */
+  const char *zDefaultRole; /* GENERIC_ROLE_MAPPINGS_DEFAULT_ROLE */
+  const char *zLogoutUrl;   /* PROXY_LOGOUT_URL */
+  int bAutoRedirect;        /* AUTO_REDIRECT_UI_LOGIN_TO_SSO */
+  const char *zEmailDomains;/* ALLOWED_EMAIL_DOMAINS (comma list) */
+  const char *zAdminId;     /* PROXY_ADMIN_ID */
+  int bRoleFirstLogin;      /* SSOPROXY_ROLE_SYNC=first_login */
+  int nStateTtl;            /* SSOPROXY_LOGIN_STATE_TTL, seconds; 0: 300 */
   SsoLog *pLog;
 };
 
@@ -2843,6 +2891,12 @@ static int ssoOidcLogoutUrl(SsoOidc*, const char *zIdToken, SsoBuf *b);
 */
 typedef int (*SsoOidcKeyFlowFn)(SsoServerReq*, void *pArg);
 static void ssoOidcSetKeyFlow(SsoOidc*, SsoOidcKeyFlowFn, void *pArg);
+
+/* AUTO_REDIRECT_UI_LOGIN_TO_SSO, for the /ui page (0 when p is NULL). */
+static int ssoOidcAutoRedirect(const SsoOidc*);
+/* 1 when the id_token signature rests on the TLS back channel alone (no
+** GENERIC_ISSUER, no GENERIC_JWKS_ENDPOINT): the app logs a warning. */
+static int ssoOidcBackChannelOnly(const SsoOidc*);
 
 #endif /* SSO_OIDC_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -3196,6 +3250,147 @@ static int ssoFauthRegister(SsoServer*, SsoFauth *p);
 
 #endif /* SSO_FAUTH_H */
 /************** Continuing where we left off in ssoInt.h **************/
+/************** Include oauth.h in the middle of ssoInt.h **************/
+/*
+** Layer 4: API keys for IDE extensions, CLIs and headless machines. Four
+** ways for a program to get a key for a signed-in user without copy and
+** paste, all ending in an ordinary "sk-..." key of the store (issued_via
+** ui, oauth, cli or device; metadata {"client","redirect_uri","flow"}),
+** audit-logged, listed by /key/list and revocable:
+**
+**   1. LiteLLM PR #13227's wire format: GET /sso/key/generate?
+**      response_type=oauth_token[&redirect_uri=...] (through the oidc
+**      module's key-flow hook), answering a JSON token, or, with a
+**      redirect_uri, a consent page and then a 302 carrying the key.
+**   2. OpenRouter's PKCE flow, which Roo Code and Cline speak: GET /auth
+**      and POST /api/v1/auth/keys.
+**   3. OAuth 2.1 for native apps (RFC 8252, 7636, 8414, 7009): GET
+**      /.well-known/oauth-authorization-server, GET /oauth/authorize,
+**      POST /oauth/token, POST /oauth/revoke.
+**   4. The device authorization grant (RFC 8628): POST
+**      /oauth/device_authorization, GET/POST /device, and the device-code
+**      grant of /oauth/token.
+**
+** A key never goes to a destination the operator has not allowed (see
+** ssoOauthRedirectCheck) and never without the user's approval on a
+** consent page (POST /oauth/consent with the session's CSRF token). Every
+** pending state (consents, codes, device codes) is a single-use grant of
+** the store, named by the SHA-256 of its secret.
+**
+** ssoOauthLoginCommand() is the client side: `ssoproxy login`.
+*/
+#ifndef SSO_OAUTH_H
+#define SSO_OAUTH_H
+
+typedef struct SsoOauth SsoOauth;
+
+/* The settings, as the app read them; strings are copied by ssoOauthNew. */
+typedef struct SsoOauthConfig SsoOauthConfig;
+struct SsoOauthConfig {
+  const char *zBaseUrl;       /* PROXY_BASE_URL; NULL: from the Host header */
+  const char *zSchemes;       /* OAUTH_ALLOWED_REDIRECT_SCHEMES, comma list */
+  const char *zUris;          /* SSOPROXY_ALLOWED_REDIRECT_URIS, comma list */
+  const char *zOrigins;       /* OAUTH_ALLOWED_ORIGINS, comma list */
+  long long sKeyTtl;          /* Lifetime of a key from these flows, s */
+  long long sCodeTtl;         /* Authorization codes, s */
+  long long sStateTtl;        /* Pending consents, s */
+  long long sDeviceTtl;       /* Device codes, s */
+  int sInterval;              /* Device polling interval, s */
+  int bCodeOnly;              /* /api/v1/auth/keys without PKCE allowed
+                              ** for codes whose /auth had no challenge */
+  int bKeyShortcut;           /* Bearer sk-... mints a key (seed flow) */
+  const SsoSessions *pSessions;  /* Browser sessions (shared, read-only) */
+  SsoLog *pLog;
+};
+
+/*
+** Check the settings (each allowed scheme and URI) and make the object.
+** SSOPROXY_CONFIG with one line in zErr for the first bad setting.
+*/
+static int ssoOauthNew(const SsoOauthConfig*, SsoOauth **pp,
+                            char *zErr, size_t nErr);
+static void ssoOauthFree(SsoOauth*);               /* NULL is a no-op */
+/*
+** Register the routes on pSrv. With pOidc the seed flow is reached
+** through ssoOidcSetKeyFlow(); without one (no SSO configured, local
+** sign-in only) this module serves GET /sso/key/generate itself.
+*/
+static int ssoOauthRegister(SsoServer*, SsoOauth*, SsoOidc *pOidc);
+/* The key-flow hook: GET /sso/key/generate?response_type=... */
+static int ssoOauthKeyFlow(SsoServerReq*, void *pOauth);
+
+/* ---- Pure helpers, also used by the tests and fuzz targets ---- */
+
+/* What kind of destination an accepted redirect URI is. */
+#define SSO_OAUTH_DEST_LOOPBACK 1   /* http://127.x.x.x or [::1], any port */
+#define SSO_OAUTH_DEST_SCHEME   2   /* An allowed custom (IDE) scheme */
+#define SSO_OAUTH_DEST_LISTED   3   /* Exactly in SSOPROXY_ALLOWED_REDIRECT_URIS */
+
+/*
+** May a key (or a code) be sent to the redirect URI z[0..n)? Returns a
+** SSO_OAUTH_DEST_* kind, or 0 with the reason in zWhy (one sentence, no
+** secrets). zSchemes and zUris are the two allow-list settings (NULL:
+** empty). Refused: empty or over SSO_OAUTH_MAX_REDIRECT bytes, anything
+** ssoUrlParse refuses (control bytes, CR/LF, spaces, non-ASCII...), a
+** fragment, user-info, javascript:/data:/file: and every scheme not
+** allowed, http to anything but a loopback IP literal, https not listed
+** exactly, and IDE schemes without an authority and a path.
+*/
+static int ssoOauthRedirectCheck(const char *zSchemes,
+                                      const char *zUris, const char *z,
+                                      size_t n, char *zWhy, size_t nWhy);
+
+/* 1 if z[0..n) is an entry of the comma list zList (spaces trimmed). */
+static int ssoOauthListHas(const char *zList, const char *z, size_t n);
+
+/*
+** CORS: 1 if the Origin z[0..n) may read answers (listed exactly in
+** zOrigins, or the list holds "*"), else 0.
+*/
+static int ssoOauthCorsAllowed(const char *zOrigins, const char *z,
+                                    size_t n);
+
+/* PKCE (RFC 7636 §4.2): base64url(SHA-256(verifier)), 43 chars + NUL. */
+#define SSO_OAUTH_CHALLENGE_LEN 43
+static int ssoOauthS256(const char *zVerifier, size_t n,
+                             char zOut[SSO_OAUTH_CHALLENGE_LEN+1]);
+/* A verifier: 43..128 unreserved characters (RFC 7636 §4.1). 1 or 0. */
+static int ssoOauthVerifierOk(const char *z, size_t n);
+/* An S256 challenge: exactly 43 base64url characters. 1 or 0. */
+static int ssoOauthChallengeOk(const char *z, size_t n);
+
+/*
+** Device user codes (RFC 8628 §6.1): 8 letters from
+** SSO_OAUTH_USER_ALPHABET (no vowels, no look-alikes), shown XXXX-XXXX.
+** New writes zOut[10]; Normalize accepts any case, '-' and spaces and
+** writes the 8 letters to zOut[9], or returns SSOPROXY_PARSE.
+*/
+#define SSO_OAUTH_USER_ALPHABET "BCDFGHJKLMNPQRSTVWXZ"
+static int ssoOauthUserCodeNew(SsoRng*, char zOut[10]);
+static int ssoOauthUserCodeNormalize(const char *z, size_t n,
+                                          char zOut[9]);
+
+/* A new secret: base64url of 32 random bytes (43 chars, [A-Za-z0-9_-]). */
+#define SSO_OAUTH_SECRET_LEN 43
+static int ssoOauthSecretNew(SsoRng*, char zOut[SSO_OAUTH_SECRET_LEN+1]);
+
+/* ---- The client: `ssoproxy login` ---- */
+typedef struct SsoOauthLoginArgs SsoOauthLoginArgs;
+struct SsoOauthLoginArgs {
+  const char *zBaseUrl;     /* The ssoproxy to get a key from */
+  int bDevice;              /* Device flow instead of a loopback redirect */
+  const char *zOutput;      /* Write the key here (new file, 0600); NULL:
+                            ** print it on stdout */
+  int bNoBrowser;           /* Only print the URL */
+  const char *zCaFile;      /* SSOPROXY_CA_FILE; NULL: the system's */
+  int bInsecure;            /* SSOPROXY_TLS_INSECURE */
+  int sTimeout;             /* Give up after this many seconds */
+};
+/* Run the login; returns an exit status (0, 1 failure, 2 usage). */
+static int ssoOauthLoginCommand(const SsoOauthLoginArgs*);
+
+#endif /* SSO_OAUTH_H */
+/************** Continuing where we left off in ssoInt.h **************/
 /************** Include config.h in the middle of ssoInt.h **************/
 /*
 ** Layer 5: settings. One table (the X-macro below) names every setting,
@@ -3297,12 +3492,100 @@ static int ssoFauthRegister(SsoServer*, SsoFauth *p);
     "re-read on SIGHUP") \
   X(FORWARD_IDENTITY, "SSOPROXY_FORWARD_IDENTITY", 0, SSO_SET_BOOL, "false", \
     0, 0, 0, 0, 0, "Send X-Ssoproxy-User, -Email and -Role to upstreams") \
+  X(OIDC_CLIENT_ID, "GENERIC_CLIENT_ID", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "OIDC client id at the IdP; set = single sign-on on") \
+  X(OIDC_CLIENT_SECRET, "GENERIC_CLIENT_SECRET", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
+    "OIDC client secret (required with GENERIC_CLIENT_ID)") \
+  X(OIDC_ISSUER, "GENERIC_ISSUER", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP issuer URL: endpoints and keys from its discovery document, " \
+    "whose issuer must equal this exactly") \
+  X(OIDC_AUTHORIZATION_ENDPOINT, "GENERIC_AUTHORIZATION_ENDPOINT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP authorization endpoint (overrides discovery)") \
+  X(OIDC_TOKEN_ENDPOINT, "GENERIC_TOKEN_ENDPOINT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP token endpoint (overrides discovery)") \
+  X(OIDC_USERINFO_ENDPOINT, "GENERIC_USERINFO_ENDPOINT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP userinfo endpoint (overrides discovery); unset = id_token " \
+    "claims only") \
+  X(OIDC_JWKS_ENDPOINT, "GENERIC_JWKS_ENDPOINT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP JWK set URL for id_token signatures (overrides discovery)") \
+  X(OIDC_SCOPE, "GENERIC_SCOPE", 0, SSO_SET_STR, "openid email profile", 0, 0, 0, 0, 0, \
+    "Scopes asked for, space-separated (openid is required)") \
+  X(OIDC_USER_ID_ATTRIBUTE, "GENERIC_USER_ID_ATTRIBUTE", 0, SSO_SET_STR, "preferred_username", 0, 0, 0, 0, 0, \
+    "Claim (dot-path) giving the user id") \
+  X(OIDC_USER_EMAIL_ATTRIBUTE, "GENERIC_USER_EMAIL_ATTRIBUTE", 0, SSO_SET_STR, "email", 0, 0, 0, 0, 0, \
+    "Claim (dot-path) giving the e-mail address") \
+  X(OIDC_USER_DISPLAY_NAME_ATTRIBUTE, "GENERIC_USER_DISPLAY_NAME_ATTRIBUTE", 0, SSO_SET_STR, "sub", 0, 0, 0, 0, 0, \
+    "Claim (dot-path) giving the display name (LiteLLM's default)") \
+  X(OIDC_USER_FIRST_NAME_ATTRIBUTE, "GENERIC_USER_FIRST_NAME_ATTRIBUTE", 0, SSO_SET_STR, "first_name", 0, 0, 0, 0, 0, \
+    "Claim giving the first name (user id fallback)") \
+  X(OIDC_USER_LAST_NAME_ATTRIBUTE, "GENERIC_USER_LAST_NAME_ATTRIBUTE", 0, SSO_SET_STR, "last_name", 0, 0, 0, 0, 0, \
+    "Claim giving the last name (user id fallback)") \
+  X(OIDC_USER_ROLE_ATTRIBUTE, "GENERIC_USER_ROLE_ATTRIBUTE", 0, SSO_SET_STR, "role", 0, 0, 0, 0, 0, \
+    "Claim (dot-path) giving the role; a list counts by its first " \
+    "element") \
+  X(OIDC_INCLUDE_CLIENT_ID, "GENERIC_INCLUDE_CLIENT_ID", 0, SSO_SET_BOOL, \
+    "false", 0, 0, 0, 0, 0, "Also send client_id in the token request body") \
+  X(OIDC_CLIENT_AUTH, "SSOPROXY_CLIENT_AUTH_METHOD", 0, SSO_SET_ENUM, \
+    "client_secret_basic", 0, 0, 0, "client_secret_basic|client_secret_post", \
+    0, "How the client authenticates at the token endpoint") \
+  X(OIDC_SSO_HEADERS, "GENERIC_SSO_HEADERS", 0, SSO_SET_STR, 0, 0, 0, 0, 0, \
+    1, "Extra headers for the token and userinfo calls: Name=Value,...") \
+  X(OIDC_ROLE_MAPPINGS, "GENERIC_ROLE_MAPPINGS_ROLES", 0, SSO_SET_STR, 0, 0, \
+    0, 0, 0, 0, "Group to role map, JSON: {\"proxy_admin\":[\"group\"],...}") \
+  X(OIDC_GROUP_CLAIM, "GENERIC_ROLE_MAPPINGS_GROUP_CLAIM", 0, SSO_SET_STR, \
+    0, 0, 0, 0, 0, 0, "Claim (dot-path) holding the user's groups") \
+  X(OIDC_DEFAULT_ROLE, "GENERIC_ROLE_MAPPINGS_DEFAULT_ROLE", 0, SSO_SET_STR, \
+    0, 0, 0, 0, 0, 0, "Role of new users (and, with role mappings, of users " \
+    "in no mapped group); unset = internal_user_viewer") \
   X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
-    "Public URL of ssoproxy (https://llm.example.com); https makes the " \
-    "session cookie Secure with the __Host- prefix") \
+    "Public URL of ssoproxy (redirect_uri = it + /sso/callback)") \
+  X(LOGOUT_URL, "PROXY_LOGOUT_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Where the browser goes after logout; unset = the IdP's end_session") \
   X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
-    "false", 0, 0, 0, 0, 0, \
-    "Sign-in pages go straight to the IdP when single sign-on is set up") \
+    "false", 0, 0, 0, 0, 0, "/ui goes straight to the IdP when SSO is on") \
+  X(ALLOWED_EMAIL_DOMAINS, "ALLOWED_EMAIL_DOMAINS", 0, SSO_SET_STR, 0, 0, 0, \
+    0, 0, 0, "SSO users must have an e-mail in one of these domains (comma " \
+    "list); unset = any") \
+  X(ADMIN_ID, "PROXY_ADMIN_ID", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "This SSO user id is always proxy_admin") \
+  X(ROLE_SYNC, "SSOPROXY_ROLE_SYNC", 0, SSO_SET_ENUM, "always", 0, 0, 0, \
+    "always|first_login", 0, "Whether an existing user's role follows the " \
+    "IdP at every login or only the first") \
+  X(LOGIN_STATE_TTL, "SSOPROXY_LOGIN_STATE_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OIDC_STATE_TTL_S, 1, SSO_OIDC_STATE_TTL_MAX_S, 0, 0, \
+    "Seconds a login may take at the IdP (state, nonce, PKCE verifier)") \
+  /* API keys for other programs (src/oauth.c) */ \
+  X(OAUTH_ALLOWED_ORIGINS, "OAUTH_ALLOWED_ORIGINS", 0, SSO_SET_STR, 0, 0, 0, \
+    0, 0, 0, "Comma list of web origins that may read the key endpoints' " \
+    "answers (CORS, never with cookies); * = any; unset = none") \
+  X(OAUTH_REDIRECT_SCHEMES, "OAUTH_ALLOWED_REDIRECT_SCHEMES", 0, SSO_SET_STR, \
+    0, 0, 0, 0, 0, 0, "Comma list of extra custom URI schemes keys and codes " \
+    "may be sent to, besides the IDE schemes (vscode, cursor, ...)") \
+  X(OAUTH_REDIRECT_URIS, "SSOPROXY_ALLOWED_REDIRECT_URIS", 0, SSO_SET_STR, 0, \
+    0, 0, 0, 0, 0, "Comma list of exact https (or custom-scheme) redirect " \
+    "URIs allowed; http is allowed only to 127.0.0.1/[::1], any port") \
+  X(OAUTH_KEY_TTL, "SSOPROXY_OAUTH_KEY_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_KEY_TTL_S, 60, 3153600000LL, 0, 0, \
+    "Lifetime in seconds of keys from /sso/key/generate, /auth, /oauth/* " \
+    "and the device flow (expires_in)") \
+  X(OAUTH_CODE_TTL, "SSOPROXY_OAUTH_CODE_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_CODE_TTL_S, 1, 600, 0, 0, \
+    "Seconds an authorization code may wait for its exchange") \
+  X(OAUTH_STATE_TTL, "SSOPROXY_OAUTH_STATE_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_STATE_TTL_S, 1, 3600, 0, 0, \
+    "Seconds a consent page stays valid") \
+  X(OAUTH_CODE_ONLY, "SSOPROXY_OAUTH_ALLOW_CODE_ONLY", 0, SSO_SET_BOOL, \
+    "true", 0, 0, 0, 0, 0, "POST /api/v1/auth/keys may exchange a code " \
+    "without PKCE when /auth had no code_challenge (Roo Code, Cline)") \
+  X(OAUTH_KEY_SHORTCUT, "SSOPROXY_OAUTH_KEY_SHORTCUT", 0, SSO_SET_BOOL, \
+    "true", 0, 0, 0, 0, 0, "/sso/key/generate with a user's Bearer key " \
+    "mints a key (same models, no longer life) without signing in") \
+  X(DEVICE_CODE_TTL, "SSOPROXY_DEVICE_CODE_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_DEVICE_TTL_S, 1, 86400, 0, 0, \
+    "Seconds a device code waits for approval") \
+  X(DEVICE_INTERVAL, "SSOPROXY_DEVICE_INTERVAL", 0, SSO_SET_INT, 0, \
+    SSO_OAUTH_INTERVAL_S, 1, 60, 0, 0, \
+    "Seconds device clients wait between polls (faster: slow_down)") \
   X(UI_USERNAME, "UI_USERNAME", 0, SSO_SET_STR, "admin", 0, 0, 0, 0, 0, \
     "User id of the local admin who signs in with a password at /login") \
   X(UI_PASSWORD, "UI_PASSWORD", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
@@ -17301,38 +17584,1815 @@ static int ssoSessionAuthz(void *pArg, SsoStr method,
 /************** End of session.c **************/
 /************** Begin file oidc.c **************/
 /*
-** PLACEHOLDER, to be replaced by the oidc module's author: the smallest
-** code that honours src/oidc.h, so that modules using it compile. SSO is
-** never configured here.
+** Layer 4: the OpenID Connect relying party (OIDC Core 1.0, authorization
+** code flow only) behind LiteLLM's GENERIC_* settings.
+**
+** A login (GET /sso/key/generate, or ssoOidcLogin() from another module)
+** makes a random state, nonce and PKCE verifier (RFC 7636, S256 only),
+** keeps them with the return-to path in a single-use store grant of kind
+** "login" named by the SHA-256 of the state, and binds that grant to the
+** browser: the grant holds the SHA-256 of a random "ssoproxy_login"
+** cookie (HttpOnly, SameSite=Lax, Path=/sso/callback) set on the
+** redirect. A browser keeps one such cookie for all its logins, so two
+** tabs signing in at once do not undo each other.
+**
+** The callback (GET /sso/callback) first uses up the state (the grant's
+** use count goes to 1; a second use, an expired grant, a missing state or
+** a callback from a browser without the matching cookie is refused), then
+** shows an IdP error plainly, checks the RFC 9207 "iss" parameter,
+** exchanges the code, validates the id_token, calls userinfo, and only
+** then writes the user and starts the session. Every refusal is a 4xx
+** page that says why; an IdP that cannot be reached or answers too late
+** is a 502/504 page. Every call to the IdP is asynchronous on the
+** worker's loop (ssoApiWorkerClient), so a slow IdP delays nobody else.
+**
+** Decisions (documented in README.md, "Single sign-on"):
+**
+**  - Endpoints: with GENERIC_ISSUER, from its discovery document, whose
+**    "issuer" must equal the setting byte for byte (Discovery §4.3);
+**    explicit GENERIC_*_ENDPOINT settings override single entries. The
+**    document and the JWKS are cached process-wide (under a mutex) and
+**    re-read after SSO_OIDC_META_MS.
+**  - The RFC 9207 "iss" parameter, when present, must equal the issuer
+**    (GENERIC_ISSUER); with explicit endpoints and no issuer, it must
+**    have the token endpoint's origin, and then the id_token's "iss" must
+**    equal it. When the discovery document announces
+**    authorization_response_iss_parameter_supported, a missing "iss" is
+**    refused (RFC 9207 §2.4).
+**  - id_token signature: through the JWKS (discovery's jwks_uri, or
+**    GENERIC_JWKS_ENDPOINT), re-fetched once on an unknown "kid", at
+**    most once per SSO_OIDC_JWKS_FORCE_MS. With neither (the seed guide's
+**    setup) the token came straight from the token endpoint over TLS, so
+**    its signature check rests on that channel (OIDC Core 3.1.3.7 item
+**    6); aud, azp, exp, iat, sub and nonce are still checked and "iss"
+**    must have the token endpoint's origin.
+**  - Claims: userinfo wins over the id_token for every claim read (the
+**    id_token fills what userinfo lacks, e.g. a role only in the
+**    id_token); userinfo's "sub" must equal the id_token's.
+**  - Client authentication: client_secret_basic with id and secret
+**    form-urlencoded before base64 (RFC 6749 §2.3.1) by default;
+**    SSOPROXY_CLIENT_AUTH_METHOD=client_secret_post sends both in the
+**    body instead. GENERIC_INCLUDE_CLIENT_ID=true adds client_id to the
+**    body, as LiteLLM does, while keeping Basic.
+**  - Roles: the role claim (GENERIC_USER_ROLE_ATTRIBUTE, dot-path, case
+**    ignored, first element of a list) and the group mappings
+**    (GENERIC_ROLE_MAPPINGS_*) each give a role or none; the higher one
+**    counts. A new user without one gets GENERIC_ROLE_MAPPINGS_DEFAULT_ROLE
+**    or internal_user_viewer. An existing user's role follows the IdP at
+**    every login (SSOPROXY_ROLE_SYNC=always) when the IdP gives a role;
+**    with role mappings configured, a user in no mapped group falls back
+**    to the default role (leaving a group takes its role away); with
+**    neither, the stored role stays. PROXY_ADMIN_ID is always proxy_admin.
+**  - Pre-provisioning: a user created locally (/user/new, the CLI) is
+**    never taken over by an SSO login with the same id: the login is
+**    refused with a page saying so (an id claim such as
+**    preferred_username may be chosen by the user at some IdPs).
+**    Provision roles at the IdP (claim or group) instead.
 */
 /* #include "ssoInt.h" */
+#include <pthread.h>
+
+#define OIDC_COOKIE      "ssoproxy_login"
+#define OIDC_COOKIE_LEN  43           /* base64url of 32 random bytes */
+#define OIDC_GRANT_KIND  "login"
+
+/* Which IdP call a flow is waiting for. */
+#define OIDC_CALL_DISC      1
+#define OIDC_CALL_TOKEN     2
+#define OIDC_CALL_JWKS      3
+#define OIDC_CALL_USERINFO  4
+
+typedef struct OidcMap OidcMap;
+struct OidcMap {
+  const char *zGroup;       /* Group name, exactly as in the claim */
+  int eRole;                /* SSO_ROLE_* it gives */
+};
+
+struct SsoOidc {
+  SsoArena arena;           /* Every string of the settings below */
+  const SsoSessions *pSessions;
+  SsoLog *pLog;
+  const char *zBaseUrl;     /* PROXY_BASE_URL, trailing '/' removed */
+  const char *zRedirectUri; /* zBaseUrl + "/sso/callback" */
+  const char *zClientId, *zClientSecret;
+  const char *zBasic;       /* "Basic base64(enc(id):enc(secret))" */
+  const char *zIssuer;
+  const char *zAuthEp, *zTokenEp, *zUserinfoEp, *zJwksEp;
+  const char *zScope;
+  const char *zIdAttr, *zEmailAttr, *zNameAttr, *zFirstAttr, *zLastAttr;
+  const char *zRoleAttr, *zGroupClaim;
+  OidcMap *aMap;            /* GENERIC_ROLE_MAPPINGS_ROLES */
+  int nMap;
+  int eDefaultRole;         /* New users without a role */
+  SsoHttpHeader aHdr[SSO_OIDC_MAX_HEADERS];   /* GENERIC_SSO_HEADERS */
+  int nHdr;
+  const char *zLogoutUrl, *zEmailDomains, *zAdminId;
+  int bIncludeClientId, bSecretPost, bAutoRedirect, bRoleFirstLogin;
+  int bSecure;              /* https base URL: Secure cookie */
+  long long msStateTtl;
+  SsoOidcKeyFlowFn xKeyFlow;
+  void *pKeyFlowArg;
+  /* The process-wide cache, shared by every worker, under mu. */
+  pthread_mutex_t mu;
+  char *zDisc;              /* Discovery document text (issuer checked) */
+  long long tDisc;          /* Monotonic ms it was read */
+  char *zJwks;              /* JWKS text */
+  long long tJwks;
+  long long tJwksForced;    /* Last re-fetch forced by an unknown kid */
+};
+
+/* The endpoints one flow uses: settings, else discovery (arena strings). */
+typedef struct OidcMeta OidcMeta;
+struct OidcMeta {
+  const char *zIssuer, *zAuth, *zToken, *zUserinfo, *zJwks, *zEndSession;
+  int bIssParam;            /* authorization_response_iss_parameter_supported */
+};
+
+/* A login or callback in progress. */
+typedef struct OidcFlow OidcFlow;
+struct OidcFlow {
+  SsoOidc *p;
+  SsoServerReq *req;
+  SsoApiWorker *pW;
+  SsoClientCall *pCall;     /* The IdP call in flight, if any */
+  int eCall;                /* OIDC_CALL_* of pCall */
+  int bAsync;               /* ssoServerAsync() done */
+  int bLogin;               /* Login redirect; else callback */
+  SsoArena arena;           /* Everything below */
+  OidcMeta m;
+  const char *zReturnTo;
+  const char *zNonce, *zVerifier, *zCode, *zIssParam;
+  SsoBuf body;              /* Token request body, alive during the call */
+  const char *zIdToken, *zAccess;
+  SsoJwt jwt;
+  int bJwt;                 /* jwt needs ssoJwtFree() */
+  int bJwksFresh;           /* The JWKS was fetched during this flow */
+  int bJwksForced;          /* ... because of an unknown kid */
+  SsoJsonDoc *pToken;       /* The token response */
+  SsoJsonDoc *pUserinfo;
+};
+
+/* ================= Small helpers ================= */
+
+/* A copy of z into p's arena, with "" meaning unset (NULL). */
+static const char *oidcDup(SsoArena *a, const char *z, int *pbOom){
+  char *zCopy;
+  if( z==0 || z[0]==0 ) return 0;
+  zCopy = ssoArenaStrndup(a, z, strlen(z));
+  if( zCopy==0 ) *pbOom = 1;
+  return zCopy;
+}
+
+/*
+** The role named by z[0..n), ASCII case ignored (LiteLLM lower-cases the
+** claim), internal_user_view_only accepted as the old name of
+** internal_user_viewer. SSO_ROLE_NONE for anything else.
+*/
+static int oidcRoleName(const char *z, size_t n){
+  char zLow[32];
+  size_t i;
+  if( z==0 || n==0 || n>=sizeof(zLow) ) return SSO_ROLE_NONE;
+  for(i=0; i<n; i++){
+    char c = z[i];
+    if( c==0 ) return SSO_ROLE_NONE;
+    zLow[i] = (c>='A' && c<='Z') ? (char)(c - 'A' + 'a') : c;
+  }
+  zLow[n] = 0;
+  return ssoAuthzRole(zLow, 0);
+}
+
+/* The role a claim value names: a string, or a list's first element. */
+static int oidcRoleOf(const SsoJson *v){
+  const char *z;
+  size_t n;
+  if( ssoJsonType(v)==SSO_JSON_ARRAY ) v = ssoJsonAt(v, 0);
+  z = ssoJsonStr(v, &n);
+  return z ? oidcRoleName(z, n) : SSO_ROLE_NONE;
+}
+
+/* Parse z as an http(s) URL without userinfo or fragment. */
+static int oidcUrlOk(SsoArena *a, const char *z, SsoUrl *pUrl){
+  if( ssoUrlParse(a, z, strlen(z), pUrl, 0) ) return 0;
+  if( strcmp(pUrl->scheme.z, "http")!=0 && strcmp(pUrl->scheme.z, "https")!=0 ){
+    return 0;
+  }
+  return !pUrl->bUserinfo && !pUrl->bFragment;
+}
+
+/* 1 if the URLs zA and zB have the same origin (RFC 6454). */
+static int oidcSameOrigin(const char *zA, const char *zB){
+  SsoArena a;
+  SsoUrl uA, uB;
+  SsoBuf bA, bB;
+  int bSame = 0;
+  ssoArenaInit(&a, 0);
+  ssoBufInit(&bA, SSO_URL_MAX*2);
+  ssoBufInit(&bB, SSO_URL_MAX*2);
+  if( zA && zB
+   && ssoUrlParse(&a, zA, strlen(zA), &uA, 0)==SSOPROXY_OK
+   && ssoUrlParse(&a, zB, strlen(zB), &uB, 0)==SSOPROXY_OK
+   && ssoUrlAppendOrigin(&bA, &uA)==SSOPROXY_OK
+   && ssoUrlAppendOrigin(&bB, &uB)==SSOPROXY_OK
+   && bA.rc==0 && bB.rc==0 ){
+    bSame = strcmp(ssoBufStr(&bA), ssoBufStr(&bB))==0;
+  }
+  ssoBufFree(&bA);
+  ssoBufFree(&bB);
+  ssoArenaFree(&a);
+  return bSame;
+}
+
+/* 32 random bytes as 43 base64url characters into z[44]. */
+static int oidcRandom(SsoRng *pRng, char *z){
+  unsigned char a[32];
+  int rc = ssoRngBytes(pRng, a, sizeof(a));
+  if( rc ) return rc;
+  ssoB64EncodeTo(a, sizeof(a), SSO_B64_URL, z);
+  return SSOPROXY_OK;
+}
+
+/* SHA-256 of z as lower hex into zHex[SSO_KEY_HEX]. */
+static void oidcHashHex(const char *z, size_t n, char *zHex){
+  unsigned char a[SSO_SHA256_LEN];
+  ssoSha256(z, n, a);
+  ssoHexEncode(a, sizeof(a), zHex);
+}
+
+/*
+** The value of cookie zName in the request's Cookie fields (RFC 6265
+** §5.4: "name=value" pairs separated by "; "). 1 and *pVal if found.
+*/
+static int oidcCookie(const SsoServerReq *req, const char *zName,
+                      SsoStr *pVal){
+  size_t nName = strlen(zName);
+  int i;
+  for(i=0; i<req->nHdr; i++){
+    const SsoHttpHeader *h = &req->aHdr[i];
+    const char *z = h->value.z, *zEnd = z + h->value.n;
+    if( !ssoHttpStrIEq(h->name, "cookie") ) continue;
+    while( z<zEnd ){
+      const char *zSemi = memchr(z, ';', (size_t)(zEnd - z));
+      const char *zPairEnd = zSemi ? zSemi : zEnd;
+      while( z<zPairEnd && *z==' ' ) z++;
+      if( (size_t)(zPairEnd - z)>nName && memcmp(z, zName, nName)==0
+       && z[nName]=='=' ){
+        pVal->z = z + nName + 1;
+        pVal->n = (size_t)(zPairEnd - pVal->z);
+        return 1;
+      }
+      z = zPairEnd + (zSemi ? 1 : 0);
+    }
+  }
+  return 0;
+}
+
+/* ================= Settings ================= */
+
+/*
+** GENERIC_ROLE_MAPPINGS_ROLES: {"proxy_admin":["admins"],...}. LiteLLM
+** parses it as a Python literal, so the same text with single quotes is
+** accepted too (when it has no double quote at all).
+*/
+static int oidcParseMappings(SsoOidc *p, const char *z, char *zErr,
+                             size_t nErr){
+  SsoJsonDoc *pDoc = 0;
+  SsoJsonErr e;
+  char *zCopy = 0;
+  const SsoJson *pRoot;
+  size_t i, j, nGroup = 0;
+  int rc = ssoJsonParse(z, strlen(z), SSO_JSON_NODUP, &pDoc, &e);
+  if( rc==SSOPROXY_PARSE && strchr(z, '\'') && !strchr(z, '"') ){
+    size_t k;
+    zCopy = ssoStrdup(z);
+    if( zCopy==0 ) return SSOPROXY_NOMEM;
+    for(k=0; zCopy[k]; k++) if( zCopy[k]=='\'' ) zCopy[k] = '"';
+    rc = ssoJsonParse(zCopy, k, SSO_JSON_NODUP, &pDoc, &e);
+  }
+  if( rc==SSOPROXY_NOMEM ) goto end;
+  pRoot = ssoJsonRoot(pDoc);
+  if( rc || ssoJsonType(pRoot)!=SSO_JSON_OBJECT ){
+    rc = ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_ROLE_MAPPINGS_ROLES "
+                   "is not a JSON object of role -> list of groups, e.g. "
+                   "{\"proxy_admin\":[\"admins\"]}%s%s", rc ? ": " : "",
+                   rc ? e.zMsg : "");
+    goto end;
+  }
+  for(i=0; i<ssoJsonCount(pRoot); i++){
+    const SsoJson *v = ssoJsonAt(pRoot, i);
+    nGroup += ssoJsonType(v)==SSO_JSON_ARRAY ? ssoJsonCount(v) : 1;
+  }
+  if( nGroup>SSO_OIDC_MAX_MAPPED ){
+    rc = ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_ROLE_MAPPINGS_ROLES "
+                   "names more than %d groups", SSO_OIDC_MAX_MAPPED);
+    goto end;
+  }
+  p->aMap = ssoArenaAlloc(&p->arena, (nGroup ? nGroup : 1)*sizeof(OidcMap));
+  if( p->aMap==0 ){ rc = SSOPROXY_NOMEM; goto end; }
+  for(i=0; i<ssoJsonCount(pRoot); i++){
+    const SsoJson *v = ssoJsonAt(pRoot, i);
+    size_t nKey = 0;
+    const char *zKey = ssoJsonKey(v, &nKey);
+    int eRole = oidcRoleName(zKey, nKey);
+    size_t nElem = ssoJsonType(v)==SSO_JSON_ARRAY ? ssoJsonCount(v) : 1;
+    if( eRole==SSO_ROLE_NONE ){
+      rc = ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_ROLE_MAPPINGS_ROLES:"
+                     " unknown role \"%.40s\" (use %s)", zKey ? zKey : "",
+                     SSO_ROLE_LIST);
+      goto end;
+    }
+    for(j=0; j<nElem; j++){
+      const SsoJson *g = ssoJsonType(v)==SSO_JSON_ARRAY ? ssoJsonAt(v, j) : v;
+      const char *zGroup = ssoJsonCStr(g);
+      if( zGroup==0 || zGroup[0]==0 ){
+        rc = ssoErrorf(zErr, nErr, SSOPROXY_CONFIG,
+                       "GENERIC_ROLE_MAPPINGS_ROLES: the groups of %s must be "
+                       "non-empty strings", ssoAuthzRoleName(eRole));
+        goto end;
+      }
+      p->aMap[p->nMap].zGroup = ssoArenaStrndup(&p->arena, zGroup,
+                                                strlen(zGroup));
+      if( p->aMap[p->nMap].zGroup==0 ){ rc = SSOPROXY_NOMEM; goto end; }
+      p->aMap[p->nMap++].eRole = eRole;
+    }
+  }
+end:
+  ssoJsonFree(pDoc);
+  ssoFree(zCopy);
+  return rc;
+}
+
+/* GENERIC_SSO_HEADERS: "Name=Value,Name2=Value2" (LiteLLM's format). */
+static int oidcParseHeaders(SsoOidc *p, const char *z, char *zErr,
+                            size_t nErr){
+  const char *zEnd = z + strlen(z);
+  while( z<zEnd ){
+    const char *zComma = memchr(z, ',', (size_t)(zEnd - z));
+    const char *zItem = zComma ? zComma : zEnd;
+    const char *zEq = memchr(z, '=', (size_t)(zItem - z));
+    const char *zName = z, *zValue;
+    size_t nName, nValue, k;
+    SsoHttpHeader *h;
+    z = zItem + (zComma ? 1 : 0);
+    while( zName<zItem && *zName==' ' ) zName++;
+    if( zName==zItem ) continue;
+    if( zEq==0 || zEq==zName ){
+      return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_SSO_HEADERS: "
+                       "each entry must be Name=Value, separated by commas");
+    }
+    nName = (size_t)(zEq - zName);
+    while( nName>0 && zName[nName-1]==' ' ) nName--;
+    zValue = zEq + 1;
+    while( zValue<zItem && *zValue==' ' ) zValue++;
+    nValue = (size_t)(zItem - zValue);
+    while( nValue>0 && zValue[nValue-1]==' ' ) nValue--;
+    for(k=0; k<nName; k++){
+      char c = zName[k];
+      if( !((c>='a'&&c<='z') || (c>='A'&&c<='Z') || (c>='0'&&c<='9')
+            || c=='-' || c=='_') ){
+        return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_SSO_HEADERS: "
+                         "\"%.*s\" is not a header name", (int)nName, zName);
+      }
+    }
+    if( p->nHdr>=SSO_OIDC_MAX_HEADERS ){
+      return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_SSO_HEADERS: "
+                       "more than %d headers", SSO_OIDC_MAX_HEADERS);
+    }
+    h = &p->aHdr[p->nHdr++];
+    h->name.z = ssoArenaStrndup(&p->arena, zName, nName);
+    h->name.n = nName;
+    h->value.z = ssoArenaStrndup(&p->arena, zValue, nValue);
+    h->value.n = nValue;
+    if( h->name.z==0 || h->value.z==0 ) return SSOPROXY_NOMEM;
+  }
+  return SSOPROXY_OK;
+}
+
+/*
+** One endpoint setting: an http(s) URL without userinfo or fragment. Plain
+** http to anything but a loopback address is allowed (homelabs, tests)
+** but logged.
+*/
+static int oidcCheckUrl(SsoOidc *p, const char *zName, const char *zUrl,
+                        char *zErr, size_t nErr){
+  SsoArena a;
+  SsoUrl u;
+  int bOk, bWarn = 0;
+  if( zUrl==0 ) return SSOPROXY_OK;
+  ssoArenaInit(&a, 0);
+  bOk = oidcUrlOk(&a, zUrl, &u);
+  if( bOk && strcmp(u.scheme.z, "http")==0 && !ssoUrlIsLoopback(&u) ){
+    bWarn = 1;
+  }
+  ssoArenaFree(&a);
+  if( !bOk ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "%s is not an http:// or "
+                     "https:// URL without user name or fragment: %.200s",
+                     zName, zUrl);
+  }
+  if( bWarn ){
+    ssoLog(p->pLog, SSO_LOG_WARN, "the IdP is reached over plain http (not "
+           "TLS) on a non-loopback address: codes and tokens can be read on "
+           "the way", "setting", zName, "url", zUrl, (char*)0);
+  }
+  return SSOPROXY_OK;
+}
+
+/* PROXY_BASE_URL: http(s), no query, fragment or user name. */
+static int oidcCheckBase(SsoOidc *p, const char *z, char *zErr, size_t nErr){
+  SsoArena a;
+  SsoUrl u;
+  SsoBuf b;
+  size_t n;
+  int bOk;
+  if( z==0 ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "PROXY_BASE_URL is not set: "
+                     "single sign-on needs ssoproxy's public URL (the IdP "
+                     "sends browsers back to PROXY_BASE_URL/sso/callback)");
+  }
+  ssoArenaInit(&a, 0);
+  bOk = oidcUrlOk(&a, z, &u) && !u.bQuery;
+  if( bOk ) p->bSecure = strcmp(u.scheme.z, "https")==0;
+  ssoArenaFree(&a);
+  if( !bOk ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "PROXY_BASE_URL must be an "
+                     "http:// or https:// URL without query, fragment or "
+                     "user name: %.200s", z);
+  }
+  n = strlen(z);
+  while( n>0 && z[n-1]=='/' ) n--;
+  p->zBaseUrl = ssoArenaStrndup(&p->arena, z, n);
+  ssoBufInit(&b, 0);
+  ssoBufAppend(&b, z, n);
+  ssoBufAppendStr(&b, "/sso/callback");
+  p->zRedirectUri = b.rc ? 0 : ssoArenaStrndup(&p->arena, b.z, b.n);
+  ssoBufFree(&b);
+  return p->zBaseUrl && p->zRedirectUri ? SSOPROXY_OK : SSOPROXY_NOMEM;
+}
+
+/* "openid" must be one of the space-separated scopes. */
+static int oidcScopeHasOpenid(const char *z){
+  size_t n = strlen("openid");
+  while( *z ){
+    size_t k = strcspn(z, " ");
+    if( k==n && memcmp(z, "openid", n)==0 ) return 1;
+    z += k;
+    while( *z==' ' ) z++;
+  }
+  return 0;
+}
+
+/* The HTTP Basic credentials of RFC 6749 §2.3.1. */
+static int oidcMakeBasic(SsoOidc *p){
+  SsoBuf cred, b;
+  int rc;
+  ssoBufInit(&cred, 0);
+  ssoBufInit(&b, 0);
+  ssoUrlEncode(&cred, p->zClientId, strlen(p->zClientId), SSO_URL_FORM);
+  ssoBufAppendChar(&cred, ':');
+  ssoUrlEncode(&cred, p->zClientSecret, strlen(p->zClientSecret),
+               SSO_URL_FORM);
+  ssoBufAppendStr(&b, "Basic ");
+  if( cred.rc==0 ) ssoB64Encode(&b, cred.z, cred.n, SSO_B64_STD);
+  rc = cred.rc ? cred.rc : b.rc;
+  if( rc==0 ){
+    p->zBasic = ssoArenaStrndup(&p->arena, b.z, b.n);
+    if( p->zBasic==0 ) rc = SSOPROXY_NOMEM;
+  }
+  if( cred.z ) memset(cred.z, 0, cred.n);
+  ssoBufFree(&cred);
+  ssoBufFree(&b);
+  return rc;
+}
+
+/* Copy the settings; SSOPROXY_NOMEM if any copy failed. */
+static int oidcCopyConfig(SsoOidc *p, const SsoOidcConfig *c){
+  SsoArena *a = &p->arena;
+  int bOom = 0;
+  p->zClientId = oidcDup(a, c->zClientId, &bOom);
+  p->zClientSecret = oidcDup(a, c->zClientSecret, &bOom);
+  p->zIssuer = oidcDup(a, c->zIssuer, &bOom);
+  p->zAuthEp = oidcDup(a, c->zAuthorizationEndpoint, &bOom);
+  p->zTokenEp = oidcDup(a, c->zTokenEndpoint, &bOom);
+  p->zUserinfoEp = oidcDup(a, c->zUserinfoEndpoint, &bOom);
+  p->zJwksEp = oidcDup(a, c->zJwksEndpoint, &bOom);
+  p->zScope = oidcDup(a, c->zScope ? c->zScope : "openid email profile",
+                      &bOom);
+#define OIDC_ATTR(f, z, d) p->f = oidcDup(a, c->z ? c->z : d, &bOom)
+  OIDC_ATTR(zIdAttr, zIdAttr, "preferred_username");
+  OIDC_ATTR(zEmailAttr, zEmailAttr, "email");
+  OIDC_ATTR(zNameAttr, zNameAttr, "sub");
+  OIDC_ATTR(zFirstAttr, zFirstNameAttr, "first_name");
+  OIDC_ATTR(zLastAttr, zLastNameAttr, "last_name");
+  OIDC_ATTR(zRoleAttr, zRoleAttr, "role");
+#undef OIDC_ATTR
+  p->zGroupClaim = oidcDup(a, c->zGroupClaim, &bOom);
+  p->zLogoutUrl = oidcDup(a, c->zLogoutUrl, &bOom);
+  p->zEmailDomains = oidcDup(a, c->zEmailDomains, &bOom);
+  p->zAdminId = oidcDup(a, c->zAdminId, &bOom);
+  p->bIncludeClientId = c->bIncludeClientId;
+  p->bSecretPost = c->bClientSecretPost;
+  p->bAutoRedirect = c->bAutoRedirect;
+  p->bRoleFirstLogin = c->bRoleFirstLogin;
+  p->msStateTtl = 1000LL*(c->nStateTtl>0 ? c->nStateTtl
+                                         : SSO_OIDC_STATE_TTL_S);
+  p->pLog = c->pLog;
+  return bOom ? SSOPROXY_NOMEM : SSOPROXY_OK;
+}
+
+/* Every cross-setting rule, each with its own message. */
+static int oidcValidate(SsoOidc *p, const SsoOidcConfig *c, char *zErr,
+                        size_t nErr){
+  int rc;
+  if( p->zClientSecret==0 ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_CLIENT_ID is set "
+                     "but GENERIC_CLIENT_SECRET is not: the IdP's client "
+                     "secret is required");
+  }
+  rc = oidcCheckBase(p, c->zBaseUrl && c->zBaseUrl[0] ? c->zBaseUrl : 0,
+                     zErr, nErr);
+  if( rc ) return rc;
+  if( p->zIssuer==0 && p->zAuthEp==0 && p->zTokenEp==0 ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "neither GENERIC_ISSUER "
+                     "nor GENERIC_AUTHORIZATION_ENDPOINT and "
+                     "GENERIC_TOKEN_ENDPOINT are set: single sign-on needs "
+                     "the IdP's issuer (recommended) or its endpoints");
+  }
+  if( p->zIssuer==0 && (p->zAuthEp==0 || p->zTokenEp==0) ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "%s is set but %s is not "
+                     "(and there is no GENERIC_ISSUER to discover it)",
+                     p->zAuthEp ? "GENERIC_AUTHORIZATION_ENDPOINT"
+                                : "GENERIC_TOKEN_ENDPOINT",
+                     p->zAuthEp ? "GENERIC_TOKEN_ENDPOINT"
+                                : "GENERIC_AUTHORIZATION_ENDPOINT");
+  }
+  if( (rc = oidcCheckUrl(p, "GENERIC_ISSUER", p->zIssuer, zErr, nErr))!=0
+   || (rc = oidcCheckUrl(p, "GENERIC_AUTHORIZATION_ENDPOINT", p->zAuthEp,
+                         zErr, nErr))!=0
+   || (rc = oidcCheckUrl(p, "GENERIC_TOKEN_ENDPOINT", p->zTokenEp, zErr,
+                         nErr))!=0
+   || (rc = oidcCheckUrl(p, "GENERIC_USERINFO_ENDPOINT", p->zUserinfoEp,
+                         zErr, nErr))!=0
+   || (rc = oidcCheckUrl(p, "GENERIC_JWKS_ENDPOINT", p->zJwksEp, zErr,
+                         nErr))!=0 ){
+    return rc;
+  }
+  if( p->zIssuer && strchr(p->zIssuer, '?') ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_ISSUER must not "
+                     "have a query (OpenID Connect Discovery §2)");
+  }
+  if( p->zLogoutUrl && (rc = oidcCheckUrl(p, "PROXY_LOGOUT_URL",
+                                          p->zLogoutUrl, zErr, nErr))!=0 ){
+    return rc;
+  }
+  if( !oidcScopeHasOpenid(p->zScope) ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_SCOPE must "
+                     "contain openid (the login needs an id_token): %.200s",
+                     p->zScope);
+  }
+  if( c->zRoleMappings && c->zRoleMappings[0] ){
+    rc = oidcParseMappings(p, c->zRoleMappings, zErr, nErr);
+    if( rc ) return rc;
+    if( p->zGroupClaim==0 ){
+      return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_ROLE_MAPPINGS_"
+                       "ROLES is set but GENERIC_ROLE_MAPPINGS_GROUP_CLAIM "
+                       "is not: name the claim holding the groups, e.g. "
+                       "groups");
+    }
+  }
+  p->eDefaultRole = SSO_ROLE_INTERNAL_USER_VIEWER;
+  if( c->zDefaultRole && c->zDefaultRole[0] ){
+    p->eDefaultRole = oidcRoleName(c->zDefaultRole, strlen(c->zDefaultRole));
+    if( p->eDefaultRole==SSO_ROLE_NONE ){
+      return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "GENERIC_ROLE_MAPPINGS_"
+                       "DEFAULT_ROLE: unknown role \"%.40s\" (use %s)",
+                       c->zDefaultRole, SSO_ROLE_LIST);
+    }
+  }
+  if( c->zSsoHeaders && c->zSsoHeaders[0] ){
+    rc = oidcParseHeaders(p, c->zSsoHeaders, zErr, nErr);
+    if( rc ) return rc;
+  }
+  return oidcMakeBasic(p);
+}
 
 static int ssoOidcNew(const SsoOidcConfig *pCfg,
                            const SsoSessions *pSessions, SsoOidc **pp,
                            char *zErr, size_t nErr){
-  SSO_UNUSED(pCfg); SSO_UNUSED(pSessions); SSO_UNUSED(zErr);
-  SSO_UNUSED(nErr);
+  SsoOidc *p;
+  int rc;
   *pp = 0;
+  if( zErr && nErr ) zErr[0] = 0;
+  if( pCfg->zClientId==0 || pCfg->zClientId[0]==0 ) return SSOPROXY_OK;
+  p = ssoMallocZero(sizeof(*p));
+  if( p==0 ) return SSOPROXY_NOMEM;
+  ssoArenaInit(&p->arena, 0);
+  if( pthread_mutex_init(&p->mu, 0) ){
+    ssoArenaFree(&p->arena);
+    ssoFree(p);
+    return SSOPROXY_NOMEM;
+  }
+  p->pSessions = pSessions;
+  rc = oidcCopyConfig(p, pCfg);
+  if( rc==SSOPROXY_OK ) rc = oidcValidate(p, pCfg, zErr, nErr);
+  if( rc ){
+    if( rc==SSOPROXY_NOMEM ) ssoErrorf(zErr, nErr, rc, "out of memory");
+    ssoOidcFree(p);
+    return rc;
+  }
+  *pp = p;
   return SSOPROXY_OK;
 }
-static void ssoOidcFree(SsoOidc *p){ SSO_UNUSED(p); }
-static int ssoOidcRegister(SsoServer *pSrv, SsoOidc *p){
-  SSO_UNUSED(pSrv); SSO_UNUSED(p);
-  return SSOPROXY_OK;
+
+static void ssoOidcFree(SsoOidc *p){
+  if( p==0 ) return;
+  pthread_mutex_destroy(&p->mu);
+  ssoFree(p->zDisc);
+  ssoFree(p->zJwks);
+  ssoArenaFree(&p->arena);
+  ssoFree(p);
 }
-static int ssoOidcLogin(SsoOidc *p, SsoServerReq *req,
-                             const char *zReturnTo){
-  SSO_UNUSED(p); SSO_UNUSED(zReturnTo);
-  return ssoServerError(req, 501, "single sign-on is not configured");
+
+static int ssoOidcAutoRedirect(const SsoOidc *p){
+  return p ? p->bAutoRedirect : 0;
 }
-static int ssoOidcLogoutUrl(SsoOidc *p, const char *zIdToken,
-                                 SsoBuf *b){
-  SSO_UNUSED(p); SSO_UNUSED(zIdToken); SSO_UNUSED(b);
-  return 0;
+
+static int ssoOidcBackChannelOnly(const SsoOidc *p){
+  return p && p->zIssuer==0 && p->zJwksEp==0;
 }
+
 static void ssoOidcSetKeyFlow(SsoOidc *p, SsoOidcKeyFlowFn xFlow,
                                    void *pArg){
-  SSO_UNUSED(p); SSO_UNUSED(xFlow); SSO_UNUSED(pArg);
+  if( p==0 ) return;
+  p->xKeyFlow = xFlow;
+  p->pKeyFlowArg = pArg;
+}
+
+/* ================= Identity and role ================= */
+
+/* The claims of one login: userinfo wins, the id_token fills in. */
+typedef struct OidcClaims OidcClaims;
+struct OidcClaims {
+  const SsoJson *pUser;     /* Userinfo object, or NULL */
+  const SsoJson *pId;       /* id_token claims, or NULL */
+};
+
+static const SsoJson *oidcClaim(const OidcClaims *c, const char *zPath){
+  const SsoJson *v = 0;
+  if( zPath==0 || zPath[0]==0 ) return 0;
+  if( c->pUser ) v = ssoJsonGetPath(c->pUser, zPath);
+  if( v==0 || ssoJsonType(v)==SSO_JSON_NULL ){
+    v = c->pId ? ssoJsonGetPath(c->pId, zPath) : 0;
+  }
+  return ssoJsonType(v)==SSO_JSON_NULL ? 0 : v;
+}
+
+/* A claim as text (strings, and numbers as written), or NULL. */
+static const char *oidcClaimText(const OidcClaims *c, const char *zPath,
+                                 SsoArena *a){
+  const SsoJson *v = oidcClaim(c, zPath);
+  size_t n;
+  const char *z = ssoJsonStr(v, &n);
+  if( z==0 ) z = ssoJsonNumText(v, &n);
+  if( z==0 || n==0 || memchr(z, 0, n) ) return 0;
+  return ssoArenaStrndup(a, z, n);
+}
+
+/* What a login says about the user, before the store is consulted. */
+typedef struct OidcIdentity OidcIdentity;
+struct OidcIdentity {
+  const char *zId, *zEmail, *zName;
+  int eRole;                /* Claim or mapped group, the higher; or NONE */
+  const char *zGroups;      /* JSON array text of the groups */
+};
+
+/* 1 if zEmail's domain is in the comma list zList (case ignored). */
+static int oidcEmailAllowed(const char *zList, const char *zEmail){
+  const char *zAt = zEmail ? strrchr(zEmail, '@') : 0;
+  const char *zDom;
+  size_t nDom;
+  if( zList==0 ) return 1;
+  if( zAt==0 ) return 0;
+  zDom = zAt + 1;
+  nDom = strlen(zDom);
+  while( *zList ){
+    size_t k = strcspn(zList, ","), n = k;
+    const char *z = zList;
+    while( n>0 && (*z==' ' || *z=='@') ){ z++; n--; }
+    while( n>0 && z[n-1]==' ' ) n--;
+    if( n==nDom && n>0 ){
+      size_t i;
+      for(i=0; i<n; i++){
+        char a = z[i], b = zDom[i];
+        if( a>='A' && a<='Z' ) a = (char)(a - 'A' + 'a');
+        if( b>='A' && b<='Z' ) b = (char)(b - 'A' + 'a');
+        if( a!=b ) break;
+      }
+      if( i==n ) return 1;
+    }
+    zList += k + (zList[k]==',');
+  }
+  return 0;
+}
+
+/* The groups claim as a JSON array, and the highest role they map to. */
+static int oidcGroups(const SsoOidc *p, const OidcClaims *c, SsoArena *a,
+                      OidcIdentity *pOut){
+  const SsoJson *v = oidcClaim(c, p->zGroupClaim ? p->zGroupClaim
+                                                 : "groups");
+  SsoBuf b;
+  SsoJsonWriter w;
+  size_t i, n;
+  int eBest = SSO_ROLE_NONE;
+  ssoBufInit(&b, 0);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginArray(&w);
+  n = ssoJsonType(v)==SSO_JSON_ARRAY ? ssoJsonCount(v)
+    : ssoJsonType(v)==SSO_JSON_STRING ? 1 : 0;
+  if( n>SSO_OIDC_MAX_GROUPS ) n = SSO_OIDC_MAX_GROUPS;
+  for(i=0; i<n; i++){
+    const SsoJson *g = ssoJsonType(v)==SSO_JSON_ARRAY ? ssoJsonAt(v, i) : v;
+    const char *z = ssoJsonCStr(g);
+    int k;
+    if( z==0 ) continue;
+    ssoJsonWriteString(&w, z);
+    for(k=0; k<p->nMap; k++){
+      if( strcmp(p->aMap[k].zGroup, z)==0 && p->aMap[k].eRole>eBest ){
+        eBest = p->aMap[k].eRole;
+      }
+    }
+  }
+  ssoJsonWriteEndArray(&w);
+  if( ssoJsonWriteFinish(&w) || b.rc ){
+    ssoBufFree(&b);
+    return SSOPROXY_NOMEM;
+  }
+  pOut->zGroups = ssoArenaStrndup(a, b.z, b.n);
+  ssoBufFree(&b);
+  if( pOut->zGroups==0 ) return SSOPROXY_NOMEM;
+  if( eBest>pOut->eRole ) pOut->eRole = eBest;
+  return SSOPROXY_OK;
+}
+
+/*
+** Read the identity from the claims. SSOPROXY_OK; SSOPROXY_CONSTRAINT
+** with *pzWhy (static text) when the login must be refused (no user id,
+** e-mail domain not allowed); SSOPROXY_NOMEM.
+*/
+static int oidcIdentity(const SsoOidc *p, const OidcClaims *c, SsoArena *a,
+                        OidcIdentity *pOut, const char **pzWhy){
+  memset(pOut, 0, sizeof(*pOut));
+  *pzWhy = 0;
+  pOut->zId = oidcClaimText(c, p->zIdAttr, a);
+  pOut->zEmail = oidcClaimText(c, p->zEmailAttr, a);
+  pOut->zName = oidcClaimText(c, p->zNameAttr, a);
+  if( pOut->zId==0 ){
+    /* LiteLLM's fall-backs: first and last name, then the e-mail. */
+    const char *zFirst = oidcClaimText(c, p->zFirstAttr, a);
+    const char *zLast = oidcClaimText(c, p->zLastAttr, a);
+    if( zFirst || zLast ){
+      size_t n1 = zFirst ? strlen(zFirst) : 0, n2 = zLast ? strlen(zLast) : 0;
+      char *z = ssoArenaAlloc(a, n1 + n2 + 1);
+      if( z==0 ) return SSOPROXY_NOMEM;
+      if( n1 ) memcpy(z, zFirst, n1);
+      if( n2 ) memcpy(z+n1, zLast, n2);
+      z[n1+n2] = 0;
+      pOut->zId = z;
+    }else{
+      pOut->zId = pOut->zEmail;
+    }
+  }
+  if( pOut->zId==0 ){
+    *pzWhy = "The identity provider gave no user id: the claim named by "
+             "GENERIC_USER_ID_ATTRIBUTE (and the e-mail fall-back) is "
+             "missing.";
+    return SSOPROXY_CONSTRAINT;
+  }
+  if( strlen(pOut->zId)>SSO_JOSE_MAX_SUB ){
+    *pzWhy = "The user id from the identity provider is too long.";
+    return SSOPROXY_CONSTRAINT;
+  }
+  if( !oidcEmailAllowed(p->zEmailDomains, pOut->zEmail) ){
+    *pzWhy = "Your e-mail address is not in a domain allowed to sign in "
+             "here (ALLOWED_EMAIL_DOMAINS).";
+    return SSOPROXY_CONSTRAINT;
+  }
+  pOut->eRole = oidcRoleOf(oidcClaim(c, p->zRoleAttr));
+  return oidcGroups(p, c, a, pOut);
+}
+
+/*
+** The role to store for user pId, given the existing row pOld (NULL: a
+** new user). See the head of this file for the rules.
+*/
+static int oidcRoleToStore(const SsoOidc *p, const OidcIdentity *pId,
+                           const SsoUser *pOld){
+  int eOld;
+  if( p->zAdminId && strcmp(p->zAdminId, pId->zId)==0 ){
+    return SSO_ROLE_PROXY_ADMIN;
+  }
+  if( pOld==0 ) return pId->eRole ? pId->eRole : p->eDefaultRole;
+  eOld = ssoAuthzRole(pOld->zRole, 0);
+  if( eOld==SSO_ROLE_NONE ) eOld = p->eDefaultRole;
+  if( p->bRoleFirstLogin ) return eOld;
+  if( pId->eRole ) return pId->eRole;
+  return p->nMap>0 ? p->eDefaultRole : eOld;
+}
+
+/* ================= The discovery and JWKS cache ================= */
+
+/* A copy of *pzText (fresh within SSO_OIDC_META_MS unless bStale) in a. */
+static const char *oidcCacheGet(SsoOidc *p, char **pzText, long long *pt,
+                                int bStale, SsoArena *a){
+  const char *z = 0;
+  long long tNow = ssoOsMonoMs();
+  pthread_mutex_lock(&p->mu);
+  if( *pzText && (bStale || tNow - *pt < SSO_OIDC_META_MS) ){
+    z = ssoArenaStrndup(a, *pzText, strlen(*pzText));
+  }
+  pthread_mutex_unlock(&p->mu);
+  return z;
+}
+
+static void oidcCachePut(SsoOidc *p, char **pzText, long long *pt,
+                         const char *z, size_t n){
+  char *zNew = ssoStrndup(z, n);
+  if( zNew==0 ) return;         /* Not cached: fetched again next time */
+  pthread_mutex_lock(&p->mu);
+  ssoFree(*pzText);
+  *pzText = zNew;
+  *pt = ssoOsMonoMs();
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* ================= Flows ================= */
+
+static void oidcFlowFree(OidcFlow *f){
+  if( f==0 ) return;
+  if( f->pCall ) ssoClientCancel(f->pCall);
+  if( f->bJwt ) ssoJwtFree(&f->jwt);
+  ssoJsonFree(f->pToken);
+  ssoJsonFree(f->pUserinfo);
+  if( f->body.z ) memset(f->body.z, 0, f->body.n);  /* code, verifier */
+  ssoBufFree(&f->body);
+  ssoArenaFree(&f->arena);
+  ssoFree(f);
+}
+
+static OidcFlow *oidcFlowNew(SsoOidc *p, SsoServerReq *req, int bLogin){
+  OidcFlow *f = ssoMallocZero(sizeof(*f));
+  if( f==0 ) return 0;
+  f->p = p;
+  f->req = req;
+  f->pW = req->pWorkerCtx;
+  f->bLogin = bLogin;
+  ssoArenaInit(&f->arena, SSO_OIDC_ARENA);
+  ssoBufInit(&f->body, 0);
+  return f;
+}
+
+/* End the flow with an error page (zMsg is plain text, no secrets). */
+static int oidcFail(OidcFlow *f, int iStatus, const char *zTitle,
+                    const char *zMsg){
+  int rc = ssoPageError(f->req, iStatus, zTitle, zMsg);
+  oidcFlowFree(f);
+  return rc;
+}
+
+/* As oidcFail, the message built with printf. */
+static int oidcFailf(OidcFlow *f, int iStatus, const char *zTitle,
+                     const char *zFmt, ...)
+  __attribute__((format(printf, 4, 5)));
+static int oidcFailf(OidcFlow *f, int iStatus, const char *zTitle,
+                     const char *zFmt, ...){
+  char zMsg[600];
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(zMsg, sizeof(zMsg), zFmt, ap);
+  va_end(ap);
+  return oidcFail(f, iStatus, zTitle, zMsg);
+}
+
+#define OIDC_REFUSED "Sign-in refused"
+#define OIDC_IDP_DOWN "Identity provider unavailable"
+
+static void oidcAbort(SsoServerReq *req, void *pArg){
+  OidcFlow *f = pArg;
+  SSO_UNUSED(req);
+  oidcFlowFree(f);
+}
+
+static void oidcCallDone(SsoClientCall*, const SsoClientResp*, void*);
+
+/*
+** Start an IdP call; the flow continues in oidcCallDone(). aHdr are
+** the call's own header fields, GENERIC_SSO_HEADERS are added.
+*/
+static int oidcCall(OidcFlow *f, int eCall, const char *zMethod,
+                    const char *zUrl, const SsoHttpHeader *aHdr, int nHdr){
+  SsoHttpHeader aAll[SSO_OIDC_MAX_HEADERS + 4];
+  SsoClientReq r;
+  SsoClient *pCli = 0;
+  int i, rc;
+  assert( nHdr<=4 );
+  for(i=0; i<nHdr; i++) aAll[i] = aHdr[i];
+  for(i=0; i<f->p->nHdr; i++) aAll[nHdr+i] = f->p->aHdr[i];
+  memset(&r, 0, sizeof(r));
+  r.zMethod = zMethod;
+  r.zUrl = zUrl;
+  r.aHdr = aAll;
+  r.nHdr = nHdr + f->p->nHdr;
+  if( eCall==OIDC_CALL_TOKEN ){
+    r.pBody = f->body.z;
+    r.nBody = f->body.n;
+  }
+  r.mxResponse = eCall==OIDC_CALL_JWKS ? SSO_JOSE_MAX_JWKS : SSO_OIDC_MAX_DOC;
+  r.xDone = oidcCallDone;
+  r.pArg = f;
+  rc = ssoApiWorkerClient(f->pW, f->req->pLoop, &pCli);
+  if( rc==SSOPROXY_OK ) rc = ssoClientRequest(pCli, &r, &f->pCall);
+  if( rc ){
+    return oidcFailf(f, 502, OIDC_IDP_DOWN, "Could not call the identity "
+                     "provider at %.300s (%s).", zUrl, ssoproxy_errstr(rc));
+  }
+  f->eCall = eCall;
+  if( !f->bAsync ){
+    rc = ssoServerAsync(f->req, oidcAbort, 0, f);
+    if( rc ){
+      ssoClientCancel(f->pCall);
+      f->pCall = 0;
+      oidcFlowFree(f);
+      return rc;
+    }
+    f->bAsync = 1;
+  }
+  return SSOPROXY_OK;
+}
+
+/* An IdP call that did not give a usable answer: 502 or 504. */
+static int oidcCallFailed(OidcFlow *f, const char *zWhat,
+                          const SsoClientResp *r){
+  if( r->rc ){
+    return oidcFailf(f, r->iProxyStatus==504 ? 504 : 502, OIDC_IDP_DOWN,
+                     "The identity provider's %s did not answer in time or "
+                     "could not be reached: %.300s. Try again later.", zWhat,
+                     r->zErr);
+  }
+  return oidcFailf(f, 502, OIDC_IDP_DOWN, "The identity provider's %s "
+                   "answered with HTTP status %d. Try again later.", zWhat,
+                   r->iStatus);
+}
+
+/* ================= Discovery ================= */
+
+static int oidcAfterMeta(OidcFlow *f);
+
+/* Fill f->m from the settings and the discovery document zDisc. */
+static int oidcMetaFill(OidcFlow *f, const char *zDisc){
+  SsoOidc *p = f->p;
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pRoot = 0;
+  int rc = SSOPROXY_OK;
+  memset(&f->m, 0, sizeof(f->m));
+  if( zDisc ){
+    rc = ssoJsonParse(zDisc, strlen(zDisc), SSO_JSON_NODUP, &pDoc, 0);
+    if( rc ) return rc;
+    pRoot = ssoJsonRoot(pDoc);
+  }
+#define OIDC_META(field, setting, name) do{ \
+    const char *z_ = setting ? setting : ssoJsonCStr(ssoJsonGet(pRoot, name)); \
+    f->m.field = z_ ? ssoArenaStrndup(&f->arena, z_, strlen(z_)) : 0; \
+    if( z_ && f->m.field==0 ) rc = SSOPROXY_NOMEM; \
+  }while(0)
+  OIDC_META(zIssuer, p->zIssuer, "issuer");
+  OIDC_META(zAuth, p->zAuthEp, "authorization_endpoint");
+  OIDC_META(zToken, p->zTokenEp, "token_endpoint");
+  OIDC_META(zUserinfo, p->zUserinfoEp, "userinfo_endpoint");
+  OIDC_META(zJwks, p->zJwksEp, "jwks_uri");
+  OIDC_META(zEndSession, (const char*)0, "end_session_endpoint");
+#undef OIDC_META
+  if( pRoot ){
+    int b = 0;
+    ssoJsonBool(ssoJsonGet(pRoot, "authorization_response_iss_parameter_"
+                                  "supported"), &b);
+    f->m.bIssParam = b;
+  }
+  ssoJsonFree(pDoc);
+  return rc;
+}
+
+/* Check and keep a fetched discovery document; 0 with zWhy on refusal. */
+static int oidcDiscAccept(SsoOidc *p, const char *z, size_t n, char *zWhy,
+                          size_t nWhy){
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pRoot;
+  const char *zIss, *zAuth, *zToken, *zJwks;
+  int bOk = 0;
+  SsoArena a;
+  SsoUrl u;
+  ssoArenaInit(&a, 0);
+  if( ssoJsonParse(z, n, SSO_JSON_NODUP, &pDoc, 0) ){
+    snprintf(zWhy, nWhy, "the discovery document is not valid JSON");
+    goto end;
+  }
+  pRoot = ssoJsonRoot(pDoc);
+  zIss = ssoJsonCStr(ssoJsonGet(pRoot, "issuer"));
+  zAuth = ssoJsonCStr(ssoJsonGet(pRoot, "authorization_endpoint"));
+  zToken = ssoJsonCStr(ssoJsonGet(pRoot, "token_endpoint"));
+  zJwks = ssoJsonCStr(ssoJsonGet(pRoot, "jwks_uri"));
+  if( zIss==0 || strcmp(zIss, p->zIssuer)!=0 ){
+    /* Discovery §4.3: the issuer must be exactly the one asked for, or a
+    ** document from elsewhere could point us at another IdP's keys. */
+    snprintf(zWhy, nWhy, "the discovery document's issuer \"%.200s\" is not "
+             "GENERIC_ISSUER \"%.200s\" (they must be equal, trailing slash "
+             "included)", zIss ? zIss : "", p->zIssuer);
+    goto end;
+  }
+  if( (zAuth==0 && p->zAuthEp==0) || (zToken==0 && p->zTokenEp==0) ){
+    snprintf(zWhy, nWhy, "the discovery document has no authorization or "
+             "token endpoint");
+    goto end;
+  }
+  if( (zAuth && !oidcUrlOk(&a, zAuth, &u))
+   || (zToken && !oidcUrlOk(&a, zToken, &u))
+   || (zJwks && !oidcUrlOk(&a, zJwks, &u)) ){
+    snprintf(zWhy, nWhy, "the discovery document has an endpoint that is "
+             "not an http(s) URL");
+    goto end;
+  }
+  bOk = 1;
+end:
+  ssoJsonFree(pDoc);
+  ssoArenaFree(&a);
+  return bOk;
+}
+
+static int oidcDiscDone(OidcFlow *f, const SsoClientResp *r){
+  SsoOidc *p = f->p;
+  const char *zOld;
+  char zWhy[600];
+  if( r->rc==SSOPROXY_OK && r->iStatus==200 ){
+    if( oidcDiscAccept(p, r->pBody, r->nBody, zWhy, sizeof(zWhy)) ){
+      char *z = ssoArenaStrndup(&f->arena, r->pBody, r->nBody);
+      if( z==0 ) return oidcFail(f, 500, "Out of memory", "Try again.");
+      oidcCachePut(p, &p->zDisc, &p->tDisc, r->pBody, r->nBody);
+      if( oidcMetaFill(f, z) ){
+        return oidcFail(f, 500, "Out of memory", "Try again.");
+      }
+      return oidcAfterMeta(f);
+    }
+    ssoLog(p->pLog, SSO_LOG_ERROR, "OIDC discovery refused", "issuer",
+           p->zIssuer, "reason", zWhy, (char*)0);
+    return oidcFailf(f, 502, OIDC_IDP_DOWN, "The identity provider's "
+                     "configuration was refused: %s.", zWhy);
+  }
+  /* An IdP that is down keeps working from the last good document. */
+  zOld = oidcCacheGet(p, &p->zDisc, &p->tDisc, 1, &f->arena);
+  if( zOld && oidcMetaFill(f, zOld)==SSOPROXY_OK ) return oidcAfterMeta(f);
+  ssoLog(p->pLog, SSO_LOG_ERROR, "OIDC discovery failed", "issuer",
+         p->zIssuer, "error", r->rc ? r->zErr : "bad status", (char*)0);
+  return oidcCallFailed(f, "discovery document", r);
+}
+
+/* Make f->m ready (from the cache, or fetch), then oidcAfterMeta(). */
+static int oidcWithMeta(OidcFlow *f){
+  SsoOidc *p = f->p;
+  const char *zDisc;
+  SsoBuf b;
+  size_t n;
+  int rc;
+  if( p->zIssuer==0 ){
+    if( oidcMetaFill(f, 0) ) return oidcFail(f, 500, "Out of memory", "");
+    return oidcAfterMeta(f);
+  }
+  zDisc = oidcCacheGet(p, &p->zDisc, &p->tDisc, 0, &f->arena);
+  if( zDisc ){
+    if( oidcMetaFill(f, zDisc) ) return oidcFail(f, 500, "Out of memory", "");
+    return oidcAfterMeta(f);
+  }
+  /* Discovery §4: the issuer, without a trailing '/', then the path. */
+  n = strlen(p->zIssuer);
+  while( n>0 && p->zIssuer[n-1]=='/' ) n--;
+  ssoBufInit(&b, 0);
+  ssoBufAppend(&b, p->zIssuer, n);
+  ssoBufAppendStr(&b, "/.well-known/openid-configuration");
+  if( b.rc ){
+    ssoBufFree(&b);
+    return oidcFail(f, 500, "Out of memory", "");
+  }
+  {
+    SsoHttpHeader h;
+    h.name.z = "Accept"; h.name.n = 6;
+    h.value.z = "application/json"; h.value.n = 16;
+    rc = oidcCall(f, OIDC_CALL_DISC, "GET", b.z, &h, 1);
+  }
+  ssoBufFree(&b);
+  return rc;
+}
+
+/* ================= Login ================= */
+
+static int oidcLoginRedirect(OidcFlow *f);
+static int oidcCallbackToken(OidcFlow *f);
+
+static int oidcAfterMeta(OidcFlow *f){
+  if( f->m.zAuth==0 || f->m.zToken==0 ){
+    return oidcFail(f, 502, OIDC_IDP_DOWN, "The identity provider's "
+                    "authorization or token endpoint is unknown.");
+  }
+  return f->bLogin ? oidcLoginRedirect(f) : oidcCallbackToken(f);
+}
+
+/* The grant's payload: nonce, verifier, return-to, browser binding. */
+static int oidcGrantData(SsoBuf *b, const char *zNonce,
+                         const char *zVerifier, const char *zReturnTo,
+                         const char *zBrowserHash){
+  SsoJsonWriter w;
+  ssoJsonWriteInit(&w, b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "nonce", zNonce);
+  ssoJsonWriteKeyString(&w, "verifier", zVerifier);
+  ssoJsonWriteKeyString(&w, "return_to", zReturnTo);
+  ssoJsonWriteKeyString(&w, "browser", zBrowserHash);
+  ssoJsonWriteEndObject(&w);
+  return ssoJsonWriteFinish(&w) ? SSOPROXY_NOMEM : b->rc;
+}
+
+/*
+** The authorization request URL (OIDC Core 3.1.2.1, RFC 7636 §4.3) into b.
+*/
+static int oidcAuthUrl(const SsoOidc *p, const char *zAuthEp,
+                       const char *zState, const char *zNonce,
+                       const char *zChallenge, SsoBuf *b){
+  const char *az[] = {
+    "response_type", "code",
+    "client_id", p->zClientId,
+    "redirect_uri", p->zRedirectUri,
+    "scope", p->zScope,
+    "state", zState,
+    "nonce", zNonce,
+    "code_challenge", zChallenge,
+    "code_challenge_method", "S256",
+  };
+  return ssoUrlAppendQuery(b, zAuthEp, strlen(zAuthEp), az,
+                           (int)SSO_ARRAYSIZE(az)/2, 0);
+}
+
+/* The browser's login cookie: the one it has (if well-formed) or new. */
+static int oidcBrowserCookie(OidcFlow *f, SsoRng *pRng, char *zCookie){
+  SsoStr v;
+  if( oidcCookie(f->req, OIDC_COOKIE, &v) && v.n==OIDC_COOKIE_LEN ){
+    size_t i;
+    for(i=0; i<v.n; i++){
+      char c = v.z[i];
+      if( !((c>='a'&&c<='z') || (c>='A'&&c<='Z') || (c>='0'&&c<='9')
+            || c=='-' || c=='_') ) break;
+    }
+    if( i==v.n ){
+      memcpy(zCookie, v.z, v.n);
+      zCookie[v.n] = 0;
+      return SSOPROXY_OK;
+    }
+  }
+  return oidcRandom(pRng, zCookie);
+}
+
+static int oidcLoginRedirect(OidcFlow *f){
+  SsoOidc *p = f->p;
+  SsoStore *pStore = ssoApiWorkerStore(f->pW);
+  SsoRng *pRng = ssoApiWorkerRng(f->pW);
+  char zState[48], zNonce[48], zVerifier[48], zChallenge[48], zCookie[48];
+  char zStateHash[SSO_KEY_HEX], zBrowserHash[SSO_KEY_HEX];
+  unsigned char aHash[SSO_SHA256_LEN];
+  SsoBuf data, loc, cookie;
+  SsoGrant g;
+  long long tNow = ssoOsNowMs();
+  int rc;
+  ssoBufInit(&data, 0);
+  ssoBufInit(&loc, 0);
+  ssoBufInit(&cookie, 0);
+  rc = oidcRandom(pRng, zState);
+  if( rc==SSOPROXY_OK ) rc = oidcRandom(pRng, zNonce);
+  if( rc==SSOPROXY_OK ) rc = oidcRandom(pRng, zVerifier);
+  if( rc==SSOPROXY_OK ) rc = oidcBrowserCookie(f, pRng, zCookie);
+  if( rc ) goto end;
+  ssoSha256(zVerifier, strlen(zVerifier), aHash);
+  ssoB64EncodeTo(aHash, sizeof(aHash), SSO_B64_URL, zChallenge);
+  oidcHashHex(zState, strlen(zState), zStateHash);
+  oidcHashHex(zCookie, strlen(zCookie), zBrowserHash);
+  rc = oidcGrantData(&data, zNonce, zVerifier, f->zReturnTo, zBrowserHash);
+  if( rc ) goto end;
+  rc = oidcAuthUrl(p, f->m.zAuth, zState, zNonce, zChallenge, &loc);
+  if( rc ) goto end;
+  ssoBufPrintf(&cookie, OIDC_COOKIE "=%s; Path=/sso/callback; Max-Age=%lld; "
+               "HttpOnly; SameSite=Lax%s", zCookie, p->msStateTtl/1000,
+               p->bSecure ? "; Secure" : "");
+  if( cookie.rc ){ rc = cookie.rc; goto end; }
+  /* Expired states of earlier logins go first; a failure here is only
+  ** garbage left for the next login to collect. */
+  ssoStoreGrantPurge(pStore, tNow, 0);
+  memset(&g, 0, sizeof(g));
+  g.zHash = zStateHash;
+  g.zKind = OIDC_GRANT_KIND;
+  g.zData = data.z;
+  g.tExpires = tNow + p->msStateTtl;
+  rc = ssoStoreGrantInsert(pStore, &g);
+  if( rc ){
+    ssoLog(p->pLog, SSO_LOG_ERROR, "cannot store a login state", "error",
+           ssoStoreErrmsg(pStore), (char*)0);
+    goto end;
+  }
+  rc = ssoServerStatus(f->req, 302);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(f->req, "Location", loc.z);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(f->req, "Set-Cookie",
+                                                cookie.z);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(f->req, "Cache-Control",
+                                                "no-store");
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(f->req, "Referrer-Policy",
+                                                "no-referrer");
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(f->req, "", 0);
+  ssoBufFree(&data);
+  ssoBufFree(&loc);
+  ssoBufFree(&cookie);
+  oidcFlowFree(f);
+  return rc;
+end:
+  if( data.z ) memset(data.z, 0, data.n);
+  ssoBufFree(&data);
+  ssoBufFree(&loc);
+  ssoBufFree(&cookie);
+  return oidcFail(f, 500, "Sign-in unavailable", "The sign-in could not be "
+                  "started (out of memory or a database error). Try again.");
+}
+
+static int ssoOidcLogin(SsoOidc *p, SsoServerReq *req,
+                             const char *zReturnTo){
+  OidcFlow *f;
+  if( p==0 ){
+    return ssoPageError(req, 501, "Single sign-on is off", "Single sign-on "
+                        "is not configured (GENERIC_CLIENT_ID).");
+  }
+  f = oidcFlowNew(p, req, 1);
+  if( f==0 ) return SSOPROXY_NOMEM;
+  if( zReturnTo==0 || !ssoUrlIsLocalPath(zReturnTo, strlen(zReturnTo)) ){
+    zReturnTo = "/ui";
+  }
+  f->zReturnTo = ssoArenaStrndup(&f->arena, zReturnTo, strlen(zReturnTo));
+  if( f->zReturnTo==0 ){
+    oidcFlowFree(f);
+    return SSOPROXY_NOMEM;
+  }
+  return oidcWithMeta(f);
+}
+
+/* GET /sso/key/generate[?rd=/path] */
+static int oidcRouteGenerate(SsoServerReq *req, void *pArg){
+  SsoOidc *p = pArg;
+  SsoArena a;
+  SsoForm form;
+  SsoStr rd;
+  int rc;
+  ssoArenaInit(&a, 0);
+  rc = ssoFormParse(&a, req->query.z, req->query.n, &form, 0);
+  if( rc==SSOPROXY_NOMEM ){ ssoArenaFree(&a); return rc; }
+  if( rc ){
+    ssoArenaFree(&a);
+    return ssoPageError(req, 400, "Bad request", "The query string is not "
+                        "valid.");
+  }
+  if( ssoFormCount(&form, "response_type")>0 ){
+    ssoArenaFree(&a);
+    if( p->xKeyFlow ) return p->xKeyFlow(req, p->pKeyFlowArg);
+    return ssoServerError(req, 400, "Unsupported response_type");
+  }
+  rc = ssoFormGet(&form, "rd", &rd);
+  rc = ssoOidcLogin(p, req, rc==SSOPROXY_OK ? rd.z : "/ui");
+  ssoArenaFree(&a);
+  return rc;
+}
+
+/* ================= Callback ================= */
+
+/*
+** Use up the state and read the grant: SSOPROXY_OK, or the flow has been
+** answered with a 400 page and freed (*pbDone).
+*/
+static int oidcTakeState(OidcFlow *f, const SsoForm *pForm, int *pbDone){
+  SsoStore *pStore = ssoApiWorkerStore(f->pW);
+  SsoStr state, cookie;
+  SsoGrant g;
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pRoot;
+  const char *zBrowser;
+  char zHash[SSO_KEY_HEX];
+  int rc;
+  *pbDone = 1;
+  rc = ssoFormGet(pForm, "state", &state);
+  if( rc || state.n==0 ){
+    return oidcFail(f, 400, OIDC_REFUSED, "The sign-in answer has no state "
+                    "parameter, so it cannot be matched to a sign-in started "
+                    "here. Start the sign-in again.");
+  }
+  oidcHashHex(state.z, state.n, zHash);
+  rc = ssoStoreGrantTake(pStore, zHash, OIDC_GRANT_KIND, &f->arena, &g);
+  if( rc==SSOPROXY_NOTFOUND ){
+    return oidcFail(f, 400, OIDC_REFUSED, "The state of this sign-in is "
+                    "unknown or has expired. Start the sign-in again.");
+  }
+  if( rc ){
+    return oidcFail(f, 500, "Sign-in unavailable", "The sign-in state could "
+                    "not be read (database error). Try again.");
+  }
+  if( g.nUse>1 ){
+    return oidcFail(f, 400, OIDC_REFUSED, "This sign-in answer (its state) "
+                    "has already been used. Start the sign-in again.");
+  }
+  if( g.tExpires<=ssoOsNowMs() ){
+    return oidcFail(f, 400, OIDC_REFUSED, "The sign-in state has expired: "
+                    "the sign-in took too long. Start it again.");
+  }
+  if( ssoJsonParse(g.zData, strlen(g.zData), 0, &pDoc, 0) ){
+    return oidcFail(f, 500, "Sign-in unavailable", "The sign-in state is "
+                    "damaged. Start the sign-in again.");
+  }
+  pRoot = ssoJsonRoot(pDoc);
+  zBrowser = ssoJsonCStr(ssoJsonGet(pRoot, "browser"));
+#define OIDC_GRANT_STR(field, name) do{ \
+    const char *z_ = ssoJsonCStr(ssoJsonGet(pRoot, name)); \
+    f->field = z_ ? ssoArenaStrndup(&f->arena, z_, strlen(z_)) : 0; \
+  }while(0)
+  OIDC_GRANT_STR(zNonce, "nonce");
+  OIDC_GRANT_STR(zVerifier, "verifier");
+  OIDC_GRANT_STR(zReturnTo, "return_to");
+#undef OIDC_GRANT_STR
+  rc = SSOPROXY_OK;
+  if( !oidcCookie(f->req, OIDC_COOKIE, &cookie) || zBrowser==0
+   || strlen(zBrowser)!=SSO_KEY_HEX-1 ){
+    rc = SSOPROXY_CONSTRAINT;
+  }else{
+    char zMine[SSO_KEY_HEX];
+    oidcHashHex(cookie.z, cookie.n, zMine);
+    if( !ssoCtEqual(zMine, zBrowser, SSO_KEY_HEX-1) ) rc = SSOPROXY_CONSTRAINT;
+  }
+  ssoJsonFree(pDoc);
+  if( rc ){
+    /* RFC 9700 §4.7.1: a state is bound to the browser that started the
+    ** sign-in, or a link could log a victim in as the attacker. */
+    return oidcFail(f, 400, OIDC_REFUSED, "This sign-in was started in "
+                    "another browser (its state does not belong to this "
+                    "one). Start the sign-in again here.");
+  }
+  if( f->zNonce==0 || f->zVerifier==0 || f->zReturnTo==0 ){
+    return oidcFail(f, 500, "Sign-in unavailable", "The sign-in state is "
+                    "damaged. Start the sign-in again.");
+  }
+  *pbDone = 0;
+  return SSOPROXY_OK;
+}
+
+/* GET /sso/callback?code=...&state=...[&iss=...] or ?error=... */
+static int oidcRouteCallback(SsoServerReq *req, void *pArg){
+  SsoOidc *p = pArg;
+  OidcFlow *f = oidcFlowNew(p, req, 0);
+  SsoForm form;
+  SsoStr v;
+  int rc, bDone;
+  if( f==0 ) return SSOPROXY_NOMEM;
+  rc = ssoFormParse(&f->arena, req->query.z, req->query.n, &form, 0);
+  if( rc==SSOPROXY_NOMEM ){ oidcFlowFree(f); return rc; }
+  if( rc || ssoFormFirstDuplicate(&form)>=0 ){
+    /* RFC 6749 §3.1: parameters must not be repeated. */
+    return oidcFail(f, 400, OIDC_REFUSED, "The sign-in answer is malformed "
+                    "(a bad or repeated parameter).");
+  }
+  rc = oidcTakeState(f, &form, &bDone);
+  if( bDone ) return rc;
+  if( ssoFormGet(&form, "error", &v)==SSOPROXY_OK ){
+    SsoStr d;
+    int bD = ssoFormGet(&form, "error_description", &d)==SSOPROXY_OK;
+    return oidcFailf(f, strcmp(v.z, "access_denied")==0 ? 403 : 400,
+                     OIDC_REFUSED, "The identity provider answered with an "
+                     "error: %.100s%s%.300s", v.z, bD ? ": " : ".",
+                     bD ? d.z : "");
+  }
+  if( ssoFormGet(&form, "code", &v)!=SSOPROXY_OK || v.n==0 ){
+    return oidcFail(f, 400, OIDC_REFUSED, "The sign-in answer has no code.");
+  }
+  f->zCode = v.z;
+  if( ssoFormGet(&form, "iss", &v)==SSOPROXY_OK ) f->zIssParam = v.z;
+  return oidcWithMeta(f);
+}
+
+/* RFC 9207: the issuer named in the answer (mix-up defence). */
+static int oidcIssParamOk(OidcFlow *f){
+  const SsoOidc *p = f->p;
+  if( f->zIssParam==0 ) return !f->m.bIssParam;
+  if( p->zIssuer ) return strcmp(f->zIssParam, p->zIssuer)==0;
+  return oidcSameOrigin(f->zIssParam, f->m.zToken);
+}
+
+static int oidcCallbackToken(OidcFlow *f){
+  SsoOidc *p = f->p;
+  SsoHttpHeader aHdr[3];
+  int nHdr = 0;
+  const char *az[] = {
+    "grant_type", "authorization_code",
+    "code", f->zCode,
+    "redirect_uri", p->zRedirectUri,
+    "code_verifier", f->zVerifier,
+    "client_id", (p->bSecretPost || p->bIncludeClientId) ? p->zClientId : 0,
+    "client_secret", p->bSecretPost ? p->zClientSecret : 0,
+  };
+  if( !oidcIssParamOk(f) ){
+    return oidcFail(f, 400, OIDC_REFUSED, "The sign-in answer names another "
+                    "identity provider (its iss parameter, RFC 9207, is not "
+                    "the configured issuer).");
+  }
+  ssoFormAppend(&f->body, az, (int)SSO_ARRAYSIZE(az)/2);
+  if( f->body.rc ) return oidcFail(f, 500, "Out of memory", "Try again.");
+  aHdr[nHdr].name.z = "Content-Type"; aHdr[nHdr].name.n = 12;
+  aHdr[nHdr].value.z = "application/x-www-form-urlencoded";
+  aHdr[nHdr++].value.n = 33;
+  aHdr[nHdr].name.z = "Accept"; aHdr[nHdr].name.n = 6;
+  aHdr[nHdr].value.z = "application/json"; aHdr[nHdr++].value.n = 16;
+  if( !p->bSecretPost ){
+    aHdr[nHdr].name.z = "Authorization"; aHdr[nHdr].name.n = 13;
+    aHdr[nHdr].value.z = p->zBasic;
+    aHdr[nHdr++].value.n = strlen(p->zBasic);
+  }
+  return oidcCall(f, OIDC_CALL_TOKEN, "POST", f->m.zToken, aHdr, nHdr);
+}
+
+static int oidcVerify(OidcFlow *f);
+
+static int oidcTokenDone(OidcFlow *f, const SsoClientResp *r){
+  const SsoJson *pRoot;
+  char zErr[300];
+  if( r->rc ) return oidcCallFailed(f, "token endpoint", r);
+  ssoJsonParse(r->pBody, r->nBody, SSO_JSON_NODUP, &f->pToken, 0);
+  pRoot = ssoJsonRoot(f->pToken);
+  if( r->iStatus!=200 ){
+    const char *zE = ssoJsonCStr(ssoJsonGet(pRoot, "error"));
+    const char *zD = ssoJsonCStr(ssoJsonGet(pRoot, "error_description"));
+    if( r->iStatus>=400 && r->iStatus<500 && zE ){
+      /* RFC 6749 §5.2: the IdP refused the code (used, tampered, wrong
+      ** verifier): the browser's request is what went wrong. */
+      return oidcFailf(f, 400, OIDC_REFUSED, "The identity provider refused "
+                       "the sign-in code at its token endpoint: %.80s%s%.200s",
+                       zE, zD ? ": " : ".", zD ? zD : "");
+    }
+    return oidcCallFailed(f, "token endpoint", r);
+  }
+  f->zIdToken = ssoJsonCStr(ssoJsonGet(pRoot, "id_token"));
+  f->zAccess = ssoJsonCStr(ssoJsonGet(pRoot, "access_token"));
+  if( f->zIdToken==0 ){
+    return oidcFail(f, 502, OIDC_IDP_DOWN, "The identity provider's token "
+                    "endpoint gave no id_token (GENERIC_SCOPE must contain "
+                    "openid).");
+  }
+  f->bJwt = 1;
+  if( ssoJwtDecode(f->zIdToken, strlen(f->zIdToken), &f->jwt, zErr,
+                   sizeof(zErr)) ){
+    return oidcFailf(f, 400, OIDC_REFUSED, "The id_token from the identity "
+                     "provider is malformed: %s.", zErr);
+  }
+  return oidcVerify(f);
+}
+
+static int oidcClaimsCheck(OidcFlow *f);
+
+/* Verify the signature with the JWKS text z; fetch again if need be. */
+static int oidcVerifyWith(OidcFlow *f, const char *z){
+  SsoOidc *p = f->p;
+  SsoJwks *pKeys = 0;
+  char zErr[300];
+  int rc = ssoJwksParse(z, strlen(z), &pKeys, zErr, sizeof(zErr));
+  if( rc ){
+    ssoJwksFree(pKeys);
+    return oidcFailf(f, 502, OIDC_IDP_DOWN, "The identity provider's key set "
+                     "(JWKS) is not usable: %s.", zErr);
+  }
+  rc = ssoJwtVerify(&f->jwt, pKeys, zErr, sizeof(zErr));
+  ssoJwksFree(pKeys);
+  if( rc==SSOPROXY_OK ) return oidcClaimsCheck(f);
+  if( rc==SSOPROXY_NOTFOUND && !f->bJwksFresh ){
+    /* An unknown kid: the IdP may have rotated its keys. Fetch the set
+    ** again, but not more than once per SSO_OIDC_JWKS_FORCE_MS, so tokens
+    ** with made-up kids cannot make us hammer the IdP. */
+    long long tNow = ssoOsMonoMs();
+    int bGo = 0;
+    pthread_mutex_lock(&p->mu);
+    if( p->tJwksForced==0 || tNow - p->tJwksForced >= SSO_OIDC_JWKS_FORCE_MS ){
+      p->tJwksForced = tNow;
+      bGo = 1;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if( bGo ){
+      SsoHttpHeader h;
+      f->bJwksForced = 1;
+      h.name.z = "Accept"; h.name.n = 6;
+      h.value.z = "application/json"; h.value.n = 16;
+      return oidcCall(f, OIDC_CALL_JWKS, "GET", f->m.zJwks, &h, 1);
+    }
+  }
+  if( rc==SSOPROXY_NOMEM ) return oidcFail(f, 500, "Out of memory", "");
+  return oidcFailf(f, 400, OIDC_REFUSED, "The id_token's signature was "
+                   "refused: %s.", zErr);
+}
+
+/* Signature check: through the JWKS when there is one, else the back
+** channel (OIDC Core 3.1.3.7 item 6). */
+static int oidcVerify(OidcFlow *f){
+  SsoOidc *p = f->p;
+  const char *z;
+  SsoHttpHeader h;
+  if( f->m.zJwks==0 ) return oidcClaimsCheck(f);
+  z = oidcCacheGet(p, &p->zJwks, &p->tJwks, 0, &f->arena);
+  if( z ) return oidcVerifyWith(f, z);
+  h.name.z = "Accept"; h.name.n = 6;
+  h.value.z = "application/json"; h.value.n = 16;
+  return oidcCall(f, OIDC_CALL_JWKS, "GET", f->m.zJwks, &h, 1);
+}
+
+static int oidcJwksDone(OidcFlow *f, const SsoClientResp *r){
+  SsoOidc *p = f->p;
+  const char *z;
+  if( r->rc || r->iStatus!=200 ){
+    /* Keep going with a key set we already have, if any. */
+    z = oidcCacheGet(p, &p->zJwks, &p->tJwks, 1, &f->arena);
+    if( z && !f->bJwksForced ){
+      f->bJwksFresh = 1;
+      return oidcVerifyWith(f, z);
+    }
+    return oidcCallFailed(f, "key set (JWKS)", r);
+  }
+  oidcCachePut(p, &p->zJwks, &p->tJwks, r->pBody, r->nBody);
+  z = ssoArenaStrndup(&f->arena, r->pBody, r->nBody);
+  if( z==0 ) return oidcFail(f, 500, "Out of memory", "");
+  f->bJwksFresh = 1;
+  return oidcVerifyWith(f, z);
+}
+
+static int oidcUserinfo(OidcFlow *f);
+
+/* OIDC Core 3.1.3.7: iss, aud, azp, exp, iat, sub, nonce. */
+static int oidcClaimsCheck(OidcFlow *f){
+  SsoOidc *p = f->p;
+  SsoJwtExpect e;
+  char zErr[300];
+  const char *zIss;
+  memset(&e, 0, sizeof(e));
+  e.zIss = p->zIssuer;
+  e.zAud = p->zClientId;
+  e.zNonce = f->zNonce;
+  e.tNow = ssoOsNowMs();
+  e.msSkew = SSO_OIDC_SKEW_MS;
+  e.msMaxAge = SSO_OIDC_IAT_AGE_MS;
+  if( ssoJwtCheckClaims(&f->jwt, &e, zErr, sizeof(zErr)) ){
+    return oidcFailf(f, 400, OIDC_REFUSED, "The id_token was refused: %s.",
+                     zErr);
+  }
+  zIss = ssoJsonCStr(ssoJsonGet(ssoJsonRoot(f->jwt.pClaims), "iss"));
+  if( p->zIssuer==0 ){
+    /* No issuer configured: the token's issuer must at least be the
+    ** server we got it from, and the one the answer named. */
+    if( zIss==0 || !oidcSameOrigin(zIss, f->m.zToken)
+     || (f->zIssParam && strcmp(zIss, f->zIssParam)!=0) ){
+      return oidcFail(f, 400, OIDC_REFUSED, "The id_token was refused: its "
+                      "issuer (iss) is not the identity provider whose token "
+                      "endpoint issued it.");
+    }
+  }
+  return oidcUserinfo(f);
+}
+
+static int oidcFinish(OidcFlow *f);
+
+static int oidcUserinfo(OidcFlow *f){
+  SsoHttpHeader aHdr[2];
+  SsoBuf b;
+  int rc;
+  if( f->m.zUserinfo==0 ) return oidcFinish(f);
+  if( f->zAccess==0 ){
+    return oidcFail(f, 502, OIDC_IDP_DOWN, "The identity provider's token "
+                    "endpoint gave no access_token for userinfo.");
+  }
+  ssoBufInit(&b, 0);
+  ssoBufAppendStr(&b, "Bearer ");
+  ssoBufAppendStr(&b, f->zAccess);
+  if( b.rc ){ ssoBufFree(&b); return oidcFail(f, 500, "Out of memory", ""); }
+  aHdr[0].name.z = "Authorization"; aHdr[0].name.n = 13;
+  aHdr[0].value.z = b.z; aHdr[0].value.n = b.n;
+  aHdr[1].name.z = "Accept"; aHdr[1].name.n = 6;
+  aHdr[1].value.z = "application/json"; aHdr[1].value.n = 16;
+  rc = oidcCall(f, OIDC_CALL_USERINFO, "GET", f->m.zUserinfo, aHdr, 2);
+  memset(b.z, 0, b.n);
+  ssoBufFree(&b);
+  return rc;
+}
+
+static int oidcUserinfoDone(OidcFlow *f, const SsoClientResp *r){
+  const char *zSub, *zIdSub;
+  if( r->rc || r->iStatus!=200 ) return oidcCallFailed(f, "userinfo endpoint",
+                                                       r);
+  if( ssoJsonParse(r->pBody, r->nBody, SSO_JSON_NODUP, &f->pUserinfo, 0)
+   || ssoJsonType(ssoJsonRoot(f->pUserinfo))!=SSO_JSON_OBJECT ){
+    return oidcFail(f, 502, OIDC_IDP_DOWN, "The identity provider's userinfo "
+                    "answer is not a JSON object (signed userinfo is not "
+                    "supported).");
+  }
+  zSub = ssoJsonCStr(ssoJsonGet(ssoJsonRoot(f->pUserinfo), "sub"));
+  zIdSub = ssoJsonCStr(ssoJsonGet(ssoJsonRoot(f->jwt.pClaims), "sub"));
+  if( zSub==0 || zIdSub==0 || strcmp(zSub, zIdSub)!=0 ){
+    /* OIDC Core 5.3.2: another user's userinfo must not be used. */
+    return oidcFail(f, 400, OIDC_REFUSED, "The identity provider's userinfo "
+                    "answer is about another user than the id_token (sub "
+                    "differs).");
+  }
+  return oidcFinish(f);
+}
+
+static void oidcCallDone(SsoClientCall *pCall, const SsoClientResp *r,
+                         void *pArg){
+  OidcFlow *f = pArg;
+  SSO_UNUSED(pCall);
+  f->pCall = 0;
+  switch( f->eCall ){
+    case OIDC_CALL_DISC:     oidcDiscDone(f, r); break;
+    case OIDC_CALL_TOKEN:    oidcTokenDone(f, r); break;
+    case OIDC_CALL_JWKS:     oidcJwksDone(f, r); break;
+    default:                 oidcUserinfoDone(f, r); break;
+  }
+}
+
+/*
+** Write the user: a new SSO user, or the existing one refreshed (role by
+** oidcRoleToStore). Audited through the API's row operations. Returns
+** SSOPROXY_OK with *pOut (strings in f->arena); or SSOPROXY_CONSTRAINT
+** with *pzWhy and *piStatus for a refusal; or a store error.
+*/
+static int oidcSaveUser(OidcFlow *f, const OidcIdentity *pId, SsoUser *pOut,
+                        const char **pzWhy, int *piStatus){
+  SsoStore *pStore = ssoApiWorkerStore(f->pW);
+  SsoUser old, nu;
+  int rc = ssoStoreBegin(pStore);
+  if( rc ) return rc;
+  rc = ssoStoreUserGet(pStore, pId->zId, &f->arena, &old);
+  if( rc==SSOPROXY_NOTFOUND ){
+    memset(&nu, 0, sizeof(nu));
+    nu.zId = pId->zId;
+    nu.zEmail = pId->zEmail;
+    nu.zName = pId->zName;
+    nu.zRole = ssoAuthzRoleName(oidcRoleToStore(f->p, pId, 0));
+    nu.zSource = "sso";
+    nu.tLastLogin = ssoOsNowMs();
+    rc = ssoApiUserInsert(pStore, "sso", &nu);
+  }else if( rc==SSOPROXY_OK ){
+    if( strcmp(old.zSource, "sso")!=0 ){
+      *pzWhy = "An account with your user id was created locally by an "
+               "administrator; it cannot be taken over by single sign-on. "
+               "Ask an administrator to delete it first.";
+      *piStatus = 409;
+      rc = SSOPROXY_CONSTRAINT;
+    }else if( old.bDisabled ){
+      *pzWhy = "Your account is disabled. Ask an administrator.";
+      *piStatus = 403;
+      rc = SSOPROXY_CONSTRAINT;
+    }else{
+      nu = old;
+      if( pId->zEmail ) nu.zEmail = pId->zEmail;
+      if( pId->zName ) nu.zName = pId->zName;
+      nu.zRole = ssoAuthzRoleName(oidcRoleToStore(f->p, pId, &old));
+      nu.tLastLogin = ssoOsNowMs();
+      nu.tUpdated = 0;
+      nu.zMetadata = 0;
+      if( strcmp(nu.zRole, old.zRole)!=0
+       || (nu.zEmail!=old.zEmail
+           && (!nu.zEmail || !old.zEmail || strcmp(nu.zEmail, old.zEmail)))
+       || (nu.zName!=old.zName
+           && (!nu.zName || !old.zName || strcmp(nu.zName, old.zName))) ){
+        rc = ssoApiUserSave(pStore, "sso", &old, &nu);
+      }else{
+        rc = ssoStoreUserUpdate(pStore, &nu);   /* last login only */
+      }
+    }
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoStoreCommit(pStore);
+  if( rc ){
+    ssoStoreRollback(pStore);
+    if( rc!=SSOPROXY_CONSTRAINT || *pzWhy==0 ){
+      ssoLog(f->p->pLog, SSO_LOG_ERROR, "cannot save an SSO user", "user",
+             pId->zId, "error", ssoStoreErrmsg(pStore), (char*)0);
+    }
+    return rc;
+  }
+  if( strcmp(nu.zRole, pId->eRole ? ssoAuthzRoleName(pId->eRole)
+                                  : nu.zRole)!=0 ){
+    ssoLog(f->p->pLog, SSO_LOG_INFO, "SSO role claim not applied", "user",
+           nu.zId, "claimed", ssoAuthzRoleName(pId->eRole), "kept",
+           nu.zRole, (char*)0);
+  }
+  *pOut = nu;
+  return SSOPROXY_OK;
+}
+
+/* The identity, the user row, the session, and back to the return-to. */
+static int oidcFinish(OidcFlow *f){
+  OidcClaims c;
+  OidcIdentity id;
+  SsoUser u;
+  SsoBuf data;
+  const char *zWhy = 0;
+  int iStatus = 403, rc;
+  c.pUser = ssoJsonRoot(f->pUserinfo);
+  c.pId = ssoJsonRoot(f->jwt.pClaims);
+  rc = oidcIdentity(f->p, &c, &f->arena, &id, &zWhy);
+  if( rc==SSOPROXY_CONSTRAINT ) return oidcFail(f, 403, OIDC_REFUSED, zWhy);
+  if( rc ) return oidcFail(f, 500, "Out of memory", "Try again.");
+  rc = oidcSaveUser(f, &id, &u, &zWhy, &iStatus);
+  if( rc==SSOPROXY_CONSTRAINT && zWhy ){
+    return oidcFail(f, iStatus, OIDC_REFUSED, zWhy);
+  }
+  if( rc ){
+    return oidcFail(f, 500, "Sign-in unavailable", "Your account could not "
+                    "be saved (database error). Try again.");
+  }
+  ssoBufInit(&data, 0);
+  ssoBufPrintf(&data, "{\"groups\":%s,\"via\":\"sso\"}", id.zGroups);
+  if( data.rc ){
+    ssoBufFree(&data);
+    return oidcFail(f, 500, "Out of memory", "Try again.");
+  }
+  rc = ssoServerStatus(f->req, 302);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(f->req, "Location",
+                                                f->zReturnTo);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(f->req, "Cache-Control",
+                                                "no-store");
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(f->req, "Referrer-Policy",
+                                                "no-referrer");
+  if( rc==SSOPROXY_OK ){
+    rc = ssoSessionStart(f->p->pSessions, ssoApiWorkerStore(f->pW),
+                         ssoApiWorkerRng(f->pW), f->req, u.zId, f->zIdToken,
+                         data.z, ssoOsNowMs());
+    if( rc ){
+      ssoLog(f->p->pLog, SSO_LOG_ERROR, "cannot start a session", "user",
+             u.zId, "error", ssoproxy_errstr(rc), (char*)0);
+    }
+    rc = ssoServerBody(f->req, "", 0);
+  }
+  ssoBufFree(&data);
+  ssoLog(f->p->pLog, SSO_LOG_INFO, "SSO login", "user", u.zId, "role",
+         u.zRole, (char*)0);
+  oidcFlowFree(f);
+  return rc;
+}
+
+/* ================= Logout, routes ================= */
+
+static int ssoOidcLogoutUrl(SsoOidc *p, const char *zIdToken,
+                                 SsoBuf *b){
+  SsoArena a;
+  SsoJsonDoc *pDoc = 0;
+  const char *zDisc, *zEnd;
+  SsoBuf post;
+  int bDone = 0;
+  if( p==0 ) return 0;
+  if( p->zLogoutUrl ){
+    ssoBufAppendStr(b, p->zLogoutUrl);
+    return 1;
+  }
+  if( p->zIssuer==0 ) return 0;
+  ssoArenaInit(&a, 0);
+  ssoBufInit(&post, 0);
+  zDisc = oidcCacheGet(p, &p->zDisc, &p->tDisc, 1, &a);
+  if( zDisc && ssoJsonParse(zDisc, strlen(zDisc), 0, &pDoc, 0)==SSOPROXY_OK ){
+    zEnd = ssoJsonCStr(ssoJsonGet(ssoJsonRoot(pDoc), "end_session_endpoint"));
+    if( zEnd ){
+      const char *az[6];
+      ssoBufAppendStr(&post, p->zBaseUrl);
+      ssoBufAppendStr(&post, "/ui");
+      az[0] = "id_token_hint"; az[1] = zIdToken;
+      az[2] = "post_logout_redirect_uri"; az[3] = post.z;
+      az[4] = "client_id"; az[5] = p->zClientId;
+      if( post.rc==0
+       && ssoUrlAppendQuery(b, zEnd, strlen(zEnd), az, 3, 0)==SSOPROXY_OK ){
+        bDone = 1;
+      }
+    }
+  }
+  ssoJsonFree(pDoc);
+  ssoBufFree(&post);
+  ssoArenaFree(&a);
+  return bDone;
+}
+
+static int ssoOidcRegister(SsoServer *pSrv, SsoOidc *p){
+  int rc;
+  if( p==0 ) return SSOPROXY_OK;
+  rc = ssoServerRoute(pSrv, "GET", "/sso/key/generate", oidcRouteGenerate, p);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerRoute(pSrv, "GET", "/sso/callback", oidcRouteCallback, p);
+  }
+  return rc;
 }
 /************** End of oidc.c **************/
 /************** Begin file ui.c **************/
@@ -20677,6 +22737,2576 @@ static int ssoFauthRegister(SsoServer *pSrv, SsoFauth *p){
   return rc;
 }
 /************** End of fauth.c **************/
+/************** Begin file oauth.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: API keys for other programs (see oauth.h for the four flows).
+**
+** The security rules, and the attack each one blocks:
+**
+**  - Destinations. A key or a code goes only to a loopback IP literal
+**    over http (RFC 8252 §7.3: the port may vary), to an allowed custom
+**    scheme (the IDE schemes of the seed PR plus
+**    OAUTH_ALLOWED_REDIRECT_SCHEMES), or to an https URL listed exactly in
+**    SSOPROXY_ALLOWED_REDIRECT_URIS. The seed PR accepted any https URL, so
+**    a crafted link sent a fresh key to an attacker's site.
+**  - Consent. No client of these flows can prove who it is (RFC 8252
+**    §8.6), so nothing is handed out without a page that names the
+**    destination and the account, approved by a POST carrying the
+**    session's CSRF token. The page cannot be framed (page.h).
+**  - State lives in the store, not in the URL: the seed PR's state was
+**    unsigned JSON anyone could forge. A pending consent is bound to the
+**    browser session that started it, is single use and expires.
+**  - Codes are 256 random bits in [A-Za-z0-9_-], single use, short-lived;
+**    a second use revokes the key the first one produced (RFC 6749
+**    §4.1.2). PKCE S256 only; a verifier without a challenge is a
+**    downgrade and refused (RFC 9700 §2.1.1). Keys travel in back-channel
+**    responses, except in the seed flow's redirect, which its clients
+**    need and which is only allowed to the destinations above.
+**  - The existing-key shortcut of the seed PR (a valid key mints a new
+**    one) can never widen access: the new key gets the presenting key's
+**    models and at most its remaining lifetime.
+**
+** Grants (src/store.h) used here, by kind:
+**   oauth_consent  a consent page waiting for approval
+**   oauth_code     an authorization code (flows 2 and 3)
+**   device         a device code; device_user maps its user code to it
+**   device_try     counters of wrong user codes (per session, global)
+*/
+/* #include "ssoInt.h" */
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct SsoOauth {
+  char *zBaseUrl;           /* NULL: from the Host header */
+  char *zSchemes, *zUris, *zOrigins;
+  long long msKeyTtl, msCodeTtl, msStateTtl, msDeviceTtl;
+  int sInterval;
+  int bCodeOnly, bKeyShortcut;
+  const SsoSessions *pSessions;
+  SsoLog *pLog;
+  SsoAuthz authz;           /* API keys only: the shortcut's credential */
+};
+
+/* ------------------------------------------------------------------ */
+/* Pure helpers                                                        */
+/* ------------------------------------------------------------------ */
+
+/* The seed PR's IDE schemes: these need an authority and a path. */
+static const char *const azOauthIdeStrict[] = {
+  "vscode", "vscode-insiders", "cursor", "vscodium", "code-oss", "fleet",
+  "zed", "sublime", "atom", "brackets", "nova",
+};
+/* The PR's other desktop-tool schemes: an authority or a path. */
+static const char *const azOauthIdeLax[] = {
+  "github-desktop", "sourcetree", "tower", "fork", "textmate", "coderunner",
+};
+/* Never a destination, whatever the settings say. */
+static const char *const azOauthNever[] = {
+  "javascript", "data", "file", "vbscript", "blob", "about", "filesystem",
+  "http", "https", "ws", "wss", "ftp", "mailto", "jar", "view-source",
+};
+
+static int oauthInList(const char *const *az, size_t nAz, const char *z,
+                       size_t n){
+  size_t i;
+  for(i=0; i<nAz; i++){
+    if( strlen(az[i])==n && memcmp(az[i], z, n)==0 ) return 1;
+  }
+  return 0;
+}
+
+static int ssoOauthListHas(const char *zList, const char *z, size_t n){
+  const char *p = zList;
+  if( zList==0 ) return 0;
+  while( *p ){
+    const char *zEnd = strchr(p, ',');
+    const char *a = p, *b = zEnd ? zEnd : p+strlen(p);
+    while( a<b && (*a==' ' || *a=='\t') ) a++;
+    while( b>a && (b[-1]==' ' || b[-1]=='\t') ) b--;
+    if( (size_t)(b-a)==n && n>0 && memcmp(a, z, n)==0 ) return 1;
+    if( zEnd==0 ) break;
+    p = zEnd+1;
+  }
+  return 0;
+}
+
+static int ssoOauthCorsAllowed(const char *zOrigins, const char *z,
+                                    size_t n){
+  if( n==0 || n>SSO_OAUTH_MAX_ORIGIN ) return 0;
+  if( ssoOauthListHas(zOrigins, "*", 1) ) return 1;
+  return ssoOauthListHas(zOrigins, z, n);
+}
+
+/* Write why a value is refused into z[n]; returns 0 (refused). */
+static int oauthWhy(char *z, size_t n, const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+static int oauthWhy(char *z, size_t n, const char *zFmt, ...){
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(z, n, zFmt, ap);
+  va_end(ap);
+  return 0;
+}
+
+static int ssoOauthRedirectCheck(const char *zSchemes,
+                                      const char *zUris, const char *z,
+                                      size_t n, char *zWhy, size_t nWhy){
+  SsoArena a;
+  SsoUrl u;
+  int eKind = 0;
+  const char *zScheme;
+  size_t nScheme;
+  if( n==0 ) return oauthWhy(zWhy, nWhy, "the redirect URI is empty");
+  if( n>SSO_OAUTH_MAX_REDIRECT ){
+    return oauthWhy(zWhy, nWhy, "the redirect URI is longer than %d bytes",
+                    SSO_OAUTH_MAX_REDIRECT);
+  }
+  ssoArenaInit(&a, 0);
+  if( ssoUrlParse(&a, z, n, &u, 0) ){
+    oauthWhy(zWhy, nWhy, "the redirect URI is not a valid absolute URL");
+    goto end;
+  }
+  zScheme = u.scheme.z;
+  nScheme = u.scheme.n;
+  if( u.bFragment ){
+    oauthWhy(zWhy, nWhy, "the redirect URI has a fragment (RFC 6749 §3.1.2)");
+    goto end;
+  }
+  if( u.bUserinfo ){
+    oauthWhy(zWhy, nWhy, "the redirect URI has user information before '@'");
+    goto end;
+  }
+  if( nScheme==4 && memcmp(zScheme, "http", 4)==0 ){
+    if( ssoUrlIsLoopback(&u) ){
+      eKind = SSO_OAUTH_DEST_LOOPBACK;
+    }else{
+      oauthWhy(zWhy, nWhy, "http redirect URIs must name a loopback IP "
+               "address (127.0.0.1 or [::1]), not a host name");
+    }
+    goto end;
+  }
+  if( nScheme==5 && memcmp(zScheme, "https", 5)==0 ){
+    if( ssoOauthListHas(zUris, z, n) ){
+      eKind = SSO_OAUTH_DEST_LISTED;
+    }else{
+      oauthWhy(zWhy, nWhy, "this https redirect URI is not listed in "
+               "SSOPROXY_ALLOWED_REDIRECT_URIS");
+    }
+    goto end;
+  }
+  if( oauthInList(azOauthNever, SSO_ARRAYSIZE(azOauthNever), zScheme,
+                  nScheme) ){
+    oauthWhy(zWhy, nWhy, "redirect URIs with the scheme %s: are refused",
+             zScheme);
+    goto end;
+  }
+  if( ssoOauthListHas(zUris, z, n) ){
+    eKind = SSO_OAUTH_DEST_LISTED;
+    goto end;
+  }
+  if( oauthInList(azOauthIdeStrict, SSO_ARRAYSIZE(azOauthIdeStrict),
+                  zScheme, nScheme) ){
+    if( u.eHost==SSO_URL_HOST_NONE || u.path.n==0 ){
+      oauthWhy(zWhy, nWhy, "a %s: redirect URI needs an extension id and a "
+               "path, e.g. %s://publisher.extension/callback", zScheme,
+               zScheme);
+    }else{
+      eKind = SSO_OAUTH_DEST_SCHEME;
+    }
+    goto end;
+  }
+  if( oauthInList(azOauthIdeLax, SSO_ARRAYSIZE(azOauthIdeLax), zScheme,
+                  nScheme)
+   || ssoOauthListHas(zSchemes, zScheme, nScheme) ){
+    if( u.eHost==SSO_URL_HOST_NONE && u.path.n==0 ){
+      oauthWhy(zWhy, nWhy, "the redirect URI has neither a host nor a path");
+    }else{
+      eKind = SSO_OAUTH_DEST_SCHEME;
+    }
+    goto end;
+  }
+  oauthWhy(zWhy, nWhy, "the scheme %s: is not an allowed redirect scheme "
+           "(see OAUTH_ALLOWED_REDIRECT_SCHEMES)", zScheme);
+end:
+  ssoArenaFree(&a);
+  return eKind;
+}
+
+static int ssoOauthS256(const char *zVerifier, size_t n,
+                             char zOut[SSO_OAUTH_CHALLENGE_LEN+1]){
+  unsigned char aHash[SSO_SHA256_LEN];
+  int rc = ssoSha256(zVerifier, n, aHash);
+  if( rc ) return rc;
+  ssoB64EncodeTo(aHash, sizeof(aHash), SSO_B64_URL, zOut);
+  zOut[SSO_OAUTH_CHALLENGE_LEN] = 0;
+  return SSOPROXY_OK;
+}
+
+static int oauthIsB64Url(char c){
+  return (c>='A' && c<='Z') || (c>='a' && c<='z') || (c>='0' && c<='9')
+      || c=='-' || c=='_';
+}
+
+static int ssoOauthVerifierOk(const char *z, size_t n){
+  size_t i;
+  if( n<43 || n>128 ) return 0;
+  for(i=0; i<n; i++){
+    if( !oauthIsB64Url(z[i]) && z[i]!='.' && z[i]!='~' ) return 0;
+  }
+  return 1;
+}
+
+static int ssoOauthChallengeOk(const char *z, size_t n){
+  size_t i;
+  if( n!=SSO_OAUTH_CHALLENGE_LEN ) return 0;
+  for(i=0; i<n; i++) if( !oauthIsB64Url(z[i]) ) return 0;
+  return 1;
+}
+
+static int ssoOauthUserCodeNew(SsoRng *pRng, char zOut[10]){
+  static const char zAlpha[] = SSO_OAUTH_USER_ALPHABET;
+  const unsigned nAlpha = sizeof(zAlpha)-1;
+  /* Rejection sampling: bytes at or above the largest multiple of the
+  ** alphabet's size would make the first letters likelier. */
+  const unsigned mxByte = 256 - 256 % nAlpha;
+  unsigned char aRand[32];
+  int nDone = 0;
+  while( nDone<8 ){
+    size_t i;
+    int rc = ssoRngBytes(pRng, aRand, sizeof(aRand));
+    if( rc ) return rc;
+    for(i=0; i<sizeof(aRand) && nDone<8; i++){
+      if( aRand[i]>=mxByte ) continue;
+      zOut[nDone + (nDone>=4)] = zAlpha[aRand[i] % nAlpha];
+      nDone++;
+    }
+  }
+  zOut[4] = '-';
+  zOut[9] = 0;
+  return SSOPROXY_OK;
+}
+
+static int ssoOauthUserCodeNormalize(const char *z, size_t n,
+                                          char zOut[9]){
+  size_t i;
+  int k = 0;
+  for(i=0; i<n; i++){
+    char c = z[i];
+    if( c=='-' || c==' ' ) continue;
+    if( c>='a' && c<='z' ) c = (char)(c - 'a' + 'A');
+    if( c==0 || strchr(SSO_OAUTH_USER_ALPHABET, c)==0 || k>=8 ){
+      return SSOPROXY_PARSE;
+    }
+    zOut[k++] = c;
+  }
+  if( k!=8 ) return SSOPROXY_PARSE;
+  zOut[8] = 0;
+  return SSOPROXY_OK;
+}
+
+static int ssoOauthSecretNew(SsoRng *pRng,
+                                  char zOut[SSO_OAUTH_SECRET_LEN+1]){
+  unsigned char aRand[32];
+  int rc = ssoRngBytes(pRng, aRand, sizeof(aRand));
+  if( rc ) return rc;
+  ssoB64EncodeTo(aRand, sizeof(aRand), SSO_B64_URL, zOut);
+  zOut[SSO_OAUTH_SECRET_LEN] = 0;
+  return SSOPROXY_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The object                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Each entry of a comma list, passed to xCheck; first failure wins. */
+static int oauthEachEntry(const char *zList, const char *zSetting,
+                          int (*xCheck)(const char*, size_t, char*, size_t),
+                          char *zErr, size_t nErr){
+  const char *p = zList;
+  char zWhy[256];
+  if( zList==0 ) return SSOPROXY_OK;
+  while( *p ){
+    const char *zEnd = strchr(p, ',');
+    const char *a = p, *b = zEnd ? zEnd : p+strlen(p);
+    while( a<b && (*a==' ' || *a=='\t') ) a++;
+    while( b>a && (b[-1]==' ' || b[-1]=='\t') ) b--;
+    int bOk = b>a ? xCheck(a, (size_t)(b-a), zWhy, sizeof(zWhy)) : 1;
+    if( bOk<0 ) return ssoErrorf(zErr, nErr, SSOPROXY_NOMEM, "out of memory");
+    if( bOk==0 ){
+      return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "%s: %.*s: %s",
+                       zSetting, (int)(b-a > 200 ? 200 : b-a), a, zWhy);
+    }
+    if( zEnd==0 ) break;
+    p = zEnd+1;
+  }
+  return SSOPROXY_OK;
+}
+
+/* An allowed scheme: RFC 3986 §3.1 syntax, lower case, not a web or
+** dangerous scheme (those have their own rules). */
+static int oauthSchemeEntryOk(const char *z, size_t n, char *zWhy,
+                              size_t nWhy){
+  size_t i;
+  for(i=0; i<n; i++){
+    char c = z[i];
+    if( (c>='a' && c<='z') || (i>0 && ((c>='0' && c<='9') || c=='+'
+                                       || c=='-' || c=='.')) ) continue;
+    return oauthWhy(zWhy, nWhy, "not a lower-case URI scheme (write it "
+                    "without \"://\")");
+  }
+  if( oauthInList(azOauthNever, SSO_ARRAYSIZE(azOauthNever), z, n) ){
+    return oauthWhy(zWhy, nWhy, "this scheme can never be a redirect scheme"
+                    " (http is allowed to loopback addresses only, https "
+                    "through SSOPROXY_ALLOWED_REDIRECT_URIS)");
+  }
+  return 1;
+}
+
+/* An allowed URI: a valid https or custom-scheme URL, no fragment, no
+** user-info, never plain http (loopback is always allowed anyway).
+** 1 good, 0 refused, -1 out of memory. */
+static int oauthUriEntryOk(const char *z, size_t n, char *zWhy, size_t nWhy){
+  SsoArena a;
+  SsoUrl u;
+  int bOk = 0, rc = SSOPROXY_TOOBIG;
+  ssoArenaInit(&a, 0);
+  if( n<=SSO_OAUTH_MAX_REDIRECT ) rc = ssoUrlParse(&a, z, n, &u, 0);
+  if( rc==SSOPROXY_NOMEM ){
+    bOk = -1;
+  }else if( rc ){
+    oauthWhy(zWhy, nWhy, "not a valid absolute URL");
+  }else if( u.bFragment || u.bUserinfo ){
+    oauthWhy(zWhy, nWhy, "a redirect URI may have neither a fragment nor "
+             "user information");
+  }else if( strcmp(u.scheme.z, "https")!=0
+         && oauthInList(azOauthNever, SSO_ARRAYSIZE(azOauthNever),
+                        u.scheme.z, u.scheme.n) ){
+    oauthWhy(zWhy, nWhy, "only https and custom-scheme URIs can be listed "
+             "(plain http is allowed to loopback addresses without a list)");
+  }else{
+    bOk = 1;
+  }
+  ssoArenaFree(&a);
+  return bOk;
+}
+
+static int ssoOauthNew(const SsoOauthConfig *c, SsoOauth **pp,
+                            char *zErr, size_t nErr){
+  SsoOauth *p;
+  int rc;
+  *pp = 0;
+  rc = oauthEachEntry(c->zSchemes, "OAUTH_ALLOWED_REDIRECT_SCHEMES",
+                      oauthSchemeEntryOk, zErr, nErr);
+  if( rc ) return rc;
+  rc = oauthEachEntry(c->zUris, "SSOPROXY_ALLOWED_REDIRECT_URIS",
+                      oauthUriEntryOk, zErr, nErr);
+  if( rc ) return rc;
+  if( c->zBaseUrl ){
+    SsoArena a;
+    SsoUrl u;
+    ssoArenaInit(&a, 0);
+    rc = ssoUrlParse(&a, c->zBaseUrl, strlen(c->zBaseUrl), &u, 0);
+    if( rc==SSOPROXY_OK && ((strcmp(u.scheme.z, "http")!=0
+                             && strcmp(u.scheme.z, "https")!=0)
+                            || u.bQuery || u.bFragment || u.bUserinfo) ){
+      rc = SSOPROXY_PARSE;
+    }
+    ssoArenaFree(&a);
+    if( rc==SSOPROXY_NOMEM ){
+      return ssoErrorf(zErr, nErr, rc, "out of memory");
+    }
+    if( rc ){
+      return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "PROXY_BASE_URL: not an "
+                       "http(s) URL without query or fragment: %s",
+                       c->zBaseUrl);
+    }
+  }
+  p = ssoMallocZero(sizeof(*p));
+  if( p==0 ) return SSOPROXY_NOMEM;
+  if( c->zBaseUrl ){
+    size_t n = strlen(c->zBaseUrl);
+    while( n>0 && c->zBaseUrl[n-1]=='/' ) n--;
+    p->zBaseUrl = ssoStrndup(c->zBaseUrl, n);
+    if( p->zBaseUrl==0 ) goto nomem;
+  }
+  if( c->zSchemes && (p->zSchemes = ssoStrdup(c->zSchemes))==0 ) goto nomem;
+  if( c->zUris && (p->zUris = ssoStrdup(c->zUris))==0 ) goto nomem;
+  if( c->zOrigins && (p->zOrigins = ssoStrdup(c->zOrigins))==0 ) goto nomem;
+  p->msKeyTtl = c->sKeyTtl*1000;
+  p->msCodeTtl = c->sCodeTtl*1000;
+  p->msStateTtl = c->sStateTtl*1000;
+  p->msDeviceTtl = c->sDeviceTtl*1000;
+  p->sInterval = c->sInterval;
+  p->bCodeOnly = c->bCodeOnly;
+  p->bKeyShortcut = c->bKeyShortcut;
+  p->pSessions = c->pSessions;
+  p->pLog = c->pLog;
+  ssoAuthzInit(&p->authz, 0);
+  *pp = p;
+  return SSOPROXY_OK;
+nomem:
+  ssoOauthFree(p);
+  return ssoErrorf(zErr, nErr, SSOPROXY_NOMEM, "out of memory");
+}
+
+static void ssoOauthFree(SsoOauth *p){
+  if( p==0 ) return;
+  ssoFree(p->zBaseUrl);
+  ssoFree(p->zSchemes);
+  ssoFree(p->zUris);
+  ssoFree(p->zOrigins);
+  ssoFree(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* One request                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct OauthCtx OauthCtx;
+struct OauthCtx {
+  SsoOauth *p;
+  SsoServerReq *req;
+  SsoStore *pStore;
+  SsoRng *pRng;
+  SsoArena a;               /* Everything of this request */
+  long long tNow;
+  SsoForm q;                /* The query */
+  SsoForm f;                /* A form body (POSTs) */
+  int bCors;                /* The Origin may read the answer */
+  SsoStr origin;
+};
+
+static int oauthCtxInit(OauthCtx *c, SsoServerReq *req, void *pArg){
+  memset(c, 0, sizeof(*c));
+  c->p = pArg;
+  c->req = req;
+  c->pStore = ssoApiWorkerStore(req->pWorkerCtx);
+  c->pRng = ssoApiWorkerRng(req->pWorkerCtx);
+  c->tNow = ssoOsNowMs();
+  ssoArenaInit(&c->a, 0);
+  if( ssoServerHeader(req, "Origin", &c->origin) ){
+    c->bCors = ssoOauthCorsAllowed(c->p->zOrigins, c->origin.z,
+                                   c->origin.n);
+  }
+  if( ssoFormParse(&c->a, req->query.z, req->query.n, &c->q, 0) ){
+    memset(&c->q, 0, sizeof(c->q));
+    return SSOPROXY_PARSE;
+  }
+  return SSOPROXY_OK;
+}
+
+static void oauthCtxFree(OauthCtx *c){ ssoArenaFree(&c->a); }
+
+/* The one value of a parameter, NULL when absent; *pbDup on repeats
+** (RFC 6749 §3.1: parameters MUST NOT be sent more than once). */
+static const char *oauthParam(const SsoForm *pF, const char *zName,
+                              int *pbDup){
+  SsoStr v;
+  int rc = ssoFormGet(pF, zName, &v);
+  if( rc==SSOPROXY_CONSTRAINT ){ *pbDup = 1; return 0; }
+  return rc==SSOPROXY_OK ? v.z : 0;
+}
+
+/* Headers every answer of these flows carries. */
+static int oauthCommonHeaders(OauthCtx *c){
+  int rc = ssoServerAddHeader(c->req, "Cache-Control", "no-store");
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(c->req, "Pragma", "no-cache");
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(c->req, "Vary", "Origin");
+  if( rc==SSOPROXY_OK && c->bCors ){
+    char *z = ssoArenaStrndup(&c->a, c->origin.z, c->origin.n);
+    if( z==0 ) return SSOPROXY_NOMEM;
+    rc = ssoServerAddHeader(c->req, "Access-Control-Allow-Origin", z);
+  }
+  return rc;
+}
+
+/* A JSON answer with no-store and CORS. b is freed. */
+static int oauthSendJson(OauthCtx *c, int iStatus, SsoBuf *b){
+  int rc = b->rc;
+  if( rc==SSOPROXY_OK ) rc = ssoServerStatus(c->req, iStatus);
+  if( rc==SSOPROXY_OK ) rc = oauthCommonHeaders(c);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerAddHeader(c->req, "Content-Type", "application/json");
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(c->req, b->z ? b->z : "", b->n);
+  ssoBufFree(b);
+  return rc;
+}
+
+/* RFC 6749 §5.2 error: {"error","error_description"}. */
+static int oauthError(OauthCtx *c, int iStatus, const char *zErr,
+                      const char *zDesc){
+  SsoBuf b;
+  SsoJsonWriter w;
+  ssoBufInit(&b, 0);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "error", zErr);
+  ssoJsonWriteKeyString(&w, "error_description", zDesc);
+  ssoJsonWriteEndObject(&w);
+  ssoJsonWriteFinish(&w);
+  return oauthSendJson(c, iStatus, &b);
+}
+
+/* OpenRouter's error shape: {"error":{"code":N,"message":...}}. */
+static int oauthOrError(OauthCtx *c, int iStatus, const char *zMsg){
+  SsoBuf b;
+  SsoJsonWriter w;
+  ssoBufInit(&b, 0);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKey(&w, "error");
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyInt64(&w, "code", iStatus);
+  ssoJsonWriteKeyString(&w, "message", zMsg);
+  ssoJsonWriteEndObject(&w);
+  ssoJsonWriteEndObject(&w);
+  ssoJsonWriteFinish(&w);
+  return oauthSendJson(c, iStatus, &b);
+}
+
+/* The public base URL: PROXY_BASE_URL, else http:// and the Host header
+** (only host characters; the answer goes back to whoever sent it). */
+static const char *oauthBase(OauthCtx *c){
+  SsoStr h;
+  size_t i;
+  SsoBuf b;
+  if( c->p->zBaseUrl ) return c->p->zBaseUrl;
+  if( !ssoServerHeader(c->req, "Host", &h) || h.n==0 || h.n>255 ){
+    return "http://127.0.0.1";
+  }
+  for(i=0; i<h.n; i++){
+    char ch = h.z[i];
+    if( !((ch>='a' && ch<='z') || (ch>='A' && ch<='Z') || (ch>='0' && ch<='9')
+          || ch=='.' || ch==':' || ch=='-' || ch=='[' || ch==']') ){
+      return "http://127.0.0.1";
+    }
+  }
+  ssoBufInit(&b, 0);
+  ssoBufAppendStr(&b, "http://");
+  ssoBufAppend(&b, h.z, h.n);
+  if( b.rc ){ ssoBufFree(&b); return "http://127.0.0.1"; }
+  {
+    char *z = ssoArenaStrndup(&c->a, b.z, b.n);
+    ssoBufFree(&b);
+    return z ? z : "http://127.0.0.1";
+  }
+}
+
+/* SHA-256 hex of z, in the arena (a grant's name). */
+static const char *oauthHash(OauthCtx *c, const char *z, size_t n){
+  char *zHex = ssoArenaAlloc(&c->a, SSO_KEY_HEX);
+  if( zHex ) ssoAuthzKeyHash(z, n, zHex);
+  return zHex;
+}
+
+/* The browser's session: OK, NOTFOUND, or a store failure. */
+static int oauthSession(OauthCtx *c, SsoSession *pSess){
+  if( c->p->pSessions==0 ) return SSOPROXY_NOTFOUND;
+  return ssoSessionGet(c->p->pSessions, c->pStore, c->req->aHdr,
+                       c->req->nHdr, c->tNow, &c->a, pSess);
+}
+
+/* Send the browser to /login, which brings it back to this very URL. */
+static int oauthToLogin(OauthCtx *c){
+  SsoBuf b;
+  int rc;
+  SsoStr t = c->req->target;
+  ssoBufInit(&b, 0);
+  ssoBufAppendStr(&b, "/login?rd=");
+  if( t.n==0 || t.z[0]!='/' || !ssoUrlIsLocalPath(t.z, t.n) ){
+    t = c->req->path;
+  }
+  ssoUrlEncode(&b, t.z, t.n, 0);
+  rc = b.rc ? b.rc : ssoPageRedirect(c->req, 302, b.z);
+  ssoBufFree(&b);
+  return rc;
+}
+
+static int oauthInternal(OauthCtx *c, int rc, const char *zWhat){
+  ssoLog(c->p->pLog, SSO_LOG_ERROR, zWhat, "error",
+         rc==SSOPROXY_NOMEM ? "out of memory" : ssoStoreErrmsg(c->pStore),
+         "request", c->req->zId, (char*)0);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys                                                                */
+/* ------------------------------------------------------------------ */
+
+/* What a new key is for. */
+typedef struct OauthMint OauthMint;
+struct OauthMint {
+  const char *zUserId;
+  const char *zVia;         /* issued_via */
+  const char *zFlow;        /* "sso_key_generate", "openrouter", ... */
+  const char *zClient;      /* Client label, NULL: none */
+  const char *zRedirect;    /* Where it went, NULL: back-channel */
+  const char *zModels;      /* NULL: all */
+  long long tExpires;       /* 0: now + the key lifetime */
+};
+
+/*
+** Insert a key for pM (inside the caller's transaction), audited as the
+** user. *pNew holds the plaintext.
+*/
+static int oauthMint(OauthCtx *c, const OauthMint *pM, SsoApiNewKey *pNew,
+                     SsoKey *pKey){
+  SsoBuf b;
+  SsoJsonWriter w;
+  int rc;
+  memset(pKey, 0, sizeof(*pKey));
+  ssoBufInit(&b, 0);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "flow", pM->zFlow);
+  if( pM->zClient ) ssoJsonWriteKeyString(&w, "client", pM->zClient);
+  if( pM->zRedirect ) ssoJsonWriteKeyString(&w, "redirect_uri", pM->zRedirect);
+  ssoJsonWriteEndObject(&w);
+  rc = ssoJsonWriteFinish(&w);
+  if( rc ){ ssoBufFree(&b); return rc; }
+  pKey->zUserId = pM->zUserId;
+  pKey->zModels = pM->zModels;
+  pKey->tExpires = pM->tExpires ? pM->tExpires : c->tNow + c->p->msKeyTtl;
+  pKey->zIssuedVia = pM->zVia;
+  pKey->zMetadata = b.z;
+  rc = ssoApiKeyInsert(c->pStore, c->pRng, pM->zUserId, pKey, pNew);
+  ssoBufFree(&b);
+  pKey->zMetadata = 0;
+  return rc;
+}
+
+/* The user still exists and is enabled: 1, else 0 (or -rc on failure). */
+static int oauthUserOk(OauthCtx *c, const char *zUserId){
+  SsoUser u;
+  int rc = ssoStoreUserGet(c->pStore, zUserId, &c->a, &u);
+  if( rc==SSOPROXY_NOTFOUND ) return 0;
+  if( rc ) return -rc;
+  return !u.bDisabled;
+}
+
+/* Seconds from now to tExpires, at least 1. */
+static long long oauthExpiresIn(OauthCtx *c, long long tExpires){
+  long long s = (tExpires - c->tNow + 999)/1000;
+  return s<1 ? 1 : s;
+}
+
+/* {"access_token","token_type","expires_in"} */
+static int oauthTokenJson(OauthCtx *c, const SsoApiNewKey *pNew,
+                          long long tExpires, const char *zUserId){
+  SsoBuf b;
+  SsoJsonWriter w;
+  ssoBufInit(&b, 0);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "access_token", pNew->zKey);
+  ssoJsonWriteKeyString(&w, "token_type", "Bearer");
+  ssoJsonWriteKeyInt64(&w, "expires_in", oauthExpiresIn(c, tExpires));
+  if( zUserId ) ssoJsonWriteKeyString(&w, "user_id", zUserId);
+  ssoJsonWriteEndObject(&w);
+  ssoJsonWriteFinish(&w);
+  return oauthSendJson(c, 200, &b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Grants                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Expired grants are kept a while so a late reuse of a code is still
+** recognised (and its key revoked); then they go. */
+static void oauthPurge(OauthCtx *c){
+  ssoStoreGrantPurge(c->pStore, c->tNow - SSO_OAUTH_GRANT_KEEP_MS, 0);
+}
+
+/* Store a grant named by the secret zSecret. */
+static int oauthGrantPut(OauthCtx *c, const char *zKind, const char *zSecret,
+                         const char *zData, long long msTtl){
+  SsoGrant g;
+  memset(&g, 0, sizeof(g));
+  g.zHash = oauthHash(c, zSecret, strlen(zSecret));
+  if( g.zHash==0 ) return SSOPROXY_NOMEM;
+  g.zKind = zKind;
+  g.zData = zData;
+  g.tCreated = c->tNow;
+  g.tExpires = c->tNow + msTtl;
+  return ssoStoreGrantInsert(c->pStore, &g);
+}
+
+/* A grant's payload parsed; *ppDoc freed by the caller. */
+static const SsoJson *oauthGrantData(const SsoGrant *g, SsoJsonDoc **ppDoc){
+  if( ssoJsonParse(g->zData, strlen(g->zData), 0, ppDoc, 0) ) return 0;
+  return ssoJsonRoot(*ppDoc);
+}
+
+static const char *oauthJs(const SsoJson *pObj, const char *zKey){
+  return ssoJsonCStr(ssoJsonGet(pObj, zKey));
+}
+
+static long long oauthJi(const SsoJson *pObj, const char *zKey){
+  long long i = 0;
+  ssoJsonInt64(ssoJsonGet(pObj, zKey), &i);
+  return i;
+}
+
+/* ------------------------------------------------------------------ */
+/* Consent                                                             */
+/* ------------------------------------------------------------------ */
+
+/* What a consent grant remembers until the user answers. */
+typedef struct OauthPending OauthPending;
+struct OauthPending {
+  const char *zFlow;        /* "sso_key_generate", "openrouter", "authorize" */
+  const char *zRedirect;
+  const char *zClient;      /* NULL: none */
+  const char *zChallenge;   /* NULL: none */
+  const char *zState;       /* RFC 6749 state to echo; NULL: none */
+};
+
+static void oauthWriteOpt(SsoJsonWriter *w, const char *zKey, const char *z){
+  if( z ) ssoJsonWriteKeyString(w, zKey, z);
+}
+
+/* Store the pending consent and show the page. */
+static int oauthConsentPage(OauthCtx *c, const SsoSession *pSess,
+                            const OauthPending *pP){
+  char zId[SSO_OAUTH_SECRET_LEN+1];
+  SsoBuf d, h;
+  SsoJsonWriter w;
+  const char *zWho = pSess->user.zEmail ? pSess->user.zEmail
+                                        : pSess->user.zId;
+  int rc = ssoOauthSecretNew(c->pRng, zId);
+  if( rc ) return rc;
+  ssoBufInit(&d, 0);
+  ssoJsonWriteInit(&w, &d);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "flow", pP->zFlow);
+  ssoJsonWriteKeyString(&w, "user", pSess->user.zId);
+  ssoJsonWriteKeyString(&w, "session", pSess->zHash);
+  ssoJsonWriteKeyString(&w, "redirect", pP->zRedirect);
+  oauthWriteOpt(&w, "client", pP->zClient);
+  oauthWriteOpt(&w, "challenge", pP->zChallenge);
+  oauthWriteOpt(&w, "state", pP->zState);
+  ssoJsonWriteEndObject(&w);
+  rc = ssoJsonWriteFinish(&w);
+  if( rc==SSOPROXY_OK ){
+    oauthPurge(c);
+    rc = oauthGrantPut(c, "oauth_consent", zId, d.z, c->p->msStateTtl);
+  }
+  ssoBufFree(&d);
+  if( rc ) return oauthInternal(c, rc, "cannot store a consent");
+  ssoBufInit(&h, 0);
+  ssoBufAppendStr(&h, "<p>");
+  if( pP->zClient ){
+    ssoBufAppendStr(&h, "The application <b>");
+    ssoPageEscape(&h, pP->zClient, strlen(pP->zClient));
+    ssoBufAppendStr(&h, "</b> asks");
+  }else{
+    ssoBufAppendStr(&h, "An application asks");
+  }
+  ssoBufAppendStr(&h, " for an API key of your account <b>");
+  ssoPageEscape(&h, zWho, strlen(zWho));
+  ssoBufAppendStr(&h, "</b>.</p>\n<p>If you approve, ");
+  ssoBufAppendStr(&h, strcmp(pP->zFlow, "sso_key_generate")==0
+                  ? "the key is sent to" : "a one-time code for it is sent to");
+  ssoBufAppendStr(&h, ":</p>\n<p><code id=\"destination\">");
+  ssoPageEscape(&h, pP->zRedirect, strlen(pP->zRedirect));
+  ssoBufAppendStr(&h, "</code></p>\n<p>Approve only if you started this "
+                  "from that application just now. The key can do what "
+                  "you can do until it expires or you revoke it.</p>\n"
+                  "<form method=\"post\" action=\"/oauth/consent\">\n"
+                  "<input type=\"hidden\" name=\"consent\" value=\"");
+  ssoBufAppendStr(&h, zId);
+  ssoBufAppendStr(&h, "\">\n<input type=\"hidden\" name=\"csrf\" value=\"");
+  ssoPageEscape(&h, pSess->zCsrf, strlen(pSess->zCsrf));
+  ssoBufAppendStr(&h, "\">\n<button type=\"submit\" name=\"action\" "
+                  "value=\"approve\" id=\"approve\">Approve</button>\n"
+                  "<button type=\"submit\" name=\"action\" value=\"deny\" "
+                  "id=\"deny\">Deny</button>\n</form>\n");
+  rc = h.rc ? h.rc : ssoPageRespond(c->req, 200,
+                                      "Give an application an API key?", h.z);
+  ssoBufFree(&h);
+  return rc;
+}
+
+/* The form body of a POST, when it is one: OK, or 415/400 answered
+** (then *pbDone). */
+static int oauthReadForm(OauthCtx *c, int bJsonError, int *pbDone){
+  SsoStr ct;
+  if( !ssoServerHeader(c->req, "Content-Type", &ct)
+   || ct.n<33 || strncasecmp(ct.z, "application/x-www-form-urlencoded", 33)
+   || (ct.n>33 && ct.z[33]!=';' && ct.z[33]!=' ') ){
+    *pbDone = 1;
+    return bJsonError ? oauthError(c, 415, "invalid_request",
+                                   "the body must be "
+                                   "application/x-www-form-urlencoded")
+         : ssoPageError(c->req, 415, "Unsupported form", "This page only "
+                        "accepts its own form.");
+  }
+  if( ssoFormParse(&c->a, c->req->pBody, c->req->nBody, &c->f, 0)
+   || ssoFormFirstDuplicate(&c->f)>=0 ){
+    *pbDone = 1;
+    return bJsonError ? oauthError(c, 400, "invalid_request",
+                                   "malformed or repeated form parameters")
+         : ssoPageError(c->req, 400, "Bad form", "The form was malformed.");
+  }
+  return SSOPROXY_OK;
+}
+
+/* An answer the consent POST builds inside its transaction. */
+typedef struct OauthAnswer OauthAnswer;
+struct OauthAnswer {
+  int iStatus;              /* 302, or an error page's status */
+  const char *zTitle, *zMsg;/* Error page */
+  SsoBuf loc;               /* 302 Location */
+};
+
+/* Approval: do what the flow does, building the Location. */
+static int oauthApprove(OauthCtx *c, const SsoJson *pD, OauthAnswer *pA){
+  const char *zFlow = oauthJs(pD, "flow");
+  const char *zRedirect = oauthJs(pD, "redirect");
+  const char *zUser = oauthJs(pD, "user");
+  const char *zClient = oauthJs(pD, "client");
+  int rc;
+  if( zFlow==0 || zRedirect==0 || zUser==0 ) return SSOPROXY_PARSE;
+  if( strcmp(zFlow, "sso_key_generate")==0 ){
+    OauthMint m;
+    SsoApiNewKey nk;
+    SsoKey k;
+    char zIn[24];
+    const char *azPair[6];
+    memset(&m, 0, sizeof(m));
+    m.zUserId = zUser;
+    m.zVia = "ui";
+    m.zFlow = zFlow;
+    m.zClient = zClient;
+    m.zRedirect = zRedirect;
+    rc = oauthMint(c, &m, &nk, &k);
+    if( rc ) return rc;
+    snprintf(zIn, sizeof(zIn), "%lld", oauthExpiresIn(c, k.tExpires));
+    azPair[0] = "access_token"; azPair[1] = nk.zKey;
+    azPair[2] = "token_type";   azPair[3] = "Bearer";
+    azPair[4] = "expires_in";   azPair[5] = zIn;
+    rc = ssoUrlAppendQuery(&pA->loc, zRedirect, strlen(zRedirect), azPair,
+                           3, 0);
+    memset(nk.zKey, 0, sizeof(nk.zKey));
+  }else{
+    char zCode[SSO_OAUTH_SECRET_LEN+1];
+    const char *azPair[6];
+    int nPair = 1;
+    rc = ssoOauthSecretNew(c->pRng, zCode);
+    if( rc ) return rc;
+    {
+      /* The code's payload is the consent's, which already names the
+      ** user, flow, client, redirect and challenge. */
+      SsoBuf d;
+      ssoBufInit(&d, 0);
+      ssoJsonToBuf(pD, &d);
+      rc = d.rc ? d.rc : oauthGrantPut(c, "oauth_code", zCode, d.z,
+                                       c->p->msCodeTtl);
+      ssoBufFree(&d);
+      if( rc ) return rc;
+    }
+    azPair[0] = "code"; azPair[1] = zCode;
+    if( strcmp(zFlow, "authorize")==0 ){
+      azPair[2] = "state"; azPair[3] = oauthJs(pD, "state");
+      azPair[4] = "iss";   azPair[5] = oauthBase(c);
+      nPair = 3;
+    }
+    rc = ssoUrlAppendQuery(&pA->loc, zRedirect, strlen(zRedirect), azPair,
+                           nPair, 0);
+  }
+  pA->iStatus = 302;
+  return rc;
+}
+
+/* Denial: the authorize flow tells the client (RFC 6749 §4.1.2.1); the
+** others just say so, sending nothing anywhere. */
+static int oauthDeny(OauthCtx *c, const SsoJson *pD, OauthAnswer *pA){
+  const char *zFlow = oauthJs(pD, "flow");
+  const char *zRedirect = oauthJs(pD, "redirect");
+  if( zFlow && zRedirect && strcmp(zFlow, "authorize")==0 ){
+    const char *azPair[] = { "error", "access_denied",
+                             "state", oauthJs(pD, "state"),
+                             "iss", oauthBase(c) };
+    pA->iStatus = 302;
+    return ssoUrlAppendQuery(&pA->loc, zRedirect, strlen(zRedirect), azPair,
+                             3, 0);
+  }
+  pA->iStatus = 200;
+  pA->zTitle = "Access denied";
+  pA->zMsg = "You denied the request. Nothing was sent to the application.";
+  return SSOPROXY_OK;
+}
+
+/* POST /oauth/consent: consent, csrf, action=approve|deny. */
+static int oauthConsentPost(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  SsoSession sess;
+  SsoGrant g;
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pD = 0;
+  OauthAnswer ans;
+  const char *zId, *zCsrf, *zAction;
+  int rc, bDone = 0, bDup = 0, bTx = 0;
+  memset(&ans, 0, sizeof(ans));
+  ssoBufInit(&ans.loc, 0);
+  oauthCtxInit(&c, req, pArg);
+  rc = oauthReadForm(&c, 0, &bDone);
+  if( bDone ) goto end;
+  rc = oauthSession(&c, &sess);
+  if( rc==SSOPROXY_NOTFOUND ){
+    rc = ssoPageError(req, 403, "Not signed in", "Your session has ended. "
+                      "Start again from the application.");
+    goto end;
+  }
+  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
+  zId = oauthParam(&c.f, "consent", &bDup);
+  zCsrf = oauthParam(&c.f, "csrf", &bDup);
+  zAction = oauthParam(&c.f, "action", &bDup);
+  if( zCsrf==0 || !ssoSessionCsrfOk(&sess, zCsrf, strlen(zCsrf)) ){
+    rc = ssoPageError(req, 403, "Request refused", "The form's security "
+                      "token is missing or wrong. Start again from the "
+                      "application.");
+    goto end;
+  }
+  if( zId==0 || zAction==0 || (strcmp(zAction, "approve")!=0
+                               && strcmp(zAction, "deny")!=0) ){
+    rc = ssoPageError(req, 400, "Bad request", "The form is incomplete.");
+    goto end;
+  }
+  rc = ssoStoreBegin(c.pStore);
+  if( rc ){ oauthInternal(&c, rc, "cannot begin"); goto end; }
+  bTx = 1;
+  rc = ssoStoreGrantTake(c.pStore, oauthHash(&c, zId, strlen(zId)),
+                         "oauth_consent", &c.a, &g);
+  if( rc==SSOPROXY_NOTFOUND || (rc==SSOPROXY_OK && (g.nUse>1
+                                || g.tExpires<c.tNow)) ){
+    ans.iStatus = 400;
+    ans.zTitle = "Request expired";
+    ans.zMsg = "This approval request is unknown, was already answered, or "
+               "has expired. Start again from the application.";
+    rc = SSOPROXY_OK;
+    goto answer;
+  }
+  if( rc ) goto fail;
+  pD = oauthGrantData(&g, &pDoc);
+  if( pD==0 ){ rc = SSOPROXY_PARSE; goto fail; }
+  if( oauthJs(pD, "session")==0 || oauthJs(pD, "user")==0
+   || strcmp(oauthJs(pD, "session"), sess.zHash)!=0
+   || strcmp(oauthJs(pD, "user"), sess.user.zId)!=0 ){
+    ans.iStatus = 403;
+    ans.zTitle = "Request refused";
+    ans.zMsg = "This approval request belongs to another browser session.";
+    goto answer;
+  }
+  rc = strcmp(zAction, "approve")==0 ? oauthApprove(&c, pD, &ans)
+                                     : oauthDeny(&c, pD, &ans);
+  if( rc ) goto fail;
+answer:
+  rc = ssoStoreCommit(c.pStore);
+  bTx = 0;
+  if( rc ) goto fail;
+  if( ans.iStatus==302 ){
+    rc = ssoPageRedirect(req, 302, ans.loc.z);
+    ssoLog(c.p->pLog, SSO_LOG_INFO, "oauth consent approved or denied",
+           "user", sess.user.zId, "flow", oauthJs(pD, "flow"),
+           "action", zAction, (char*)0);
+  }else{
+    rc = ssoPageError(req, ans.iStatus, ans.zTitle, ans.zMsg);
+  }
+  goto end;
+fail:
+  oauthInternal(&c, rc, "consent failed");
+end:
+  if( bTx ) ssoStoreRollback(c.pStore);
+  /* The Location may hold a key: wipe it. */
+  if( ans.loc.z ) memset(ans.loc.z, 0, ans.loc.n);
+  ssoBufFree(&ans.loc);
+  ssoJsonFree(pDoc);
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* Check a redirect_uri / callback_url for a browser flow: 1 when fine,
+** else 0 after answering 400 (never redirecting). */
+static int oauthDestOk(OauthCtx *c, const char *z, int bJson, int *prc){
+  char zWhy[256];
+  if( ssoOauthRedirectCheck(c->p->zSchemes, c->p->zUris, z, strlen(z), zWhy,
+                            sizeof(zWhy)) ){
+    return 1;
+  }
+  *prc = bJson ? oauthError(c, 400, "invalid_request", zWhy)
+       : ssoPageError(c->req, 400, "Destination refused", zWhy);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* 1. The seed PR: GET /sso/key/generate?response_type=oauth_token      */
+/* ------------------------------------------------------------------ */
+
+/*
+** The shortcut: a valid user's key mints another for the same user,
+** never more: the same models, and no later expiry than its own.
+*/
+static int oauthShortcut(OauthCtx *c){
+  SsoCaller who;
+  SsoAuthzErr err;
+  OauthMint m;
+  SsoApiNewKey nk;
+  SsoKey k;
+  long long tMax;
+  int rc;
+  memset(&err, 0, sizeof(err));
+  if( !c->p->bKeyShortcut ){
+    return oauthError(c, 403, "access_denied", "minting a key with an "
+                      "existing key is switched off "
+                      "(SSOPROXY_OAUTH_KEY_SHORTCUT); sign in instead");
+  }
+  rc = ssoAuthzAuthenticate(&c->p->authz, c->pStore, c->req->aHdr,
+                            c->req->nHdr, c->tNow, &c->a, &who, &err);
+  if( rc==SSOPROXY_ERROR || (rc==SSOPROXY_OK && (who.eKind!=SSO_CALLER_KEY
+                                                || who.zUserId==0)) ){
+    return oauthError(c, 401, "invalid_token", rc==SSOPROXY_ERROR
+                      ? err.zMsg : "only a user's API key can mint a key");
+  }
+  if( rc ) return oauthInternal(c, rc, "cannot authenticate");
+  tMax = c->tNow + c->p->msKeyTtl;
+  if( who.key.tExpires && who.key.tExpires<tMax ) tMax = who.key.tExpires;
+  memset(&m, 0, sizeof(m));
+  m.zUserId = who.zUserId;
+  m.zVia = "ui";
+  m.zFlow = "key_shortcut";
+  m.zClient = who.key.zDisplay;
+  m.zModels = who.key.zModels;
+  m.tExpires = tMax;
+  rc = ssoStoreBegin(c->pStore);
+  if( rc==SSOPROXY_OK ) rc = oauthMint(c, &m, &nk, &k);
+  if( rc==SSOPROXY_OK ) rc = ssoStoreCommit(c->pStore);
+  if( rc ){
+    ssoStoreRollback(c->pStore);
+    return oauthInternal(c, rc, "cannot mint a key");
+  }
+  rc = oauthTokenJson(c, &nk, k.tExpires, 0);
+  memset(nk.zKey, 0, sizeof(nk.zKey));
+  return rc;
+}
+
+static int ssoOauthKeyFlow(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  SsoSession sess;
+  const char *zType, *zRedirect;
+  SsoStr auth;
+  int rc, bDup = 0;
+  if( oauthCtxInit(&c, req, pArg) ){
+    rc = oauthError(&c, 400, "invalid_request", "malformed query string");
+    goto end;
+  }
+  zType = oauthParam(&c.q, "response_type", &bDup);
+  zRedirect = oauthParam(&c.q, "redirect_uri", &bDup);
+  if( bDup ){
+    rc = oauthError(&c, 400, "invalid_request", "a parameter was repeated");
+    goto end;
+  }
+  if( zType==0 || strcmp(zType, "oauth_token")!=0 ){
+    rc = oauthError(&c, 400, "unsupported_response_type",
+                    "Unsupported response_type: only oauth_token is "
+                    "supported here (OAuth clients use /oauth/authorize)");
+    goto end;
+  }
+  if( zRedirect && !oauthDestOk(&c, zRedirect, 1, &rc) ) goto end;
+  if( ssoServerHeader(req, "Authorization", &auth) ){
+    rc = oauthShortcut(&c);
+    goto end;
+  }
+  rc = oauthSession(&c, &sess);
+  if( rc==SSOPROXY_NOTFOUND ){ rc = oauthToLogin(&c); goto end; }
+  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
+  if( zRedirect ){
+    OauthPending pend;
+    memset(&pend, 0, sizeof(pend));
+    pend.zFlow = "sso_key_generate";
+    pend.zRedirect = zRedirect;
+    rc = oauthConsentPage(&c, &sess, &pend);
+  }else{
+    /* The PR's JSON answer, shown to the signed-in user who asked for it
+    ** in their own browser (SameSite=Lax keeps other sites' requests
+    ** cookie-less, and CORS never allows credentials). */
+    OauthMint m;
+    SsoApiNewKey nk;
+    SsoKey k;
+    memset(&m, 0, sizeof(m));
+    m.zUserId = sess.user.zId;
+    m.zVia = "ui";
+    m.zFlow = "sso_key_generate";
+    rc = ssoStoreBegin(c.pStore);
+    if( rc==SSOPROXY_OK ) rc = oauthMint(&c, &m, &nk, &k);
+    if( rc==SSOPROXY_OK ) rc = ssoStoreCommit(c.pStore);
+    if( rc ){
+      ssoStoreRollback(c.pStore);
+      oauthInternal(&c, rc, "cannot mint a key");
+      goto end;
+    }
+    rc = oauthTokenJson(&c, &nk, k.tExpires, 0);
+    memset(nk.zKey, 0, sizeof(nk.zKey));
+  }
+end:
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* GET /sso/key/generate when no SSO is configured: the key flow, or the
+** sign-in page. */
+static int oauthKeyGenerate(SsoServerReq *req, void *pArg){
+  SsoArena a;
+  SsoForm q;
+  int bFlow;
+  ssoArenaInit(&a, 0);
+  bFlow = ssoFormParse(&a, req->query.z, req->query.n, &q, 0)!=SSOPROXY_OK
+       || ssoFormCount(&q, "response_type")>0;
+  ssoArenaFree(&a);
+  if( bFlow ) return ssoOauthKeyFlow(req, pArg);
+  return ssoPageRedirect(req, 302, "/login?rd=%2Fui");
+}
+
+/* CORS preflight (OPTIONS) of the endpoints programs call. */
+static int oauthPreflight(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  int rc;
+  oauthCtxInit(&c, req, pArg);
+  rc = ssoServerStatus(req, 204);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Vary", "Origin");
+  if( rc==SSOPROXY_OK && c.bCors ){
+    char *z = ssoArenaStrndup(&c.a, c.origin.z, c.origin.n);
+    rc = z ? ssoServerAddHeader(req, "Access-Control-Allow-Origin", z)
+           : SSOPROXY_NOMEM;
+    if( rc==SSOPROXY_OK ){
+      rc = ssoServerAddHeader(req, "Access-Control-Allow-Methods",
+                              "GET, POST, OPTIONS");
+    }
+    if( rc==SSOPROXY_OK ){
+      rc = ssoServerAddHeader(req, "Access-Control-Allow-Headers",
+                              "Authorization, Content-Type");
+    }
+    if( rc==SSOPROXY_OK ){
+      rc = ssoServerAddHeader(req, "Access-Control-Max-Age", "600");
+    }
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, "", 0);
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* 2 and 3. Authorization requests: GET /auth, GET /oauth/authorize     */
+/* ------------------------------------------------------------------ */
+
+/* A client_id: a short label of safe characters (public clients). */
+static int oauthClientIdOk(const char *z){
+  size_t i, n = strlen(z);
+  if( n==0 || n>SSO_OAUTH_MAX_CLIENT_ID ) return 0;
+  for(i=0; i<n; i++){
+    char ch = z[i];
+    if( !oauthIsB64Url(ch) && ch!='.' && ch!=':' ) return 0;
+  }
+  return 1;
+}
+
+/* GET /auth?callback_url=&code_challenge=&code_challenge_method= */
+static int oauthOpenRouterAuth(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  SsoSession sess;
+  OauthPending pend;
+  const char *zCb, *zCh, *zMethod;
+  int rc, bDup = 0;
+  if( oauthCtxInit(&c, req, pArg) ){
+    rc = ssoPageError(req, 400, "Bad request", "Malformed query string.");
+    goto end;
+  }
+  zCb = oauthParam(&c.q, "callback_url", &bDup);
+  zCh = oauthParam(&c.q, "code_challenge", &bDup);
+  zMethod = oauthParam(&c.q, "code_challenge_method", &bDup);
+  if( bDup || zCb==0 ){
+    rc = ssoPageError(req, 400, "Bad request", bDup ? "A parameter was "
+                      "repeated." : "callback_url is required.");
+    goto end;
+  }
+  if( !oauthDestOk(&c, zCb, 0, &rc) ) goto end;
+  if( zCh ){
+    if( zMethod==0 || strcmp(zMethod, "S256")!=0 ){
+      rc = ssoPageError(req, 400, "Bad request", "code_challenge_method "
+                        "must be S256 (plain is not accepted).");
+      goto end;
+    }
+    if( !ssoOauthChallengeOk(zCh, strlen(zCh)) ){
+      rc = ssoPageError(req, 400, "Bad request", "code_challenge must be 43 "
+                        "base64url characters (S256).");
+      goto end;
+    }
+  }else if( zMethod ){
+    rc = ssoPageError(req, 400, "Bad request", "code_challenge_method "
+                      "without code_challenge.");
+    goto end;
+  }else if( !c.p->bCodeOnly ){
+    rc = ssoPageError(req, 400, "Bad request", "code_challenge is required "
+                      "(SSOPROXY_OAUTH_ALLOW_CODE_ONLY is off).");
+    goto end;
+  }
+  rc = oauthSession(&c, &sess);
+  if( rc==SSOPROXY_NOTFOUND ){ rc = oauthToLogin(&c); goto end; }
+  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
+  memset(&pend, 0, sizeof(pend));
+  pend.zFlow = "openrouter";
+  pend.zRedirect = zCb;
+  pend.zChallenge = zCh;
+  rc = oauthConsentPage(&c, &sess, &pend);
+end:
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* GET /oauth/authorize (RFC 6749 §4.1.1 with PKCE, RFC 8252) */
+static int oauthAuthorize(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  SsoSession sess;
+  OauthPending pend;
+  const char *zType, *zClient, *zRedirect, *zCh, *zMethod, *zState;
+  const char *zErr = 0, *zDesc = 0;
+  int rc, bDup = 0;
+  if( oauthCtxInit(&c, req, pArg) ){
+    rc = ssoPageError(req, 400, "Bad request", "Malformed query string.");
+    goto end;
+  }
+  zType = oauthParam(&c.q, "response_type", &bDup);
+  zClient = oauthParam(&c.q, "client_id", &bDup);
+  zRedirect = oauthParam(&c.q, "redirect_uri", &bDup);
+  zCh = oauthParam(&c.q, "code_challenge", &bDup);
+  zMethod = oauthParam(&c.q, "code_challenge_method", &bDup);
+  zState = oauthParam(&c.q, "state", &bDup);
+  /* Until the client and its redirect URI are known good, errors are
+  ** shown here and never sent anywhere (RFC 6749 §4.1.2.1). */
+  if( bDup ){
+    rc = ssoPageError(req, 400, "Bad request", "A parameter was repeated.");
+    goto end;
+  }
+  if( zClient==0 || !oauthClientIdOk(zClient) ){
+    rc = ssoPageError(req, 400, "Bad request", "client_id is missing or "
+                      "malformed.");
+    goto end;
+  }
+  if( zRedirect==0 ){
+    rc = ssoPageError(req, 400, "Bad request", "redirect_uri is required.");
+    goto end;
+  }
+  if( !oauthDestOk(&c, zRedirect, 0, &rc) ) goto end;
+  if( zType==0 || strcmp(zType, "code")!=0 ){
+    zErr = "unsupported_response_type";
+    zDesc = "only response_type=code is supported";
+  }else if( zCh==0 || zMethod==0 || strcmp(zMethod, "S256")!=0
+         || !ssoOauthChallengeOk(zCh, strlen(zCh)) ){
+    zErr = "invalid_request";
+    zDesc = "PKCE is required: code_challenge (43 base64url characters) "
+            "with code_challenge_method=S256";
+  }else if( zState && strlen(zState)>SSO_OAUTH_MAX_STATE ){
+    zErr = "invalid_request";
+    zDesc = "state is too long";
+  }
+  if( zErr ){
+    SsoBuf b;
+    const char *azPair[] = { "error", zErr, "error_description", zDesc,
+                             "state", zState, "iss", oauthBase(&c) };
+    ssoBufInit(&b, 0);
+    ssoUrlAppendQuery(&b, zRedirect, strlen(zRedirect), azPair, 4, 0);
+    rc = b.rc ? b.rc : ssoPageRedirect(req, 302, b.z);
+    ssoBufFree(&b);
+    goto end;
+  }
+  rc = oauthSession(&c, &sess);
+  if( rc==SSOPROXY_NOTFOUND ){ rc = oauthToLogin(&c); goto end; }
+  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
+  memset(&pend, 0, sizeof(pend));
+  pend.zFlow = "authorize";
+  pend.zRedirect = zRedirect;
+  pend.zClient = zClient;
+  pend.zChallenge = zCh;
+  pend.zState = zState;
+  rc = oauthConsentPage(&c, &sess, &pend);
+end:
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Code redemption: POST /api/v1/auth/keys, /oauth/token                */
+/* ------------------------------------------------------------------ */
+
+/* Why a redemption failed. */
+#define OAUTH_R_OK        0
+#define OAUTH_R_BADCODE   1   /* Unknown, expired, or other flow */
+#define OAUTH_R_REUSED    2   /* Second use: its key was revoked */
+#define OAUTH_R_VERIFIER  3   /* Wrong verifier */
+#define OAUTH_R_NOVERIF   4   /* Challenge sent, no verifier */
+#define OAUTH_R_DOWNGRADE 5   /* Verifier, but no challenge was sent */
+#define OAUTH_R_NOPKCE    6   /* Code-only exchanges are switched off */
+#define OAUTH_R_MISMATCH  7   /* client_id or redirect_uri differ */
+#define OAUTH_R_USER      8   /* The user is gone or disabled */
+
+typedef struct OauthRedeem OauthRedeem;
+struct OauthRedeem {
+  const char *zFlow;        /* Which flow's codes are accepted here */
+  const char *zCode;
+  const char *zVerifier;    /* NULL: none */
+  const char *zClient;      /* /oauth/token: must match; else NULL */
+  const char *zRedirect;    /* /oauth/token: must match; else NULL */
+  int eWhy;                 /* OAUTH_R_* */
+  SsoApiNewKey nk;
+  SsoKey key;
+  const char *zUserId;
+};
+
+/* A second use of a code: revoke what the first produced. */
+static int oauthRevokeFromCode(OauthCtx *c, const SsoJson *pD){
+  const char *zKeyHash = oauthJs(pD, "key");
+  SsoKey k;
+  int rc;
+  if( zKeyHash==0 ) return SSOPROXY_OK;
+  rc = ssoStoreKeyGet(c->pStore, zKeyHash, &c->a, &k);
+  if( rc==SSOPROXY_NOTFOUND ) return SSOPROXY_OK;
+  if( rc ) return rc;
+  ssoLog(c->p->pLog, SSO_LOG_WARN, "authorization code used twice: its key "
+         "is revoked", "key", k.zDisplay, "user", k.zUserId ? k.zUserId : "",
+         (char*)0);
+  return ssoApiKeyDrop(c->pStore, "oauth:code_reuse", &k);
+}
+
+/* Take the code and mint its key, all in one transaction. */
+static int oauthRedeem(OauthCtx *c, OauthRedeem *r){
+  SsoGrant g;
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pD;
+  const char *zCh, *zHash;
+  OauthMint m;
+  int rc, bUser;
+  r->eWhy = OAUTH_R_BADCODE;
+  zHash = oauthHash(c, r->zCode, strlen(r->zCode));
+  if( zHash==0 ) return SSOPROXY_NOMEM;
+  rc = ssoStoreBegin(c->pStore);
+  if( rc ) return rc;
+  rc = ssoStoreGrantTake(c->pStore, zHash, "oauth_code", &c->a, &g);
+  if( rc==SSOPROXY_NOTFOUND ){ rc = SSOPROXY_OK; goto done; }
+  if( rc ) goto end;
+  pD = oauthGrantData(&g, &pDoc);
+  if( pD==0 ){ rc = SSOPROXY_PARSE; goto end; }
+  if( g.nUse>1 ){
+    r->eWhy = OAUTH_R_REUSED;
+    rc = oauthRevokeFromCode(c, pD);
+    goto done;
+  }
+  if( g.tExpires<c->tNow || oauthJs(pD, "flow")==0
+   || strcmp(oauthJs(pD, "flow"), r->zFlow)!=0 ){
+    goto done;
+  }
+  zCh = oauthJs(pD, "challenge");
+  if( zCh ){
+    char zGot[SSO_OAUTH_CHALLENGE_LEN+1];
+    if( r->zVerifier==0 ){ r->eWhy = OAUTH_R_NOVERIF; goto done; }
+    if( !ssoOauthVerifierOk(r->zVerifier, strlen(r->zVerifier)) ){
+      r->eWhy = OAUTH_R_VERIFIER;
+      goto done;
+    }
+    rc = ssoOauthS256(r->zVerifier, strlen(r->zVerifier), zGot);
+    if( rc ) goto end;
+    if( !ssoCtEqual(zGot, zCh, SSO_OAUTH_CHALLENGE_LEN)
+     || strlen(zCh)!=SSO_OAUTH_CHALLENGE_LEN ){
+      r->eWhy = OAUTH_R_VERIFIER;
+      goto done;
+    }
+  }else if( r->zVerifier ){
+    r->eWhy = OAUTH_R_DOWNGRADE;
+    goto done;
+  }else if( !c->p->bCodeOnly ){
+    r->eWhy = OAUTH_R_NOPKCE;
+    goto done;
+  }
+  if( (r->zClient && (oauthJs(pD, "client")==0
+                      || strcmp(oauthJs(pD, "client"), r->zClient)!=0))
+   || (r->zRedirect && strcmp(oauthJs(pD, "redirect"), r->zRedirect)!=0) ){
+    r->eWhy = OAUTH_R_MISMATCH;
+    goto done;
+  }
+  r->zUserId = oauthJs(pD, "user");
+  bUser = r->zUserId ? oauthUserOk(c, r->zUserId) : 0;
+  if( bUser<0 ){ rc = -bUser; goto end; }
+  if( bUser==0 ){ r->eWhy = OAUTH_R_USER; goto done; }
+  r->zUserId = ssoArenaStrndup(&c->a, r->zUserId, strlen(r->zUserId));
+  if( r->zUserId==0 ){ rc = SSOPROXY_NOMEM; goto end; }
+  memset(&m, 0, sizeof(m));
+  m.zUserId = r->zUserId;
+  m.zFlow = r->zFlow;
+  m.zClient = oauthJs(pD, "client");
+  m.zRedirect = oauthJs(pD, "redirect");
+  m.zVia = (m.zClient && strcmp(m.zClient, SSO_OAUTH_CLI_CLIENT)==0)
+         ? "cli" : "oauth";
+  rc = oauthMint(c, &m, &r->nk, &r->key);
+  if( rc ) goto end;
+  {
+    /* Remember the key with the code, so a reuse can revoke it. */
+    SsoBuf d;
+    SsoJsonWriter w;
+    size_t i, n = ssoJsonCount(pD);
+    ssoBufInit(&d, 0);
+    ssoJsonWriteInit(&w, &d);
+    ssoJsonWriteBeginObject(&w);
+    for(i=0; i<n; i++){
+      size_t nKey;
+      const char *zKey = ssoJsonKey(ssoJsonAt(pD, i), &nKey);
+      ssoJsonWriteKeyN(&w, zKey, nKey);
+      ssoJsonWriteValue(&w, ssoJsonAt(pD, i));
+    }
+    ssoJsonWriteKeyString(&w, "key", r->nk.zHash);
+    ssoJsonWriteEndObject(&w);
+    rc = ssoJsonWriteFinish(&w);
+    if( rc==SSOPROXY_OK ){
+      rc = ssoStoreGrantUpdate(c->pStore, zHash, "oauth_code", d.z);
+    }
+    ssoBufFree(&d);
+    if( rc ) goto end;
+  }
+  r->eWhy = OAUTH_R_OK;
+done:
+  rc = ssoStoreCommit(c->pStore);
+end:
+  if( rc ) ssoStoreRollback(c->pStore);
+  ssoJsonFree(pDoc);
+  return rc;
+}
+
+static const char *oauthRedeemWhy(int eWhy){
+  switch( eWhy ){
+    case OAUTH_R_REUSED: return "the code was already used; the key issued "
+                                "for it has been revoked";
+    case OAUTH_R_VERIFIER: return "code_verifier does not match the "
+                                  "code_challenge";
+    case OAUTH_R_NOVERIF: return "code_verifier is required: a "
+                                 "code_challenge was sent";
+    case OAUTH_R_DOWNGRADE: return "code_verifier sent but no "
+                                   "code_challenge was: refused (downgrade)";
+    case OAUTH_R_NOPKCE: return "exchanges without PKCE are switched off";
+    case OAUTH_R_MISMATCH: return "client_id or redirect_uri differ from the "
+                                  "authorization request";
+    case OAUTH_R_USER: return "the user no longer exists or is disabled";
+    default: return "the code is unknown or has expired";
+  }
+}
+
+/* POST /api/v1/auth/keys: {code, code_verifier?, code_challenge_method?} */
+static int oauthOpenRouterKeys(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  SsoStr ct;
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pRoot, *pV;
+  OauthRedeem r;
+  int rc;
+  oauthCtxInit(&c, req, pArg);
+  memset(&r, 0, sizeof(r));
+  if( !ssoServerHeader(req, "Content-Type", &ct) || ct.n<16
+   || strncasecmp(ct.z, "application/json", 16)!=0
+   || (ct.n>16 && ct.z[16]!=';' && ct.z[16]!=' ') ){
+    rc = oauthOrError(&c, 415, "Content-Type must be application/json");
+    goto end;
+  }
+  if( ssoJsonParse(req->pBody ? req->pBody : "", req->nBody, SSO_JSON_NODUP,
+                   &pDoc, 0)
+   || ssoJsonType(pRoot = ssoJsonRoot(pDoc))!=SSO_JSON_OBJECT ){
+    rc = oauthOrError(&c, 400, "the body must be a JSON object");
+    goto end;
+  }
+  r.zCode = ssoJsonCStr(ssoJsonGet(pRoot, "code"));
+  pV = ssoJsonGet(pRoot, "code_verifier");
+  r.zVerifier = ssoJsonCStr(pV);
+  if( r.zCode==0 || r.zCode[0]==0 || strlen(r.zCode)>SSO_OAUTH_MAX_CODE
+   || (pV && ssoJsonType(pV)!=SSO_JSON_NULL && r.zVerifier==0) ){
+    rc = oauthOrError(&c, 400, "code (a string) is required");
+    goto end;
+  }
+  pV = ssoJsonGet(pRoot, "code_challenge_method");
+  if( pV && ssoJsonType(pV)!=SSO_JSON_NULL
+   && (ssoJsonCStr(pV)==0 || strcmp(ssoJsonCStr(pV), "S256")!=0) ){
+    rc = oauthOrError(&c, 400, "code_challenge_method must be S256");
+    goto end;
+  }
+  if( r.zVerifier && r.zVerifier[0]==0 ) r.zVerifier = 0;
+  r.zFlow = "openrouter";
+  rc = oauthRedeem(&c, &r);
+  if( rc ){ oauthInternal(&c, rc, "cannot redeem a code"); goto end; }
+  switch( r.eWhy ){
+    case OAUTH_R_OK: {
+      SsoBuf b;
+      SsoJsonWriter w;
+      ssoBufInit(&b, 0);
+      ssoJsonWriteInit(&w, &b);
+      ssoJsonWriteBeginObject(&w);
+      ssoJsonWriteKeyString(&w, "key", r.nk.zKey);
+      ssoJsonWriteKeyString(&w, "user_id", r.zUserId);
+      ssoJsonWriteEndObject(&w);
+      ssoJsonWriteFinish(&w);
+      memset(r.nk.zKey, 0, sizeof(r.nk.zKey));
+      rc = oauthSendJson(&c, 200, &b);
+      break;
+    }
+    case OAUTH_R_NOVERIF: case OAUTH_R_DOWNGRADE:
+      rc = oauthOrError(&c, 400, oauthRedeemWhy(r.eWhy));
+      break;
+    default:
+      rc = oauthOrError(&c, 403, oauthRedeemWhy(r.eWhy));
+      break;
+  }
+end:
+  ssoJsonFree(pDoc);
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. Device authorization grant (RFC 8628)                            */
+/* ------------------------------------------------------------------ */
+
+#define OAUTH_GRANT_DEVICE_CODE "urn:ietf:params:oauth:grant-type:device_code"
+
+/* POST /oauth/device_authorization: client_id[, scope] */
+static int oauthDeviceAuthorization(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  char zDevice[SSO_OAUTH_SECRET_LEN+1], zUser[10], zNorm[9];
+  const char *zClient, *zBase;
+  SsoBuf d, b;
+  SsoJsonWriter w;
+  int rc, bDone = 0, bDup = 0, nTry;
+  oauthCtxInit(&c, req, pArg);
+  ssoBufInit(&d, 0);
+  ssoBufInit(&b, 0);
+  rc = oauthReadForm(&c, 1, &bDone);
+  if( bDone ) goto end;
+  zClient = oauthParam(&c.f, "client_id", &bDup);
+  if( zClient==0 || !oauthClientIdOk(zClient) ){
+    rc = oauthError(&c, 400, "invalid_client", "client_id is missing or "
+                    "malformed");
+    goto end;
+  }
+  rc = ssoOauthSecretNew(c.pRng, zDevice);
+  if( rc ) goto end;
+  ssoJsonWriteInit(&w, &d);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "client", zClient);
+  ssoJsonWriteKeyString(&w, "status", "pending");
+  ssoJsonWriteKeyInt64(&w, "interval", c.p->sInterval);
+  ssoJsonWriteKeyInt64(&w, "polled", 0);
+  ssoJsonWriteEndObject(&w);
+  rc = ssoJsonWriteFinish(&w);
+  if( rc ) goto end;
+  oauthPurge(&c);
+  rc = oauthGrantPut(&c, "device", zDevice, d.z, c.p->msDeviceTtl);
+  /* A user code that collides with a live one is drawn again. */
+  for(nTry=0; rc==SSOPROXY_OK; nTry++){
+    ssoBufTruncate(&d, 0);
+    rc = ssoOauthUserCodeNew(c.pRng, zUser);
+    if( rc ) break;
+    ssoOauthUserCodeNormalize(zUser, 9, zNorm);
+    ssoBufPrintf(&d, "{\"device\":\"%s\"}", oauthHash(&c, zDevice,
+                                                       strlen(zDevice)));
+    rc = d.rc ? d.rc : oauthGrantPut(&c, "device_user", zNorm, d.z,
+                                     c.p->msDeviceTtl);
+    if( rc!=SSOPROXY_CONSTRAINT || nTry>=5 ) break;
+    rc = SSOPROXY_OK;
+  }
+  if( rc ){ oauthInternal(&c, rc, "cannot store a device code"); goto end; }
+  zBase = oauthBase(&c);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "device_code", zDevice);
+  ssoJsonWriteKeyString(&w, "user_code", zUser);
+  ssoBufTruncate(&d, 0);
+  ssoBufPrintf(&d, "%s/device", zBase);
+  ssoJsonWriteKeyString(&w, "verification_uri", ssoBufStr(&d));
+  ssoBufPrintf(&d, "?user_code=%s", zUser);
+  ssoJsonWriteKeyString(&w, "verification_uri_complete", ssoBufStr(&d));
+  ssoJsonWriteKeyInt64(&w, "expires_in", c.p->msDeviceTtl/1000);
+  ssoJsonWriteKeyInt64(&w, "interval", c.p->sInterval);
+  ssoJsonWriteEndObject(&w);
+  rc = ssoJsonWriteFinish(&w);
+  if( rc==SSOPROXY_OK ){
+    rc = oauthSendJson(&c, 200, &b);
+    ssoBufInit(&b, 0);
+  }
+end:
+  ssoBufFree(&d);
+  ssoBufFree(&b);
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/*
+** Guessing user codes: at most SSO_OAUTH_DEVICE_TRIES wrong codes per
+** session and SSO_OAUTH_DEVICE_TRIES_ALL in all per window. zWho names
+** the counter. Returns 1 when over the limit.
+*/
+static int oauthTryOver(OauthCtx *c, const char *zWho, int nMax){
+  SsoGrant g;
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pD;
+  int bOver = 0;
+  const char *zHash = oauthHash(c, zWho, strlen(zWho));
+  if( zHash==0 ) return 1;
+  if( ssoStoreGrantGet(c->pStore, zHash, "device_try", &c->a, &g) ) return 0;
+  if( g.tExpires<c->tNow ) return 0;
+  pD = oauthGrantData(&g, &pDoc);
+  if( pD && oauthJi(pD, "n")>=nMax ) bOver = 1;
+  ssoJsonFree(pDoc);
+  return bOver;
+}
+
+static void oauthTryNote(OauthCtx *c, const char *zWho){
+  SsoGrant g;
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pD;
+  char zData[48];
+  long long n = 0;
+  const char *zHash = oauthHash(c, zWho, strlen(zWho));
+  if( zHash==0 ) return;
+  if( ssoStoreGrantGet(c->pStore, zHash, "device_try", &c->a, &g)==SSOPROXY_OK
+   && g.tExpires>=c->tNow ){
+    pD = oauthGrantData(&g, &pDoc);
+    if( pD ) n = oauthJi(pD, "n");
+    ssoJsonFree(pDoc);
+    snprintf(zData, sizeof(zData), "{\"n\":%lld}", n+1);
+    ssoStoreGrantUpdate(c->pStore, zHash, "device_try", zData);
+    return;
+  }
+  ssoStoreGrantDelete(c->pStore, zHash, "device_try");
+  memset(&g, 0, sizeof(g));
+  g.zHash = zHash;
+  g.zKind = "device_try";
+  g.zData = "{\"n\":1}";
+  g.tCreated = c->tNow;
+  g.tExpires = c->tNow + SSO_OAUTH_DEVICE_TRY_MS;
+  ssoStoreGrantInsert(c->pStore, &g);
+}
+
+/*
+** Find the pending device request of a user code, counting wrong ones.
+** Returns 1 with *pG (the device grant) and *ppDoc, 0 after answering.
+*/
+static int oauthDeviceFind(OauthCtx *c, const SsoSession *pSess,
+                           const char *zCode, SsoGrant *pG,
+                           SsoJsonDoc **ppDoc, int *prc){
+  char zNorm[9], zWho[80];
+  SsoGrant u;
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pD;
+  const char *zDev = 0;
+  snprintf(zWho, sizeof(zWho), "s:%s", pSess->zHash);
+  if( oauthTryOver(c, zWho, SSO_OAUTH_DEVICE_TRIES)
+   || oauthTryOver(c, "global", SSO_OAUTH_DEVICE_TRIES_ALL) ){
+    *prc = ssoPageError(c->req, 429, "Too many attempts", "Too many wrong "
+                        "codes were entered. Wait a few minutes and try "
+                        "again.");
+    return 0;
+  }
+  if( ssoOauthUserCodeNormalize(zCode, strlen(zCode), zNorm)==SSOPROXY_OK
+   && ssoStoreGrantGet(c->pStore, oauthHash(c, zNorm, 8), "device_user",
+                       &c->a, &u)==SSOPROXY_OK
+   && u.tExpires>=c->tNow && (pD = oauthGrantData(&u, &pDoc))!=0 ){
+    zDev = oauthJs(pD, "device");
+  }
+  if( zDev && ssoStoreGrantGet(c->pStore, zDev, "device", &c->a,
+                               pG)==SSOPROXY_OK
+   && pG->tExpires>=c->tNow && oauthGrantData(pG, ppDoc)
+   && oauthJs(ssoJsonRoot(*ppDoc), "status")
+   && strcmp(oauthJs(ssoJsonRoot(*ppDoc), "status"), "pending")==0 ){
+    ssoJsonFree(pDoc);
+    return 1;
+  }
+  ssoJsonFree(pDoc);
+  ssoJsonFree(*ppDoc);
+  *ppDoc = 0;
+  oauthTryNote(c, zWho);
+  oauthTryNote(c, "global");
+  *prc = ssoPageError(c->req, 400, "Unknown code", "This code is unknown, "
+                      "expired or already used. Check the code your device "
+                      "shows.");
+  return 0;
+}
+
+static void oauthDeviceForm(SsoBuf *h, const SsoSession *pSess,
+                            const char *zCode, const char *zClient){
+  const char *zWho = pSess->user.zEmail ? pSess->user.zEmail
+                                        : pSess->user.zId;
+  if( zClient==0 ){
+    ssoBufAppendStr(h, "<p>Enter the code your "
+                    "device shows.</p>\n<form method=\"get\" "
+                    "action=\"/device\">\n<input name=\"user_code\" "
+                    "id=\"user_code\" autocomplete=\"off\" "
+                    "placeholder=\"XXXX-XXXX\">\n<button type=\"submit\">"
+                    "Continue</button>\n</form>\n");
+    return;
+  }
+  ssoBufAppendStr(h, "<p>The device <b>");
+  ssoPageEscape(h, zClient, strlen(zClient));
+  ssoBufAppendStr(h, "</b> showing the code <code>");
+  ssoPageEscape(h, zCode, strlen(zCode));
+  ssoBufAppendStr(h, "</code> asks for an API key of your account <b>");
+  ssoPageEscape(h, zWho, strlen(zWho));
+  ssoBufAppendStr(h, "</b>.</p>\n<p>Approve only if you started this on "
+                  "that device just now.</p>\n<form method=\"post\" "
+                  "action=\"/device\">\n<input type=\"hidden\" "
+                  "name=\"user_code\" value=\"");
+  ssoPageEscape(h, zCode, strlen(zCode));
+  ssoBufAppendStr(h, "\">\n<input type=\"hidden\" name=\"csrf\" value=\"");
+  ssoPageEscape(h, pSess->zCsrf, strlen(pSess->zCsrf));
+  ssoBufAppendStr(h, "\">\n<button type=\"submit\" name=\"action\" "
+                  "value=\"approve\" id=\"approve\">Approve</button>\n"
+                  "<button type=\"submit\" name=\"action\" value=\"deny\" "
+                  "id=\"deny\">Deny</button>\n</form>\n");
+}
+
+/* GET /device[?user_code=]: enter a code, or confirm one. */
+static int oauthDevicePage(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  SsoSession sess;
+  SsoGrant g;
+  SsoJsonDoc *pDoc = 0;
+  SsoBuf h;
+  const char *zCode;
+  int rc, bDup = 0;
+  ssoBufInit(&h, 0);
+  if( oauthCtxInit(&c, req, pArg) ){
+    rc = ssoPageError(req, 400, "Bad request", "Malformed query string.");
+    goto end;
+  }
+  rc = oauthSession(&c, &sess);
+  if( rc==SSOPROXY_NOTFOUND ){ rc = oauthToLogin(&c); goto end; }
+  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
+  zCode = oauthParam(&c.q, "user_code", &bDup);
+  if( zCode==0 || zCode[0]==0 ){
+    oauthDeviceForm(&h, &sess, 0, 0);
+  }else{
+    if( !oauthDeviceFind(&c, &sess, zCode, &g, &pDoc, &rc) ) goto end;
+    oauthDeviceForm(&h, &sess, zCode, oauthJs(ssoJsonRoot(pDoc), "client"));
+  }
+  rc = h.rc ? h.rc : ssoPageRespond(req, 200, "Connect a device", h.z);
+end:
+  ssoJsonFree(pDoc);
+  ssoBufFree(&h);
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* POST /device: user_code, csrf, action=approve|deny */
+static int oauthDevicePost(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  SsoSession sess;
+  SsoGrant g;
+  SsoJsonDoc *pDoc = 0;
+  SsoBuf d;
+  SsoJsonWriter w;
+  const char *zCode, *zCsrf, *zAction;
+  int rc, bDone = 0, bDup = 0, bApprove;
+  ssoBufInit(&d, 0);
+  oauthCtxInit(&c, req, pArg);
+  rc = oauthReadForm(&c, 0, &bDone);
+  if( bDone ) goto end;
+  rc = oauthSession(&c, &sess);
+  if( rc==SSOPROXY_NOTFOUND ){
+    rc = ssoPageError(req, 403, "Not signed in", "Your session has ended. "
+                      "Sign in and enter the code again.");
+    goto end;
+  }
+  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
+  zCode = oauthParam(&c.f, "user_code", &bDup);
+  zCsrf = oauthParam(&c.f, "csrf", &bDup);
+  zAction = oauthParam(&c.f, "action", &bDup);
+  if( zCsrf==0 || !ssoSessionCsrfOk(&sess, zCsrf, strlen(zCsrf)) ){
+    rc = ssoPageError(req, 403, "Request refused", "The form's security "
+                      "token is missing or wrong.");
+    goto end;
+  }
+  if( zCode==0 || zAction==0 || (strcmp(zAction, "approve")!=0
+                                 && strcmp(zAction, "deny")!=0) ){
+    rc = ssoPageError(req, 400, "Bad request", "The form is incomplete.");
+    goto end;
+  }
+  if( !oauthDeviceFind(&c, &sess, zCode, &g, &pDoc, &rc) ) goto end;
+  bApprove = strcmp(zAction, "approve")==0;
+  ssoJsonWriteInit(&w, &d);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "client", oauthJs(ssoJsonRoot(pDoc), "client"));
+  ssoJsonWriteKeyString(&w, "status", bApprove ? "approved" : "denied");
+  ssoJsonWriteKeyString(&w, "user", sess.user.zId);
+  ssoJsonWriteKeyInt64(&w, "interval",
+                       oauthJi(ssoJsonRoot(pDoc), "interval"));
+  ssoJsonWriteKeyInt64(&w, "polled", oauthJi(ssoJsonRoot(pDoc), "polled"));
+  ssoJsonWriteEndObject(&w);
+  rc = ssoJsonWriteFinish(&w);
+  if( rc==SSOPROXY_OK ) rc = ssoStoreGrantUpdate(c.pStore, g.zHash, "device",
+                                                 d.z);
+  if( rc ){ oauthInternal(&c, rc, "cannot update a device code"); goto end; }
+  rc = ssoPageError(req, 200, bApprove ? "Device connected" : "Access denied",
+                    bApprove ? "Done. Your device receives its key now; you "
+                    "can close this page." : "You denied the request. "
+                    "Nothing was sent to the device.");
+end:
+  ssoJsonFree(pDoc);
+  ssoBufFree(&d);
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* The device-code grant of /oauth/token (RFC 8628 §3.4, §3.5). */
+static int oauthTokenDevice(OauthCtx *c){
+  SsoGrant g;
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pD;
+  const char *zDevice, *zClient, *zStatus, *zHash;
+  const char *zErr = 0, *zDesc = 0;
+  OauthMint m;
+  SsoApiNewKey nk;
+  SsoKey k;
+  SsoBuf d;
+  int rc, bDup = 0, bKey = 0;
+  long long iInterval;
+  zDevice = oauthParam(&c->f, "device_code", &bDup);
+  zClient = oauthParam(&c->f, "client_id", &bDup);
+  if( zDevice==0 || zClient==0 || strlen(zDevice)>SSO_OAUTH_MAX_CODE ){
+    return oauthError(c, 400, "invalid_request", "device_code and client_id "
+                      "are required");
+  }
+  zHash = oauthHash(c, zDevice, strlen(zDevice));
+  if( zHash==0 ) return SSOPROXY_NOMEM;
+  ssoBufInit(&d, 0);
+  rc = ssoStoreBegin(c->pStore);
+  if( rc ) goto end;
+  rc = ssoStoreGrantGet(c->pStore, zHash, "device", &c->a, &g);
+  if( rc==SSOPROXY_NOTFOUND ){
+    rc = SSOPROXY_OK;
+    zErr = "invalid_grant"; zDesc = "unknown device_code";
+    goto done;
+  }
+  if( rc ) goto end;
+  pD = oauthGrantData(&g, &pDoc);
+  if( pD==0 ){ rc = SSOPROXY_PARSE; goto end; }
+  zStatus = oauthJs(pD, "status");
+  if( oauthJs(pD, "client")==0 || strcmp(oauthJs(pD, "client"), zClient) ){
+    zErr = "invalid_grant"; zDesc = "the device_code was issued to another "
+                                    "client_id";
+    goto done;
+  }
+  if( g.tExpires<c->tNow ){
+    zErr = "expired_token"; zDesc = "the device_code has expired; start "
+                                    "again";
+    goto done;
+  }
+  if( zStatus==0 || strcmp(zStatus, "done")==0 ){
+    zErr = "invalid_grant"; zDesc = "the device_code was already used";
+    goto done;
+  }
+  if( strcmp(zStatus, "denied")==0 ){
+    zErr = "access_denied"; zDesc = "the user denied the request";
+    ssoStoreGrantDelete(c->pStore, zHash, "device");
+    goto done;
+  }
+  iInterval = oauthJi(pD, "interval");
+  if( strcmp(zStatus, "pending")==0 ){
+    long long tPolled = oauthJi(pD, "polled");
+    int bSlow = tPolled && c->tNow - tPolled < iInterval*1000;
+    if( bSlow ) iInterval += 5;
+    ssoBufPrintf(&d, "{\"client\":");
+    ssoBufAppendJsonString(&d, zClient, strlen(zClient));
+    ssoBufPrintf(&d, ",\"status\":\"pending\",\"interval\":%lld,"
+                 "\"polled\":%lld}", iInterval, c->tNow);
+    rc = d.rc ? d.rc : ssoStoreGrantUpdate(c->pStore, zHash, "device", d.z);
+    if( rc ) goto end;
+    zErr = bSlow ? "slow_down" : "authorization_pending";
+    zDesc = bSlow ? "polling too fast: wait the interval (now 5 s longer)"
+                  : "the user has not answered yet";
+    goto done;
+  }
+  /* Approved: this poll gets the key, once. */
+  rc = ssoStoreGrantTake(c->pStore, zHash, "device", &c->a, &g);
+  if( rc ) goto end;
+  memset(&m, 0, sizeof(m));
+  m.zUserId = oauthJs(pD, "user");
+  if( m.zUserId==0 || (rc = oauthUserOk(c, m.zUserId))<=0 ){
+    if( rc<0 ){ rc = -rc; goto end; }
+    rc = SSOPROXY_OK;
+    zErr = "access_denied"; zDesc = "the user no longer exists or is "
+                                    "disabled";
+    goto done;
+  }
+  m.zVia = "device";
+  m.zFlow = "device";
+  m.zClient = zClient;
+  rc = oauthMint(c, &m, &nk, &k);
+  if( rc ) goto end;
+  ssoBufPrintf(&d, "{\"client\":");
+  ssoBufAppendJsonString(&d, zClient, strlen(zClient));
+  ssoBufPrintf(&d, ",\"status\":\"done\",\"key\":\"%s\"}", nk.zHash);
+  rc = d.rc ? d.rc : ssoStoreGrantUpdate(c->pStore, zHash, "device", d.z);
+  if( rc ) goto end;
+  bKey = 1;
+done:
+  rc = ssoStoreCommit(c->pStore);
+end:
+  if( rc ){
+    ssoStoreRollback(c->pStore);
+    oauthInternal(c, rc, "device token failed");
+  }else if( bKey ){
+    rc = oauthTokenJson(c, &nk, k.tExpires, 0);
+  }else{
+    rc = oauthError(c, 400, zErr, zDesc);
+  }
+  if( bKey ) memset(nk.zKey, 0, sizeof(nk.zKey));
+  ssoBufFree(&d);
+  ssoJsonFree(pDoc);
+  return rc;
+}
+
+/* POST /oauth/token */
+static int oauthToken(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  const char *zGrant;
+  int rc, bDone = 0, bDup = 0;
+  oauthCtxInit(&c, req, pArg);
+  rc = oauthReadForm(&c, 1, &bDone);
+  if( bDone ) goto end;
+  zGrant = oauthParam(&c.f, "grant_type", &bDup);
+  if( zGrant && strcmp(zGrant, "authorization_code")==0 ){
+    OauthRedeem r;
+    memset(&r, 0, sizeof(r));
+    r.zFlow = "authorize";
+    r.zCode = oauthParam(&c.f, "code", &bDup);
+    r.zVerifier = oauthParam(&c.f, "code_verifier", &bDup);
+    r.zClient = oauthParam(&c.f, "client_id", &bDup);
+    r.zRedirect = oauthParam(&c.f, "redirect_uri", &bDup);
+    if( r.zCode==0 || r.zClient==0 || r.zRedirect==0 || r.zVerifier==0
+     || strlen(r.zCode)>SSO_OAUTH_MAX_CODE ){
+      rc = oauthError(&c, 400, "invalid_request", "code, code_verifier, "
+                      "client_id and redirect_uri are required");
+      goto end;
+    }
+    rc = oauthRedeem(&c, &r);
+    if( rc ){ oauthInternal(&c, rc, "cannot redeem a code"); goto end; }
+    if( r.eWhy==OAUTH_R_OK ){
+      rc = oauthTokenJson(&c, &r.nk, r.key.tExpires, 0);
+      memset(r.nk.zKey, 0, sizeof(r.nk.zKey));
+    }else{
+      rc = oauthError(&c, 400, "invalid_grant", oauthRedeemWhy(r.eWhy));
+    }
+  }else if( zGrant && strcmp(zGrant, OAUTH_GRANT_DEVICE_CODE)==0 ){
+    rc = oauthTokenDevice(&c);
+  }else{
+    rc = oauthError(&c, 400, zGrant ? "unsupported_grant_type"
+                    : "invalid_request", zGrant ? "grant_type must be "
+                    "authorization_code or " OAUTH_GRANT_DEVICE_CODE
+                    : "grant_type is required");
+  }
+end:
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* POST /oauth/revoke (RFC 7009): token=sk-... Holding a key is the right
+** to revoke it; unknown tokens get 200 as well (§2.2). */
+static int oauthRevoke(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  const char *zToken;
+  char zHash[SSO_KEY_HEX];
+  SsoKey k;
+  int rc, bDone = 0, bDup = 0;
+  oauthCtxInit(&c, req, pArg);
+  rc = oauthReadForm(&c, 1, &bDone);
+  if( bDone ) goto end;
+  zToken = oauthParam(&c.f, "token", &bDup);
+  if( zToken==0 ){
+    rc = oauthError(&c, 400, "invalid_request", "token is required");
+    goto end;
+  }
+  ssoAuthzKeyHash(zToken, strlen(zToken), zHash);
+  rc = ssoStoreBegin(c.pStore);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoStoreKeyGet(c.pStore, zHash, &c.a, &k);
+    if( rc==SSOPROXY_OK ){
+      char zActor[32];
+      snprintf(zActor, sizeof(zActor), "key:%s", k.zDisplay);
+      rc = ssoApiKeyDrop(c.pStore, zActor, &k);
+    }else if( rc==SSOPROXY_NOTFOUND ){
+      rc = SSOPROXY_OK;
+    }
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoStoreCommit(c.pStore);
+  if( rc ){
+    ssoStoreRollback(c.pStore);
+    oauthInternal(&c, rc, "cannot revoke");
+    goto end;
+  }
+  {
+    SsoBuf b;
+    ssoBufInit(&b, 0);
+    ssoBufAppendStr(&b, "{}");
+    rc = oauthSendJson(&c, 200, &b);
+  }
+end:
+  oauthCtxFree(&c);
+  return rc;
+}
+
+/* GET /.well-known/oauth-authorization-server (RFC 8414) */
+static int oauthMetadata(SsoServerReq *req, void *pArg){
+  OauthCtx c;
+  SsoBuf b, u;
+  SsoJsonWriter w;
+  const char *zBase;
+  int rc;
+  static const char *const azEp[][2] = {
+    { "authorization_endpoint", "/oauth/authorize" },
+    { "token_endpoint", "/oauth/token" },
+    { "revocation_endpoint", "/oauth/revoke" },
+    { "device_authorization_endpoint", "/oauth/device_authorization" },
+  };
+  size_t i;
+  oauthCtxInit(&c, req, pArg);
+  zBase = oauthBase(&c);
+  ssoBufInit(&b, 0);
+  ssoBufInit(&u, 0);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "issuer", zBase);
+  for(i=0; i<SSO_ARRAYSIZE(azEp); i++){
+    ssoBufTruncate(&u, 0);
+    ssoBufPrintf(&u, "%s%s", zBase, azEp[i][1]);
+    ssoJsonWriteKeyString(&w, azEp[i][0], ssoBufStr(&u));
+  }
+  ssoJsonWriteKey(&w, "response_types_supported");
+  ssoJsonWriteRaw(&w, "[\"code\"]", 8);
+  ssoJsonWriteKey(&w, "grant_types_supported");
+  ssoJsonWriteRaw(&w, "[\"authorization_code\",\"" OAUTH_GRANT_DEVICE_CODE
+                  "\"]", strlen("[\"authorization_code\",\""
+                                OAUTH_GRANT_DEVICE_CODE "\"]"));
+  ssoJsonWriteKey(&w, "code_challenge_methods_supported");
+  ssoJsonWriteRaw(&w, "[\"S256\"]", 8);
+  ssoJsonWriteKey(&w, "token_endpoint_auth_methods_supported");
+  ssoJsonWriteRaw(&w, "[\"none\"]", 8);
+  ssoJsonWriteKey(&w, "revocation_endpoint_auth_methods_supported");
+  ssoJsonWriteRaw(&w, "[\"none\"]", 8);
+  ssoJsonWriteKeyBool(&w, "authorization_response_iss_parameter_supported",
+                      1);
+  ssoJsonWriteEndObject(&w);
+  rc = ssoJsonWriteFinish(&w);
+  ssoBufFree(&u);
+  if( rc ) ssoBufFree(&b);
+  rc = rc ? rc : oauthSendJson(&c, 200, &b);
+  oauthCtxFree(&c);
+  return rc;
+}
+
+static int ssoOauthRegister(SsoServer *pSrv, SsoOauth *p,
+                                 SsoOidc *pOidc){
+  static const struct {
+    const char *zMethod, *zPath;
+    SsoServerHandler x;
+  } aRoute[] = {
+    { "GET",  "/auth", oauthOpenRouterAuth },
+    { "POST", "/api/v1/auth/keys", oauthOpenRouterKeys },
+    { "OPTIONS", "/api/v1/auth/keys", oauthPreflight },
+    { "GET",  "/.well-known/oauth-authorization-server", oauthMetadata },
+    { "OPTIONS", "/.well-known/oauth-authorization-server", oauthPreflight },
+    { "GET",  "/oauth/authorize", oauthAuthorize },
+    { "POST", "/oauth/consent", oauthConsentPost },
+    { "POST", "/oauth/token", oauthToken },
+    { "OPTIONS", "/oauth/token", oauthPreflight },
+    { "POST", "/oauth/revoke", oauthRevoke },
+    { "OPTIONS", "/oauth/revoke", oauthPreflight },
+    { "POST", "/oauth/device_authorization", oauthDeviceAuthorization },
+    { "OPTIONS", "/oauth/device_authorization", oauthPreflight },
+    { "GET",  "/device", oauthDevicePage },
+    { "POST", "/device", oauthDevicePost },
+    { "OPTIONS", "/sso/key/generate", oauthPreflight },
+  };
+  size_t i;
+  int rc;
+  for(i=0; i<SSO_ARRAYSIZE(aRoute); i++){
+    rc = ssoServerRoute(pSrv, aRoute[i].zMethod, aRoute[i].zPath,
+                        aRoute[i].x, p);
+    if( rc ) return rc;
+  }
+  if( pOidc ){
+    ssoOidcSetKeyFlow(pOidc, ssoOauthKeyFlow, p);
+    return SSOPROXY_OK;
+  }
+  return ssoServerRoute(pSrv, "GET", "/sso/key/generate", oauthKeyGenerate, p);
+}
+
+/* ------------------------------------------------------------------ */
+/* The client: `ssoproxy login`                                        */
+/* ------------------------------------------------------------------ */
+
+/* One outbound call at a time, run to completion on our own loop. */
+typedef struct OauthCli OauthCli;
+struct OauthCli {
+  SsoLoop *pLoop;
+  SsoClient *pCli;
+  SsoTls *pTls;
+  const char *zBase;        /* Without a trailing '/' */
+  int bDone;
+  int iStatus;
+  SsoBuf body;
+  int fdOut;                /* The reserved output file; -1: none */
+  char zErr[300];
+};
+
+static void oauthCliDone(SsoClientCall *pCall, const SsoClientResp *r,
+                         void *pArg){
+  OauthCli *p = pArg;
+  SSO_UNUSED(pCall);
+  p->bDone = 1;
+  p->iStatus = r->rc==SSOPROXY_OK ? r->iStatus : 0;
+  if( r->rc ) snprintf(p->zErr, sizeof(p->zErr), "%s", r->zErr);
+  ssoBufTruncate(&p->body, 0);
+  if( r->pBody ) ssoBufAppend(&p->body, r->pBody, r->nBody);
+}
+
+/* POST a form to zBase+zPath; parses the JSON answer into *ppDoc. */
+static int oauthCliPost(OauthCli *p, const char *zPath, const char *zForm,
+                        SsoJsonDoc **ppDoc){
+  SsoClientReq r;
+  SsoHttpHeader aHdr[2];
+  SsoBuf url;
+  int rc;
+  *ppDoc = 0;
+  ssoBufInit(&url, 0);
+  ssoBufPrintf(&url, "%s%s", p->zBase, zPath);
+  if( url.rc ){ ssoBufFree(&url); return url.rc; }
+  memset(&r, 0, sizeof(r));
+  memset(aHdr, 0, sizeof(aHdr));
+  aHdr[0].name.z = "Content-Type"; aHdr[0].name.n = 12;
+  aHdr[0].value.z = "application/x-www-form-urlencoded";
+  aHdr[0].value.n = 33;
+  aHdr[1].name.z = "Accept"; aHdr[1].name.n = 6;
+  aHdr[1].value.z = "application/json"; aHdr[1].value.n = 16;
+  r.zMethod = "POST";
+  r.zUrl = url.z;
+  r.aHdr = aHdr;
+  r.nHdr = 2;
+  r.pBody = zForm;
+  r.nBody = strlen(zForm);
+  r.xDone = oauthCliDone;
+  r.pArg = p;
+  p->bDone = 0;
+  p->zErr[0] = 0;
+  rc = ssoClientRequest(p->pCli, &r, 0);
+  ssoBufFree(&url);
+  if( rc ){
+    snprintf(p->zErr, sizeof(p->zErr), "cannot send a request to %s",
+             p->zBase);
+    return rc;
+  }
+  while( !p->bDone ){
+    rc = ssoLoopRunOnce(p->pLoop, 1000);
+    if( rc ) return rc;
+  }
+  if( p->iStatus==0 ) return SSOPROXY_NET;
+  if( p->body.rc ) return p->body.rc;
+  if( ssoJsonParse(p->body.z ? p->body.z : "", p->body.n, 0, ppDoc, 0)
+   || ssoJsonType(ssoJsonRoot(*ppDoc))!=SSO_JSON_OBJECT ){
+    ssoJsonFree(*ppDoc);
+    *ppDoc = 0;
+    snprintf(p->zErr, sizeof(p->zErr), "%s%s answered %d without a JSON "
+             "object", p->zBase, zPath, p->iStatus);
+    return SSOPROXY_PARSE;
+  }
+  return SSOPROXY_OK;
+}
+
+static int oauthCliOpen(OauthCli *p, const SsoOauthLoginArgs *pArgs){
+  SsoClientConfig cfg;
+  char zErr[256];
+  int rc;
+  memset(p, 0, sizeof(*p));
+  p->fdOut = -1;
+  ssoBufInit(&p->body, 0);
+  p->zBase = pArgs->zBaseUrl;
+  if( strncmp(p->zBase, "https://", 8)==0 ){
+    rc = ssoTlsClientNew(pArgs->zCaFile, pArgs->bInsecure, &p->pTls, zErr,
+                         sizeof(zErr));
+    if( rc ){
+      snprintf(p->zErr, sizeof(p->zErr), "%s", zErr);
+      return rc;
+    }
+  }
+  rc = ssoLoopNew(&p->pLoop);
+  if( rc ) return rc;
+  ssoClientConfigInit(&cfg);
+  cfg.pTls = p->pTls;
+  cfg.msFirstByte = 60000;
+  return ssoClientNew(p->pLoop, &cfg, &p->pCli);
+}
+
+static void oauthCliClose(OauthCli *p){
+  ssoClientFree(p->pCli);
+  ssoLoopFree(p->pLoop);
+  ssoTlsFree(p->pTls);
+  ssoBufFree(&p->body);
+}
+
+/*
+** The output file is created (O_EXCL, mode 0600) before the flow starts,
+** so an existing file is never overwritten and a typo costs no sign-in;
+** the key is written into it at the end. -1: no file (print the key).
+*/
+static int oauthCliReserve(OauthCli *p, const SsoOauthLoginArgs *pArgs){
+  if( pArgs->zOutput==0 ) return 0;
+  p->fdOut = open(pArgs->zOutput, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC,
+                       0600);
+  if( p->fdOut<0 || fchmod(p->fdOut, 0600)!=0 ){
+    fprintf(stderr, "ssoproxy login: cannot create %s: %s%s\n",
+            pArgs->zOutput, strerror(errno), errno==EEXIST
+            ? " (it is never overwritten: remove it first)" : "");
+    if( p->fdOut>=0 ){
+      close(p->fdOut);
+      unlink(pArgs->zOutput);
+    }
+    p->fdOut = -1;
+    return 1;
+  }
+  return 0;
+}
+
+/* The flow failed: the reserved file goes. */
+static void oauthCliUnreserve(OauthCli *p, const SsoOauthLoginArgs *pArgs){
+  if( p->fdOut<0 ) return;
+  close(p->fdOut);
+  p->fdOut = -1;
+  unlink(pArgs->zOutput);
+}
+
+/* Print the key, or write it to the reserved file. */
+static int oauthCliOutput(OauthCli *p, const SsoOauthLoginArgs *pArgs,
+                          const char *zKey){
+  size_t n = strlen(zKey);
+  int fd = p->fdOut;
+  if( pArgs->zOutput==0 ){
+    printf("%s\n", zKey);
+    return fflush(stdout)==0 ? 0 : 1;
+  }
+  p->fdOut = -1;
+  if( write(fd, zKey, n)!=(ssize_t)n || write(fd, "\n", 1)!=1
+   || close(fd)!=0 ){
+    fprintf(stderr, "ssoproxy login: cannot write %s: %s\n", pArgs->zOutput,
+            strerror(errno));
+    unlink(pArgs->zOutput);
+    return 1;
+  }
+  fprintf(stderr, "ssoproxy login: the key is in %s\n", pArgs->zOutput);
+  return 0;
+}
+
+/* The answer of /oauth/token: 0 with the key printed/written, -1 to keep
+** polling (device), 1 on failure. piInterval grows on slow_down. */
+static int oauthCliTokenAnswer(OauthCli *p, const SsoOauthLoginArgs *pArgs,
+                               const SsoJson *pRoot, long long *piInterval){
+  const char *zKey = oauthJs(pRoot, "access_token");
+  const char *zErr = oauthJs(pRoot, "error");
+  if( p->iStatus==200 && zKey ) return oauthCliOutput(p, pArgs, zKey);
+  if( zErr && strcmp(zErr, "authorization_pending")==0 ) return -1;
+  if( zErr && strcmp(zErr, "slow_down")==0 ){
+    *piInterval += 5;
+    return -1;
+  }
+  fprintf(stderr, "ssoproxy login: %s: %s\n", zErr ? zErr : "error",
+          oauthJs(pRoot, "error_description")
+          ? oauthJs(pRoot, "error_description") : "no key was issued");
+  return 1;
+}
+
+static int oauthLoginDevice(OauthCli *p, const SsoOauthLoginArgs *pArgs){
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pRoot;
+  char *zDevice = 0;
+  SsoBuf form;
+  long long iInterval, tEnd;
+  int rc, iExit = 1;
+  rc = oauthCliPost(p, "/oauth/device_authorization",
+                    "client_id=" SSO_OAUTH_CLI_CLIENT, &pDoc);
+  if( rc ) goto net;
+  pRoot = ssoJsonRoot(pDoc);
+  if( p->iStatus!=200 || oauthJs(pRoot, "device_code")==0
+   || oauthJs(pRoot, "user_code")==0 ){
+    fprintf(stderr, "ssoproxy login: the server refused the device flow: "
+            "%s\n", oauthJs(pRoot, "error_description")
+            ? oauthJs(pRoot, "error_description") : "no device code");
+    goto end;
+  }
+  fprintf(stderr, "To sign in, open %s\nand enter the code %s\n(or open "
+          "%s)\nWaiting for approval...\n",
+          oauthJs(pRoot, "verification_uri"), oauthJs(pRoot, "user_code"),
+          oauthJs(pRoot, "verification_uri_complete")
+          ? oauthJs(pRoot, "verification_uri_complete") : "");
+  iInterval = oauthJi(pRoot, "interval");
+  if( iInterval<1 ) iInterval = 5;
+  tEnd = ssoOsMonoMs() + 1000*(oauthJi(pRoot, "expires_in")>0
+                               ? oauthJi(pRoot, "expires_in") : 600);
+  if( pArgs->sTimeout>0 && ssoOsMonoMs()+1000LL*pArgs->sTimeout<tEnd ){
+    tEnd = ssoOsMonoMs() + 1000LL*pArgs->sTimeout;
+  }
+  zDevice = ssoStrdup(oauthJs(pRoot, "device_code"));
+  ssoJsonFree(pDoc);
+  pDoc = 0;
+  if( zDevice==0 ) goto end;
+  ssoBufInit(&form, 0);
+  {
+    const char *azPair[] = { "grant_type", OAUTH_GRANT_DEVICE_CODE,
+                             "device_code", zDevice,
+                             "client_id", SSO_OAUTH_CLI_CLIENT };
+    ssoFormAppend(&form, azPair, 3);
+  }
+  while( form.rc==0 && ssoOsMonoMs()<tEnd ){
+    long long tWake = ssoOsMonoMs() + iInterval*1000;
+    while( ssoOsMonoMs()<tWake ){
+      ssoLoopRunOnce(p->pLoop, (int)(tWake - ssoOsMonoMs()));
+    }
+    rc = oauthCliPost(p, "/oauth/token", form.z, &pDoc);
+    if( rc ){ ssoBufFree(&form); goto net; }
+    iExit = oauthCliTokenAnswer(p, pArgs, ssoJsonRoot(pDoc), &iInterval);
+    ssoJsonFree(pDoc);
+    pDoc = 0;
+    if( iExit>=0 ) break;
+    iExit = 1;
+  }
+  if( iExit<0 || (iExit==1 && ssoOsMonoMs()>=tEnd) ){
+    fprintf(stderr, "ssoproxy login: gave up waiting for approval\n");
+  }
+  ssoBufFree(&form);
+  goto end;
+net:
+  fprintf(stderr, "ssoproxy login: %s\n", p->zErr[0] ? p->zErr
+          : ssoproxy_errstr(rc));
+end:
+  ssoFree(zDevice);
+  ssoJsonFree(pDoc);
+  return iExit;
+}
+
+/* The loopback redirect's receiving end. */
+typedef struct OauthLoopback OauthLoopback;
+struct OauthLoopback {
+  SsoServer *pSrv;
+  char zState[SSO_OAUTH_SECRET_LEN+1];
+  char *zCode;              /* The code, once it came */
+  char *zError;             /* Or the error the server sent */
+};
+
+static int oauthLoopbackCallback(SsoServerReq *req, void *pArg){
+  OauthLoopback *p = pArg;
+  SsoArena a;
+  SsoForm q;
+  SsoStr st, v;
+  int rc;
+  ssoArenaInit(&a, 0);
+  if( ssoFormParse(&a, req->query.z, req->query.n, &q, 0)
+   || ssoFormGet(&q, "state", &st)
+   || st.n!=SSO_OAUTH_SECRET_LEN
+   || !ssoCtEqual(st.z, p->zState, SSO_OAUTH_SECRET_LEN) ){
+    ssoArenaFree(&a);
+    return ssoPageError(req, 400, "Wrong request", "This answer does not "
+                        "belong to the login in progress.");
+  }
+  if( ssoFormGet(&q, "code", &v)==SSOPROXY_OK ){
+    p->zCode = ssoStrndup(v.z, v.n);
+  }else{
+    p->zError = ssoStrdup(ssoFormGet(&q, "error", &v)==SSOPROXY_OK ? v.z
+                          : "no code in the answer");
+  }
+  ssoArenaFree(&a);
+  rc = ssoPageError(req, 200, p->zCode ? "Signed in" : "Login failed",
+                    p->zCode ? "ssoproxy login has what it needs. You can "
+                    "close this window and go back to the terminal."
+                    : "The login did not complete; see the terminal.");
+  ssoServerStop(p->pSrv);
+  return rc;
+}
+
+static SsoServer *volatile pOauthStopTarget;
+static void oauthOnAlarm(int sig){
+  SSO_UNUSED(sig);
+  if( pOauthStopTarget ) ssoServerStop(pOauthStopTarget);
+}
+
+/* Open zUrl in the desktop's browser, if there is one; never waits. */
+static void oauthOpenBrowser(const char *zUrl){
+  char zProg[] = "xdg-open";
+  char *azArgv[3];
+  pid_t pid;
+  if( getenv("DISPLAY")==0 && getenv("WAYLAND_DISPLAY")==0 ) return;
+  azArgv[0] = zProg;
+  azArgv[1] = ssoStrdup(zUrl);
+  azArgv[2] = 0;
+  if( azArgv[1] ) posix_spawnp(&pid, zProg, 0, 0, azArgv, environ);
+  ssoFree(azArgv[1]);
+}
+
+static int oauthLoginLoopback(OauthCli *p, const SsoOauthLoginArgs *pArgs){
+  OauthLoopback lb;
+  SsoServerConfig sc;
+  char zVerifier[SSO_OAUTH_SECRET_LEN+1];
+  char zChallenge[SSO_OAUTH_CHALLENGE_LEN+1];
+  SsoBuf redir, url;
+  SsoJsonDoc *pDoc = 0;
+  struct sigaction sa, saOld;
+  long long iInterval = 0;
+  int rc, iExit = 1;
+  SsoRng *pRng = 0;
+  memset(&lb, 0, sizeof(lb));
+  ssoBufInit(&redir, 0);
+  ssoBufInit(&url, 0);
+  rc = ssoRngNew(&pRng);
+  if( rc==SSOPROXY_OK ) rc = ssoOauthSecretNew(pRng, zVerifier);
+  if( rc==SSOPROXY_OK ) rc = ssoOauthSecretNew(pRng, lb.zState);
+  if( rc==SSOPROXY_OK ) rc = ssoOauthS256(zVerifier, strlen(zVerifier),
+                                          zChallenge);
+  ssoRngFree(pRng);
+  if( rc ) goto fail;
+  ssoServerConfigInit(&sc);
+  sc.zListen = "127.0.0.1:0";
+  sc.nWorker = 1;
+  sc.msShutdown = 2000;
+  rc = ssoServerNew(&sc, &lb.pSrv);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerRoute(lb.pSrv, "GET", "/callback", oauthLoopbackCallback,
+                        &lb);
+  }
+  if( rc ) goto fail;
+  ssoBufPrintf(&redir, "http://%s/callback", ssoServerAddress(lb.pSrv));
+  ssoBufPrintf(&url, "%s/oauth/authorize?", p->zBase);
+  {
+    const char *azPair[] = {
+      "response_type", "code", "client_id", SSO_OAUTH_CLI_CLIENT,
+      "redirect_uri", ssoBufStr(&redir), "code_challenge", zChallenge,
+      "code_challenge_method", "S256", "state", lb.zState,
+    };
+    ssoFormAppend(&url, azPair, 6);
+  }
+  if( url.rc || redir.rc ){ rc = SSOPROXY_NOMEM; goto fail; }
+  fprintf(stderr, "To sign in, open this URL in a browser on this "
+          "machine:\n%s\nWaiting for the browser...\n", url.z);
+  if( !pArgs->bNoBrowser ) oauthOpenBrowser(url.z);
+  /* The server answers the browser, then stops; SIGALRM (the timeout)
+  ** and SIGINT stop it too. */
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = oauthOnAlarm;
+  sigemptyset(&sa.sa_mask);
+  pOauthStopTarget = lb.pSrv;
+  sigaction(SIGALRM, &sa, &saOld);
+  alarm((unsigned)(pArgs->sTimeout>0 ? pArgs->sTimeout : 300));
+  rc = ssoServerRun(lb.pSrv);
+  alarm(0);
+  sigaction(SIGALRM, &saOld, 0);
+  pOauthStopTarget = 0;
+  if( rc ) goto fail;
+  if( lb.zCode==0 ){
+    fprintf(stderr, "ssoproxy login: %s\n", lb.zError ? lb.zError
+            : "no answer from the browser in time");
+    goto end;
+  }
+  ssoBufTruncate(&url, 0);
+  {
+    const char *azPair[] = {
+      "grant_type", "authorization_code", "code", lb.zCode,
+      "redirect_uri", ssoBufStr(&redir), "client_id", SSO_OAUTH_CLI_CLIENT,
+      "code_verifier", zVerifier,
+    };
+    ssoFormAppend(&url, azPair, 5);
+  }
+  if( url.rc ){ rc = url.rc; goto fail; }
+  rc = oauthCliPost(p, "/oauth/token", url.z, &pDoc);
+  if( rc ){
+    fprintf(stderr, "ssoproxy login: %s\n", p->zErr[0] ? p->zErr
+            : ssoproxy_errstr(rc));
+    goto end;
+  }
+  iExit = oauthCliTokenAnswer(p, pArgs, ssoJsonRoot(pDoc), &iInterval);
+  if( iExit<0 ) iExit = 1;
+  goto end;
+fail:
+  fprintf(stderr, "ssoproxy login: %s\n", lb.pSrv && rc!=SSOPROXY_NOMEM
+          ? ssoServerErrmsg(lb.pSrv) : ssoproxy_errstr(rc));
+end:
+  ssoJsonFree(pDoc);
+  ssoServerFree(lb.pSrv);
+  ssoFree(lb.zCode);
+  ssoFree(lb.zError);
+  ssoBufFree(&redir);
+  ssoBufFree(&url);
+  return iExit;
+}
+
+static int ssoOauthLoginCommand(const SsoOauthLoginArgs *pArgs){
+  OauthCli cli;
+  SsoArena a;
+  SsoUrl u;
+  char *zBase = 0;
+  size_t n;
+  int rc, iExit;
+  if( pArgs->zBaseUrl==0 ){
+    fprintf(stderr, "usage: ssoproxy login BASE-URL [--device] "
+            "[--output FILE] [--no-browser]\n");
+    return 2;
+  }
+  ssoArenaInit(&a, 0);
+  n = strlen(pArgs->zBaseUrl);
+  rc = ssoUrlParse(&a, pArgs->zBaseUrl, n, &u, 0);
+  if( rc==SSOPROXY_OK && (u.bQuery || u.bFragment || u.bUserinfo
+                          || (strcmp(u.scheme.z, "http")!=0
+                              && strcmp(u.scheme.z, "https")!=0)) ){
+    rc = SSOPROXY_PARSE;
+  }
+  ssoArenaFree(&a);
+  if( rc ){
+    fprintf(stderr, "ssoproxy login: %s is not an http(s) base URL\n",
+            pArgs->zBaseUrl);
+    return 2;
+  }
+  while( n>0 && pArgs->zBaseUrl[n-1]=='/' ) n--;
+  zBase = ssoStrndup(pArgs->zBaseUrl, n);
+  if( zBase==0 ) return 1;
+  rc = oauthCliOpen(&cli, pArgs);
+  cli.zBase = zBase;
+  if( rc==SSOPROXY_OK && oauthCliReserve(&cli, pArgs) ){
+    iExit = 1;
+  }else if( rc ){
+    fprintf(stderr, "ssoproxy login: %s\n", cli.zErr[0] ? cli.zErr
+            : ssoproxy_errstr(rc));
+    iExit = rc==SSOPROXY_CONFIG ? 2 : 1;
+  }else{
+    iExit = pArgs->bDevice ? oauthLoginDevice(&cli, pArgs)
+                           : oauthLoginLoopback(&cli, pArgs);
+  }
+  oauthCliUnreserve(&cli, pArgs);
+  oauthCliClose(&cli);
+  ssoFree(zBase);
+  return iExit;
+}
+/************** End of oauth.c **************/
 /************** Begin file config.c **************/
 /*
 ** 2026 November 22
@@ -21144,10 +25774,11 @@ struct ssoproxy {
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
   SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
+  SsoOidc *pOidc;           /* Single sign-on, or NULL when not configured */
   SsoUi *pUi;               /* /ui, /login, /logout */
   SsoProxy *pProxy;         /* The /v1 routes and their upstreams */
-  SsoOidc *pOidc;           /* The relying party; NULL: SSO not configured */
   SsoFauth fauth;           /* Forward-auth: /oauth2/auth, start, ... */
+  SsoOauth *pOauth;         /* Keys for IDEs and CLIs (/auth, /oauth/...) */
   char zErr[1024];          /* Last error message */
 };
 
@@ -21355,9 +25986,92 @@ static int openApi(ssoproxy *p){
 }
 
 /*
-** The sign-in pages. Single sign-on (the oidc module's object) is not
-** wired here yet: pOidc stays NULL, so the pages offer the password
-** sign-in only.
+** Single sign-on: the GENERIC_* settings, validated by the oidc module
+** (each bad or missing setting is one line and exit status 2), and its
+** routes. Nothing happens when GENERIC_CLIENT_ID is unset.
+*/
+static int openOidc(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoOidcConfig oc;
+  char zErr[512];
+  int rc;
+  memset(&oc, 0, sizeof(oc));
+  oc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  oc.zClientId = ssoConfigStr(c, SSO_CFG_OIDC_CLIENT_ID);
+  oc.zClientSecret = ssoConfigStr(c, SSO_CFG_OIDC_CLIENT_SECRET);
+  oc.zIssuer = ssoConfigStr(c, SSO_CFG_OIDC_ISSUER);
+  oc.zAuthorizationEndpoint = ssoConfigStr(c,
+                                           SSO_CFG_OIDC_AUTHORIZATION_ENDPOINT);
+  oc.zTokenEndpoint = ssoConfigStr(c, SSO_CFG_OIDC_TOKEN_ENDPOINT);
+  oc.zUserinfoEndpoint = ssoConfigStr(c, SSO_CFG_OIDC_USERINFO_ENDPOINT);
+  oc.zJwksEndpoint = ssoConfigStr(c, SSO_CFG_OIDC_JWKS_ENDPOINT);
+  oc.zScope = ssoConfigStr(c, SSO_CFG_OIDC_SCOPE);
+  oc.zIdAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_ID_ATTRIBUTE);
+  oc.zEmailAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_EMAIL_ATTRIBUTE);
+  oc.zNameAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_DISPLAY_NAME_ATTRIBUTE);
+  oc.zFirstNameAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_FIRST_NAME_ATTRIBUTE);
+  oc.zLastNameAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_LAST_NAME_ATTRIBUTE);
+  oc.zRoleAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_ROLE_ATTRIBUTE);
+  oc.bIncludeClientId = ssoConfigBool(c, SSO_CFG_OIDC_INCLUDE_CLIENT_ID);
+  oc.bClientSecretPost = strcmp(ssoConfigStr(c, SSO_CFG_OIDC_CLIENT_AUTH),
+                                "client_secret_post")==0;
+  oc.zSsoHeaders = ssoConfigStr(c, SSO_CFG_OIDC_SSO_HEADERS);
+  oc.zRoleMappings = ssoConfigStr(c, SSO_CFG_OIDC_ROLE_MAPPINGS);
+  oc.zGroupClaim = ssoConfigStr(c, SSO_CFG_OIDC_GROUP_CLAIM);
+  oc.zDefaultRole = ssoConfigStr(c, SSO_CFG_OIDC_DEFAULT_ROLE);
+  oc.zLogoutUrl = ssoConfigStr(c, SSO_CFG_LOGOUT_URL);
+  oc.bAutoRedirect = ssoConfigBool(c, SSO_CFG_AUTO_REDIRECT_SSO);
+  oc.zEmailDomains = ssoConfigStr(c, SSO_CFG_ALLOWED_EMAIL_DOMAINS);
+  oc.zAdminId = ssoConfigStr(c, SSO_CFG_ADMIN_ID);
+  oc.bRoleFirstLogin = strcmp(ssoConfigStr(c, SSO_CFG_ROLE_SYNC),
+                              "first_login")==0;
+  oc.nStateTtl = (int)ssoConfigInt(c, SSO_CFG_LOGIN_STATE_TTL);
+  oc.pLog = &p->log;
+  rc = ssoOidcNew(&oc, &p->sessions, &p->pOidc, zErr, sizeof(zErr));
+  if( rc ) return appError(p, rc, "%s", zErr);
+  if( p->pOidc==0 ) return SSOPROXY_OK;
+  if( ssoOidcBackChannelOnly(p->pOidc) ){
+    ssoLog(&p->log, SSO_LOG_WARN, "neither GENERIC_ISSUER nor "
+           "GENERIC_JWKS_ENDPOINT is set: id_token signatures are not "
+           "checked, only the TLS connection to the token endpoint vouches "
+           "for them; set GENERIC_ISSUER to verify them", (char*)0);
+  }
+  return ssoOidcRegister(p->pServer, p->pOidc);
+}
+
+/*
+** API keys for other programs: the seed PR's /sso/key/generate flow,
+** OpenRouter's /auth, OAuth for native apps and the device flow. Each
+** bad allow-list entry is a configuration error with its own line.
+*/
+static int openOauth(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoOauthConfig oc;
+  int rc;
+  memset(&oc, 0, sizeof(oc));
+  oc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  oc.zSchemes = ssoConfigStr(c, SSO_CFG_OAUTH_REDIRECT_SCHEMES);
+  oc.zUris = ssoConfigStr(c, SSO_CFG_OAUTH_REDIRECT_URIS);
+  oc.zOrigins = ssoConfigStr(c, SSO_CFG_OAUTH_ALLOWED_ORIGINS);
+  oc.sKeyTtl = ssoConfigInt(c, SSO_CFG_OAUTH_KEY_TTL);
+  oc.sCodeTtl = ssoConfigInt(c, SSO_CFG_OAUTH_CODE_TTL);
+  oc.sStateTtl = ssoConfigInt(c, SSO_CFG_OAUTH_STATE_TTL);
+  oc.sDeviceTtl = ssoConfigInt(c, SSO_CFG_DEVICE_CODE_TTL);
+  oc.sInterval = (int)ssoConfigInt(c, SSO_CFG_DEVICE_INTERVAL);
+  oc.bCodeOnly = ssoConfigBool(c, SSO_CFG_OAUTH_CODE_ONLY);
+  oc.bKeyShortcut = ssoConfigBool(c, SSO_CFG_OAUTH_KEY_SHORTCUT);
+  oc.pSessions = &p->sessions;
+  oc.pLog = &p->log;
+  rc = ssoOauthNew(&oc, &p->pOauth, p->zErr, sizeof(p->zErr));
+  if( rc ) return rc;
+  /* With SSO, /sso/key/generate belongs to the relying party, which
+  ** hands requests with a response_type over; without, oauth serves it. */
+  return ssoOauthRegister(p->pServer, p->pOauth, p->pOidc);
+}
+
+/*
+** The sign-in pages: single sign-on when the oidc module is configured,
+** and the password sign-in.
 */
 static int openUi(ssoproxy *p){
   const ssoproxy_config *c = p->pCfg;
@@ -21366,7 +26080,7 @@ static int openUi(ssoproxy *p){
   int rc;
   memset(&uc, 0, sizeof(uc));
   uc.pSessions = &p->sessions;
-  uc.pOidc = 0;
+  uc.pOidc = p->pOidc;
   uc.bAutoRedirect = ssoConfigBool(c, SSO_CFG_AUTO_REDIRECT_SSO);
   uc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
   uc.zUsername = ssoConfigStr(c, SSO_CFG_UI_USERNAME);
@@ -21451,9 +26165,11 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   if( rc==SSOPROXY_OK ) rc = openServer(p);
   if( rc==SSOPROXY_OK ) openSessions(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
+  if( rc==SSOPROXY_OK ) rc = openOidc(p);
   if( rc==SSOPROXY_OK ) rc = openUi(p);
   if( rc==SSOPROXY_OK ) rc = openProxy(p);
   if( rc==SSOPROXY_OK ) rc = openFauth(p);
+  if( rc==SSOPROXY_OK ) rc = openOauth(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -21482,6 +26198,8 @@ void ssoproxy_reload(ssoproxy *p){
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
+  ssoOidcFree(p->pOidc);
+  ssoOauthFree(p->pOauth);
   ssoUiFree(p->pUi);
   ssoProxyFree(p->pProxy);
   ssoTlsFree(p->pTlsServer);
@@ -22021,6 +26739,12 @@ static void printUsage(FILE *out){
     "                               the latest changes, newest first\n"
     "                 (user, key and audit work on the database file and\n"
     "                 are safe while the server runs)\n"
+    "  login BASE-URL [--device] [--output FILE] [--no-browser]\n"
+    "       [--timeout SECONDS]\n"
+    "                 get an API key from the ssoproxy at BASE-URL: sign in\n"
+    "                 in a browser (loopback redirect with PKCE), or with\n"
+    "                 --device on another machine (device code); prints\n"
+    "                 the key, or writes it to FILE (created, mode 0600)\n"
     "  version        print the version and source id, and exit\n"
     "  help           print this text\n"
     "\n"
@@ -22054,6 +26778,7 @@ struct MainArgs {
   const char *azFlag[SSO_ARRAYSIZE(aOptSet)];   /* Option values */
   int nAdmin;               /* Arguments of the admin command */
   const char *azAdmin[MAIN_MAX_ADMIN_ARGS];
+  SsoOauthLoginArgs login;  /* The login command's arguments */
 };
 
 /*
@@ -22085,6 +26810,33 @@ static int addAdminArg(MainArgs *pCli, const char *z){
   return 0;
 }
 
+/*
+** One word of `ssoproxy login BASE-URL [--device] [--output FILE]
+** [--no-browser] [--timeout SECONDS]`: 1 if it was ours, 0 if not, -1 on
+** a usage error.
+*/
+static int parseLoginArg(int argc, char **argv, int *pi,
+                         SsoOauthLoginArgs *pL){
+  const char *z = argv[*pi], *zVal;
+  int bErr = 0;
+  if( strcmp(z, "--device")==0 ){ pL->bDevice = 1; return 1; }
+  if( strcmp(z, "--no-browser")==0 ){ pL->bNoBrowser = 1; return 1; }
+  if( (zVal = optValue(argc, argv, pi, "--output", &bErr))!=0 ){
+    pL->zOutput = zVal;
+    return bErr ? -1 : 1;
+  }
+  if( (zVal = optValue(argc, argv, pi, "--timeout", &bErr))!=0 ){
+    pL->sTimeout = atoi(zVal);
+    if( bErr || pL->sTimeout<=0 ){
+      fprintf(stderr, "ssoproxy: --timeout needs a number of seconds\n");
+      return -1;
+    }
+    return 1;
+  }
+  if( z[0]!='-' && pL->zBaseUrl==0 ){ pL->zBaseUrl = z; return 1; }
+  return 0;
+}
+
 static int parseArgs(int argc, char **argv, MainArgs *pCli){
   int i, bErr = 0;
   size_t j;
@@ -22111,7 +26863,13 @@ static int parseArgs(int argc, char **argv, MainArgs *pCli){
       pCli->zCommand = "version";
       continue;
     }
-    if( strcmp(z, "serve")==0 || strcmp(z, "config")==0 ){
+    if( strcmp(pCli->zCommand, "login")==0 ){
+      int r = parseLoginArg(argc, argv, &i, &pCli->login);
+      if( r<0 ) return EXIT_USAGE;
+      if( r>0 ) continue;
+    }
+    if( strcmp(z, "serve")==0 || strcmp(z, "config")==0
+     || strcmp(z, "login")==0 ){
       pCli->zCommand = z;
       continue;
     }
@@ -22218,6 +26976,10 @@ int ssoproxy_main(int argc, char **argv){
     fputs(ssoBufStr(&b), stdout);
     rc = b.rc ? EXIT_RUNTIME : 0;
     ssoBufFree(&b);
+  }else if( strcmp(cli.zCommand, "login")==0 ){
+    cli.login.zCaFile = ssoConfigStr(pCfg, SSO_CFG_CA_FILE);
+    cli.login.bInsecure = ssoConfigBool(pCfg, SSO_CFG_TLS_INSECURE);
+    rc = ssoOauthLoginCommand(&cli.login);
   }else if( ssoAdminIsCommand(cli.zCommand) ){
     rc = ssoAdminRun(ssoConfigStr(pCfg, SSO_CFG_DB), cli.zCommand,
                      cli.nAdmin, cli.azAdmin);

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "cd8df8d106a02293cbe03847aaf2ea56980d8f26b1f2bad4e3f027b6f1dfe80a"
+#define SSOPROXY_SOURCE_ID      "fbdf423263e58b5b0b12a3dd817cbe134ae3935aa4ced36ef6a990a75665c159"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

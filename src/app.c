@@ -35,10 +35,11 @@ struct ssoproxy {
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
   SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
+  SsoOidc *pOidc;           /* Single sign-on, or NULL when not configured */
   SsoUi *pUi;               /* /ui, /login, /logout */
   SsoProxy *pProxy;         /* The /v1 routes and their upstreams */
-  SsoOidc *pOidc;           /* The relying party; NULL: SSO not configured */
   SsoFauth fauth;           /* Forward-auth: /oauth2/auth, start, ... */
+  SsoOauth *pOauth;         /* Keys for IDEs and CLIs (/auth, /oauth/...) */
   char zErr[1024];          /* Last error message */
 };
 
@@ -246,9 +247,92 @@ static int openApi(ssoproxy *p){
 }
 
 /*
-** The sign-in pages. Single sign-on (the oidc module's object) is not
-** wired here yet: pOidc stays NULL, so the pages offer the password
-** sign-in only.
+** Single sign-on: the GENERIC_* settings, validated by the oidc module
+** (each bad or missing setting is one line and exit status 2), and its
+** routes. Nothing happens when GENERIC_CLIENT_ID is unset.
+*/
+static int openOidc(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoOidcConfig oc;
+  char zErr[512];
+  int rc;
+  memset(&oc, 0, sizeof(oc));
+  oc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  oc.zClientId = ssoConfigStr(c, SSO_CFG_OIDC_CLIENT_ID);
+  oc.zClientSecret = ssoConfigStr(c, SSO_CFG_OIDC_CLIENT_SECRET);
+  oc.zIssuer = ssoConfigStr(c, SSO_CFG_OIDC_ISSUER);
+  oc.zAuthorizationEndpoint = ssoConfigStr(c,
+                                           SSO_CFG_OIDC_AUTHORIZATION_ENDPOINT);
+  oc.zTokenEndpoint = ssoConfigStr(c, SSO_CFG_OIDC_TOKEN_ENDPOINT);
+  oc.zUserinfoEndpoint = ssoConfigStr(c, SSO_CFG_OIDC_USERINFO_ENDPOINT);
+  oc.zJwksEndpoint = ssoConfigStr(c, SSO_CFG_OIDC_JWKS_ENDPOINT);
+  oc.zScope = ssoConfigStr(c, SSO_CFG_OIDC_SCOPE);
+  oc.zIdAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_ID_ATTRIBUTE);
+  oc.zEmailAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_EMAIL_ATTRIBUTE);
+  oc.zNameAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_DISPLAY_NAME_ATTRIBUTE);
+  oc.zFirstNameAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_FIRST_NAME_ATTRIBUTE);
+  oc.zLastNameAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_LAST_NAME_ATTRIBUTE);
+  oc.zRoleAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_ROLE_ATTRIBUTE);
+  oc.bIncludeClientId = ssoConfigBool(c, SSO_CFG_OIDC_INCLUDE_CLIENT_ID);
+  oc.bClientSecretPost = strcmp(ssoConfigStr(c, SSO_CFG_OIDC_CLIENT_AUTH),
+                                "client_secret_post")==0;
+  oc.zSsoHeaders = ssoConfigStr(c, SSO_CFG_OIDC_SSO_HEADERS);
+  oc.zRoleMappings = ssoConfigStr(c, SSO_CFG_OIDC_ROLE_MAPPINGS);
+  oc.zGroupClaim = ssoConfigStr(c, SSO_CFG_OIDC_GROUP_CLAIM);
+  oc.zDefaultRole = ssoConfigStr(c, SSO_CFG_OIDC_DEFAULT_ROLE);
+  oc.zLogoutUrl = ssoConfigStr(c, SSO_CFG_LOGOUT_URL);
+  oc.bAutoRedirect = ssoConfigBool(c, SSO_CFG_AUTO_REDIRECT_SSO);
+  oc.zEmailDomains = ssoConfigStr(c, SSO_CFG_ALLOWED_EMAIL_DOMAINS);
+  oc.zAdminId = ssoConfigStr(c, SSO_CFG_ADMIN_ID);
+  oc.bRoleFirstLogin = strcmp(ssoConfigStr(c, SSO_CFG_ROLE_SYNC),
+                              "first_login")==0;
+  oc.nStateTtl = (int)ssoConfigInt(c, SSO_CFG_LOGIN_STATE_TTL);
+  oc.pLog = &p->log;
+  rc = ssoOidcNew(&oc, &p->sessions, &p->pOidc, zErr, sizeof(zErr));
+  if( rc ) return appError(p, rc, "%s", zErr);
+  if( p->pOidc==0 ) return SSOPROXY_OK;
+  if( ssoOidcBackChannelOnly(p->pOidc) ){
+    ssoLog(&p->log, SSO_LOG_WARN, "neither GENERIC_ISSUER nor "
+           "GENERIC_JWKS_ENDPOINT is set: id_token signatures are not "
+           "checked, only the TLS connection to the token endpoint vouches "
+           "for them; set GENERIC_ISSUER to verify them", (char*)0);
+  }
+  return ssoOidcRegister(p->pServer, p->pOidc);
+}
+
+/*
+** API keys for other programs: the seed PR's /sso/key/generate flow,
+** OpenRouter's /auth, OAuth for native apps and the device flow. Each
+** bad allow-list entry is a configuration error with its own line.
+*/
+static int openOauth(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoOauthConfig oc;
+  int rc;
+  memset(&oc, 0, sizeof(oc));
+  oc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  oc.zSchemes = ssoConfigStr(c, SSO_CFG_OAUTH_REDIRECT_SCHEMES);
+  oc.zUris = ssoConfigStr(c, SSO_CFG_OAUTH_REDIRECT_URIS);
+  oc.zOrigins = ssoConfigStr(c, SSO_CFG_OAUTH_ALLOWED_ORIGINS);
+  oc.sKeyTtl = ssoConfigInt(c, SSO_CFG_OAUTH_KEY_TTL);
+  oc.sCodeTtl = ssoConfigInt(c, SSO_CFG_OAUTH_CODE_TTL);
+  oc.sStateTtl = ssoConfigInt(c, SSO_CFG_OAUTH_STATE_TTL);
+  oc.sDeviceTtl = ssoConfigInt(c, SSO_CFG_DEVICE_CODE_TTL);
+  oc.sInterval = (int)ssoConfigInt(c, SSO_CFG_DEVICE_INTERVAL);
+  oc.bCodeOnly = ssoConfigBool(c, SSO_CFG_OAUTH_CODE_ONLY);
+  oc.bKeyShortcut = ssoConfigBool(c, SSO_CFG_OAUTH_KEY_SHORTCUT);
+  oc.pSessions = &p->sessions;
+  oc.pLog = &p->log;
+  rc = ssoOauthNew(&oc, &p->pOauth, p->zErr, sizeof(p->zErr));
+  if( rc ) return rc;
+  /* With SSO, /sso/key/generate belongs to the relying party, which
+  ** hands requests with a response_type over; without, oauth serves it. */
+  return ssoOauthRegister(p->pServer, p->pOauth, p->pOidc);
+}
+
+/*
+** The sign-in pages: single sign-on when the oidc module is configured,
+** and the password sign-in.
 */
 static int openUi(ssoproxy *p){
   const ssoproxy_config *c = p->pCfg;
@@ -257,7 +341,7 @@ static int openUi(ssoproxy *p){
   int rc;
   memset(&uc, 0, sizeof(uc));
   uc.pSessions = &p->sessions;
-  uc.pOidc = 0;
+  uc.pOidc = p->pOidc;
   uc.bAutoRedirect = ssoConfigBool(c, SSO_CFG_AUTO_REDIRECT_SSO);
   uc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
   uc.zUsername = ssoConfigStr(c, SSO_CFG_UI_USERNAME);
@@ -342,9 +426,11 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   if( rc==SSOPROXY_OK ) rc = openServer(p);
   if( rc==SSOPROXY_OK ) openSessions(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
+  if( rc==SSOPROXY_OK ) rc = openOidc(p);
   if( rc==SSOPROXY_OK ) rc = openUi(p);
   if( rc==SSOPROXY_OK ) rc = openProxy(p);
   if( rc==SSOPROXY_OK ) rc = openFauth(p);
+  if( rc==SSOPROXY_OK ) rc = openOauth(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -373,6 +459,8 @@ void ssoproxy_reload(ssoproxy *p){
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
+  ssoOidcFree(p->pOidc);
+  ssoOauthFree(p->pOauth);
   ssoUiFree(p->pUi);
   ssoProxyFree(p->pProxy);
   ssoTlsFree(p->pTlsServer);

@@ -35,6 +35,21 @@
 #define SSO_JOSE_MAX_RSA_E   8          /* Bytes in an RSA public exponent */
 #define SSO_JOSE_MAX_SUB     255        /* Bytes in "sub" (OIDC Core §2) */
 
+/* OpenID Connect relying party (src/oidc.c) */
+#define SSO_OIDC_STATE_TTL_S     300        /* Life of a login state, seconds */
+#define SSO_OIDC_STATE_TTL_MAX_S 3600       /* Longest SSOPROXY_LOGIN_STATE_TTL */
+#define SSO_OIDC_META_MS         3600000    /* Discovery and JWKS re-read after */
+#define SSO_OIDC_JWKS_FORCE_MS   10000      /* Forced JWKS re-fetch at most this
+                                            ** often (an unknown "kid") */
+#define SSO_OIDC_SKEW_MS         120000     /* Clock skew allowed on exp, iat */
+#define SSO_OIDC_IAT_AGE_MS      600000     /* Oldest id_token "iat" accepted */
+#define SSO_OIDC_MAX_DOC         (256u<<10) /* Bytes of a discovery, token or
+                                            ** userinfo answer */
+#define SSO_OIDC_MAX_HEADERS     16         /* GENERIC_SSO_HEADERS pairs */
+#define SSO_OIDC_MAX_GROUPS      1024       /* Groups read from the claim */
+#define SSO_OIDC_MAX_MAPPED      256        /* Group names in role mappings */
+#define SSO_OIDC_ARENA           (2u<<20)   /* Memory of one login in flight */
+
 /* Configuration (src/config.c) */
 #define SSO_CONFIG_MAX_FILE  (1u << 20) /* Bytes in a --config file */
 #define SSO_CONFIG_MAX_VALUE 8192       /* Bytes in one setting's value */
@@ -122,5 +137,22 @@
 #define SSO_UI_LOGIN_SLOTS     1024       /* Client addresses the limiter remembers */
 #define SSO_UI_LOGIN_CSRF_S    3600       /* Lifetime of the sign-in form's cookie, s */
 #define SSO_UI_MAX_FIELD       1024       /* Bytes of a sign-in form field */
+
+/* API keys for other programs (src/oauth.c) */
+#define SSO_OAUTH_MAX_REDIRECT   2048       /* Bytes of a redirect_uri / callback_url */
+#define SSO_OAUTH_MAX_ORIGIN     512        /* Bytes of an Origin header compared */
+#define SSO_OAUTH_MAX_CLIENT_ID  64         /* Bytes of a public client's client_id */
+#define SSO_OAUTH_MAX_STATE      512        /* Bytes of a client's state parameter */
+#define SSO_OAUTH_MAX_CODE       256        /* Bytes of a code presented for exchange */
+#define SSO_OAUTH_KEY_TTL_S      86400      /* Default key lifetime: the seed PR's 24 h */
+#define SSO_OAUTH_CODE_TTL_S     60         /* Authorization codes (RFC 9700: short) */
+#define SSO_OAUTH_STATE_TTL_S    300        /* A consent page waiting for an answer */
+#define SSO_OAUTH_DEVICE_TTL_S   600        /* Device codes (RFC 8628 §3.2 example) */
+#define SSO_OAUTH_INTERVAL_S     5          /* Device polling interval (RFC 8628 §3.2) */
+#define SSO_OAUTH_GRANT_KEEP_MS  600000     /* Expired grants kept to detect code reuse */
+#define SSO_OAUTH_DEVICE_TRIES   10         /* Wrong user codes per session per window */
+#define SSO_OAUTH_DEVICE_TRIES_ALL 100      /* Wrong user codes in all per window */
+#define SSO_OAUTH_DEVICE_TRY_MS  300000     /* The window of those counts */
+#define SSO_OAUTH_CLI_CLIENT     "ssoproxy-cli" /* client_id of `ssoproxy login` */
 
 #endif /* SSO_LIMIT_H */

@@ -68,6 +68,12 @@ static void printUsage(FILE *out){
     "                               the latest changes, newest first\n"
     "                 (user, key and audit work on the database file and\n"
     "                 are safe while the server runs)\n"
+    "  login BASE-URL [--device] [--output FILE] [--no-browser]\n"
+    "       [--timeout SECONDS]\n"
+    "                 get an API key from the ssoproxy at BASE-URL: sign in\n"
+    "                 in a browser (loopback redirect with PKCE), or with\n"
+    "                 --device on another machine (device code); prints\n"
+    "                 the key, or writes it to FILE (created, mode 0600)\n"
     "  version        print the version and source id, and exit\n"
     "  help           print this text\n"
     "\n"
@@ -101,6 +107,7 @@ struct MainArgs {
   const char *azFlag[SSO_ARRAYSIZE(aOptSet)];   /* Option values */
   int nAdmin;               /* Arguments of the admin command */
   const char *azAdmin[MAIN_MAX_ADMIN_ARGS];
+  SsoOauthLoginArgs login;  /* The login command's arguments */
 };
 
 /*
@@ -132,6 +139,33 @@ static int addAdminArg(MainArgs *pCli, const char *z){
   return 0;
 }
 
+/*
+** One word of `ssoproxy login BASE-URL [--device] [--output FILE]
+** [--no-browser] [--timeout SECONDS]`: 1 if it was ours, 0 if not, -1 on
+** a usage error.
+*/
+static int parseLoginArg(int argc, char **argv, int *pi,
+                         SsoOauthLoginArgs *pL){
+  const char *z = argv[*pi], *zVal;
+  int bErr = 0;
+  if( strcmp(z, "--device")==0 ){ pL->bDevice = 1; return 1; }
+  if( strcmp(z, "--no-browser")==0 ){ pL->bNoBrowser = 1; return 1; }
+  if( (zVal = optValue(argc, argv, pi, "--output", &bErr))!=0 ){
+    pL->zOutput = zVal;
+    return bErr ? -1 : 1;
+  }
+  if( (zVal = optValue(argc, argv, pi, "--timeout", &bErr))!=0 ){
+    pL->sTimeout = atoi(zVal);
+    if( bErr || pL->sTimeout<=0 ){
+      fprintf(stderr, "ssoproxy: --timeout needs a number of seconds\n");
+      return -1;
+    }
+    return 1;
+  }
+  if( z[0]!='-' && pL->zBaseUrl==0 ){ pL->zBaseUrl = z; return 1; }
+  return 0;
+}
+
 static int parseArgs(int argc, char **argv, MainArgs *pCli){
   int i, bErr = 0;
   size_t j;
@@ -158,7 +192,13 @@ static int parseArgs(int argc, char **argv, MainArgs *pCli){
       pCli->zCommand = "version";
       continue;
     }
-    if( strcmp(z, "serve")==0 || strcmp(z, "config")==0 ){
+    if( strcmp(pCli->zCommand, "login")==0 ){
+      int r = parseLoginArg(argc, argv, &i, &pCli->login);
+      if( r<0 ) return EXIT_USAGE;
+      if( r>0 ) continue;
+    }
+    if( strcmp(z, "serve")==0 || strcmp(z, "config")==0
+     || strcmp(z, "login")==0 ){
       pCli->zCommand = z;
       continue;
     }
@@ -265,6 +305,10 @@ int ssoproxy_main(int argc, char **argv){
     fputs(ssoBufStr(&b), stdout);
     rc = b.rc ? EXIT_RUNTIME : 0;
     ssoBufFree(&b);
+  }else if( strcmp(cli.zCommand, "login")==0 ){
+    cli.login.zCaFile = ssoConfigStr(pCfg, SSO_CFG_CA_FILE);
+    cli.login.bInsecure = ssoConfigBool(pCfg, SSO_CFG_TLS_INSECURE);
+    rc = ssoOauthLoginCommand(&cli.login);
   }else if( ssoAdminIsCommand(cli.zCommand) ){
     rc = ssoAdminRun(ssoConfigStr(pCfg, SSO_CFG_DB), cli.zCommand,
                      cli.nAdmin, cli.azAdmin);

@@ -24,9 +24,25 @@ struct SsoOidcConfig {
   const char *zClientId, *zClientSecret;
   const char *zIssuer, *zAuthorizationEndpoint, *zTokenEndpoint;
   const char *zUserinfoEndpoint, *zJwksEndpoint;
-  const char *zScope;
-  /* ... the identity, role, logout and session settings: the oidc
-  ** module's author adds what the issue lists ... */
+  const char *zScope;       /* NULL: "openid email profile" */
+  /* Claims (dot-paths into the merged userinfo + id_token claims); NULL:
+  ** LiteLLM's defaults (preferred_username, email, sub, first_name,
+  ** last_name, role) */
+  const char *zIdAttr, *zEmailAttr, *zNameAttr, *zFirstNameAttr;
+  const char *zLastNameAttr, *zRoleAttr;
+  int bIncludeClientId;     /* GENERIC_INCLUDE_CLIENT_ID: client_id in the
+                            ** token request body as well */
+  int bClientSecretPost;    /* SSOPROXY_CLIENT_AUTH_METHOD=client_secret_post */
+  const char *zSsoHeaders;  /* GENERIC_SSO_HEADERS: "Name=Value,..." */
+  const char *zRoleMappings;/* GENERIC_ROLE_MAPPINGS_ROLES (JSON) */
+  const char *zGroupClaim;  /* GENERIC_ROLE_MAPPINGS_GROUP_CLAIM */
+  const char *zDefaultRole; /* GENERIC_ROLE_MAPPINGS_DEFAULT_ROLE */
+  const char *zLogoutUrl;   /* PROXY_LOGOUT_URL */
+  int bAutoRedirect;        /* AUTO_REDIRECT_UI_LOGIN_TO_SSO */
+  const char *zEmailDomains;/* ALLOWED_EMAIL_DOMAINS (comma list) */
+  const char *zAdminId;     /* PROXY_ADMIN_ID */
+  int bRoleFirstLogin;      /* SSOPROXY_ROLE_SYNC=first_login */
+  int nStateTtl;            /* SSOPROXY_LOGIN_STATE_TTL, seconds; 0: 300 */
   SsoLog *pLog;
 };
 
@@ -66,5 +82,11 @@ SSO_PRIVATE int ssoOidcLogoutUrl(SsoOidc*, const char *zIdToken, SsoBuf *b);
 */
 typedef int (*SsoOidcKeyFlowFn)(SsoServerReq*, void *pArg);
 SSO_PRIVATE void ssoOidcSetKeyFlow(SsoOidc*, SsoOidcKeyFlowFn, void *pArg);
+
+/* AUTO_REDIRECT_UI_LOGIN_TO_SSO, for the /ui page (0 when p is NULL). */
+SSO_PRIVATE int ssoOidcAutoRedirect(const SsoOidc*);
+/* 1 when the id_token signature rests on the TLS back channel alone (no
+** GENERIC_ISSUER, no GENERIC_JWKS_ENDPOINT): the app logs a warning. */
+SSO_PRIVATE int ssoOidcBackChannelOnly(const SsoOidc*);
 
 #endif /* SSO_OIDC_H */

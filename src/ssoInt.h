@@ -86,6 +86,7 @@ struct SsoStr {
 #include "ui.h"
 #include "proxy.h"
 #include "fauth.h"
+#include "oauth.h"
 #include "config.h"
 #include "app.h"
 #include "admin.h"

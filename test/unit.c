@@ -26,6 +26,7 @@
 #include "t_session.c"
 #include "t_config.c"
 #include "t_fauth.c"
+#include "t_oauth.c"
 
 int main(int argc, char **argv){
   static const struct { const TestCase *a; int n; } aSuite[] = {
@@ -46,6 +47,7 @@ int main(int argc, char **argv){
     { aSessionTests, (int)SSO_ARRAYSIZE(aSessionTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
     { aFauthTests,  (int)SSO_ARRAYSIZE(aFauthTests) },
+    { aOauthTests,  (int)SSO_ARRAYSIZE(aOauthTests) },
   };
   const char *zFilter = 0;
   int i, nPass = 0, nFail = 0;

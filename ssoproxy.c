@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 8a28f3b96ae3f2aa1eecbc5eeb49c8d87c00bda1982bc8a7034cbe5e9646bc58
+** Source id: 29529744f09c3a1a342ceebc587ab2a4d7098ae80510c130d15f8ffdb446eee7
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -18124,6 +18124,7 @@ static int oidcFinish(OidcFlow *f){
   OidcIdentity id;
   SsoUser u;
   SsoBuf data;
+  memset(&u, 0, sizeof(u));
   const char *zWhy = 0;
   int iStatus = 403, rc;
   c.pUser = ssoJsonRoot(f->pUserinfo);

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "8a28f3b96ae3f2aa1eecbc5eeb49c8d87c00bda1982bc8a7034cbe5e9646bc58"
+#define SSOPROXY_SOURCE_ID      "29529744f09c3a1a342ceebc587ab2a4d7098ae80510c130d15f8ffdb446eee7"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

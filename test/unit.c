@@ -22,6 +22,7 @@
 #include "t_authz.c"
 #include "t_api.c"
 #include "t_config.c"
+#include "t_oidc.c"
 
 int main(int argc, char **argv){
   static const struct { const TestCase *a; int n; } aSuite[] = {
@@ -38,6 +39,7 @@ int main(int argc, char **argv){
     { aAuthzTests,  (int)SSO_ARRAYSIZE(aAuthzTests) },
     { aApiTests,    (int)SSO_ARRAYSIZE(aApiTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
+    { aOidcTests,   (int)SSO_ARRAYSIZE(aOidcTests) },
   };
   const char *zFilter = 0;
   int i, nPass = 0, nFail = 0;

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 29529744f09c3a1a342ceebc587ab2a4d7098ae80510c130d15f8ffdb446eee7
+** Source id: b5d5b789324ebf6ab57b4145201fb8b9d1b05fec7a66d4c87cbd6f3e5ffe8e6a
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -207,6 +207,18 @@ struct SsoStr {
 #define SSO_API_TOUCH_MS     1000       /* Interval of the last-used writes */
 #define SSO_API_TOUCH_GRAIN  60000      /* Precision of a key's last use, ms */
 #define SSO_API_MAX_DURATION (100LL*366*86400*1000) /* Longest key lifetime, ms */
+
+/* Browser sessions (src/session.c) and the web sign-in (src/ui.c) */
+#define SSO_SESSION_IDLE_S     28800      /* Idle lifetime default, s (8 h) */
+#define SSO_SESSION_MAX_AGE_S  86400      /* Absolute lifetime default, s (24 h) */
+#define SSO_SESSION_MAX_S      (366LL*86400) /* Ceiling of both settings, s */
+#define SSO_SESSION_TOUCH_MS   60000      /* Note a session's use at most this often */
+#define SSO_SESSION_MAX_PAIRS  128        /* Cookie name=value pairs read per request */
+#define SSO_UI_LOGIN_FAILURES  10         /* Failed password sign-ins per client ... */
+#define SSO_UI_LOGIN_WINDOW_MS 60000      /* ... per this window, then 429 */
+#define SSO_UI_LOGIN_SLOTS     1024       /* Client addresses the limiter remembers */
+#define SSO_UI_LOGIN_CSRF_S    3600       /* Lifetime of the sign-in form's cookie, s */
+#define SSO_UI_MAX_FIELD       1024       /* Bytes of a sign-in form field */
 
 #endif /* SSO_LIMIT_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -2322,13 +2334,17 @@ struct SsoCaller {
 /*
 ** The shared, read-only authentication settings. A later module plugs
 ** browser sessions in through xSession: called when the request carries
-** none of the key headers, it returns SSOPROXY_OK with the signed-in user's
-** id in *pzUserId (in pArena), SSOPROXY_NOTFOUND when there is no valid
-** session, or another code on failure. It must refuse (NOTFOUND) a
-** state-changing request that fails its CSRF check.
+** none of the key headers, with the request's method ({0,0}: unknown)
+** and the time (Unix ms); it returns SSOPROXY_OK with the signed-in
+** user's id in *pzUserId (in pArena), SSOPROXY_NOTFOUND when there is no
+** valid session, SSOPROXY_CONSTRAINT when there is one but a
+** state-changing request (any method but GET, HEAD, OPTIONS; an unknown
+** one too) fails its CSRF check (answered 403), or another code on
+** failure.
 */
-typedef int (*SsoAuthzSessionFn)(void *pArg, const SsoHttpHeader *aHdr,
-                                 int nHdr, SsoStore*, SsoArena*,
+typedef int (*SsoAuthzSessionFn)(void *pArg, SsoStr method,
+                                 const SsoHttpHeader *aHdr, int nHdr,
+                                 SsoStore*, long long tNow, SsoArena*,
                                  const char **pzUserId);
 typedef struct SsoAuthz SsoAuthz;
 struct SsoAuthz {
@@ -2359,6 +2375,19 @@ static int ssoAuthzAuthenticate(const SsoAuthz*, SsoStore*,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena*,
                                      SsoCaller *pCaller, SsoAuthzErr *pErr);
+/*
+** The same, knowing the request's method (req->method), so that a browser
+** session may make GET, HEAD and OPTIONS requests without a CSRF token.
+** ssoAuthzAuthenticate() is this with the method unknown: a session then
+** always needs its X-CSRF-Token (the safe default). A session failing
+** its CSRF check is SSOPROXY_ERROR with a 403 in *pErr.
+*/
+static int ssoAuthzAuthenticateMethod(const SsoAuthz*, SsoStore*,
+                                           SsoStr method,
+                                           const SsoHttpHeader *aHdr,
+                                           int nHdr, long long tNow,
+                                           SsoArena*, SsoCaller *pCaller,
+                                           SsoAuthzErr *pErr);
 
 /*
 ** May pCaller do eAction to an object owned by zOwner (NULL: no owner)?
@@ -2472,6 +2501,9 @@ static int ssoApiWorkerFlush(SsoApiWorker*);
 typedef struct SsoApiCall SsoApiCall;
 struct SsoApiCall {
   int eAction;                  /* SSO_ACT_* */
+  SsoStr method;                /* "GET", "POST"...; {0,0}: unknown, which
+                                ** a browser session treats as changing
+                                ** state (CSRF token required) */
   const SsoHttpHeader *aHdr;    /* Request headers */
   int nHdr;
   SsoStr query;                 /* After '?', undecoded */
@@ -2551,6 +2583,26 @@ static void ssoPageEscape(SsoBuf *b, const char *z, size_t n);
 ** Set-Cookie.
 */
 static int ssoPageHeaders(SsoServerReq*);
+
+/*
+** As ssoPageHeaders(), for a page whose form is answered by a redirect to
+** another origin (logout to the IdP, a consent page sending the browser
+** back to a native app): browsers check CSP form-action against every
+** redirect that follows a form submission, so those targets must be
+** listed. zFormAction (NULL: none) holds extra CSP source expressions
+** after 'self', separated by spaces, e.g. "https://idp.example" or
+** "vscode:". A value with ';', ',', quotes or control bytes would change
+** the policy itself: it is refused with SSOPROXY_MISUSE.
+*/
+static int ssoPageHeadersEx(SsoServerReq*, const char *zFormAction);
+
+/*
+** The whole HTML document for a title (plain text, escaped here) and
+** zBodyHtml (already escaped), appended to b: for handlers that send
+** their own status and headers (e.g. a Set-Cookie) with the page.
+*/
+static void ssoPageBuild(SsoBuf *b, const char *zTitle,
+                              const char *zBodyHtml);
 
 /*
 ** Answer with a whole page: iStatus, a title (plain text, escaped here)
@@ -2644,6 +2696,74 @@ static int ssoSessionEnd(const SsoSessions*, SsoStore*, SsoServerReq*);
 
 /* 1 if z[0..n) is this session's CSRF token (constant time). */
 static int ssoSessionCsrfOk(const SsoSession*, const char *z, size_t n);
+
+/* ---- Additions ---- */
+
+/* Characters of a session id in its cookie: base64url of 32 bytes. */
+#define SSO_SESSION_ID_LEN 43
+
+/*
+** The value of the first cookie named zName (case-sensitive, RFC 6265
+** §5.4) in the request's Cookie header fields (all of them, in order):
+** SSOPROXY_OK and *pVal (a view into the header, surrounding DQUOTEs
+** removed), or SSOPROXY_NOTFOUND. Pairs are split at ';', whitespace
+** around names and values is ignored, pairs without '=' are skipped, and
+** at most SSO_SESSION_MAX_PAIRS pairs are looked at.
+*/
+static int ssoSessionCookieGet(const SsoHttpHeader *aHdr, int nHdr,
+                                    const char *zName, SsoStr *pVal);
+
+/*
+** 1 if z[0..n) has the form of an id this module makes: exactly
+** SSO_SESSION_ID_LEN base64url characters. Anything else is never
+** looked up.
+*/
+static int ssoSessionIdWellFormed(const char *z, size_t n);
+
+/*
+** A "Set-Cookie" value for a cookie zName with these sessions' attributes
+** (Path=/; HttpOnly; SameSite=Lax; Secure when https), value zValue and
+** Max-Age nAge seconds (0: delete it), appended to b. Other modules'
+** short-lived browser cookies (the sign-in form's) use it too, with
+** ssoSessionCookieName() for the __Host- prefix.
+*/
+static void ssoSessionSetCookie(const SsoSessions*, SsoBuf *b,
+                                     const char *zName, const char *zValue,
+                                     long long nAge);
+/* zBase ("ssoproxy_login") with "__Host-" before it when secure, into
+** z[n] (at least strlen(zBase)+8). */
+static void ssoSessionCookieName(const SsoSessions*, const char *zBase,
+                                      char *z, size_t n);
+
+/*
+** The authentication hook (SsoAuthz.xSession, pArg an SsoSessions*): the
+** request's session user in *pzUserId. A state-changing method (anything
+** but GET, HEAD and OPTIONS; an unknown method counts as one) also needs
+** an X-CSRF-Token header equal to the session's token, else
+** SSOPROXY_CONSTRAINT (the caller answers 403).
+*/
+static int ssoSessionAuthz(void *pArg, SsoStr method,
+                                const SsoHttpHeader *aHdr, int nHdr,
+                                SsoStore*, long long tNow, SsoArena*,
+                                const char **pzUserId);
+
+/*
+** ssoSessionStart() and ssoSessionEnd() without a request, for callers
+** (and tests) that hold only the headers: Create appends the Set-Cookie
+** value to pSetCookie; Destroy deletes the session named by the headers'
+** cookie, if any (the caller clears the cookie).
+*/
+static int ssoSessionCreate(const SsoSessions*, SsoStore*, SsoRng*,
+                                 const SsoHttpHeader *aHdr, int nHdr,
+                                 const char *zUserId, const char *zIdToken,
+                                 const char *zData, long long tNow,
+                                 SsoBuf *pSetCookie);
+static int ssoSessionDestroy(const SsoSessions*, SsoStore*,
+                                  const SsoHttpHeader *aHdr, int nHdr);
+
+/* Delete every expired session now; *pn (may be NULL) how many. */
+static int ssoSessionPurge(const SsoSessions*, SsoStore*,
+                                long long tNow, int *pn);
 
 #endif /* SSO_SESSION_H */
 /************** Continuing where we left off in ssoInt.h **************/
@@ -2740,6 +2860,77 @@ static int ssoOidcAutoRedirect(const SsoOidc*);
 static int ssoOidcBackChannelOnly(const SsoOidc*);
 
 #endif /* SSO_OIDC_H */
+/************** Continuing where we left off in ssoInt.h **************/
+/************** Include ui.h in the middle of ssoInt.h **************/
+/*
+** Layer 4: the web sign-in and the pages around it, until the dashboard
+** comes:
+**
+**   GET  /ui, /ui/          who you are (signed in), else the sign-in page
+**   GET  /login?rd=PATH     the sign-in page, back to PATH afterwards
+**                           (straight to the IdP with
+**                           AUTO_REDIRECT_UI_LOGIN_TO_SSO=true)
+**   GET  /fallback/login    the sign-in page, never redirected
+**   POST /login             username + password (UI_USERNAME/UI_PASSWORD,
+**                           or the master key as the password)
+**   GET  /logout            a confirmation form
+**   POST /logout            end the session, then the IdP's logout or /ui
+**   GET  /.well-known/litellm-ui-config (and under /litellm/) LiteLLM's
+**                           discovery document for its UI
+**
+** Other modules send a browser that must sign in to /login?rd=<local
+** path, URL-encoded>.
+*/
+#ifndef SSO_UI_H
+#define SSO_UI_H
+
+typedef struct SsoUi SsoUi;
+
+/* The settings, as the app read them. Strings are copied by ssoUiNew(). */
+typedef struct SsoUiConfig SsoUiConfig;
+struct SsoUiConfig {
+  const SsoSessions *pSessions;  /* Must outlive the SsoUi */
+  SsoOidc *pOidc;           /* NULL: single sign-on is not configured */
+  int bAutoRedirect;        /* AUTO_REDIRECT_UI_LOGIN_TO_SSO */
+  const char *zBaseUrl;     /* PROXY_BASE_URL; NULL: unset */
+  const char *zUsername;    /* UI_USERNAME */
+  const char *zPassword;    /* UI_PASSWORD; NULL: unset */
+  const char *zMasterKey;   /* The master key; NULL: none */
+  int nMaxFailures;         /* Wrong passwords per client per minute */
+  SsoLog *pLog;             /* Sign-ins and refusals; NULL: none */
+};
+
+/*
+** Make the pages' object. SSOPROXY_CONFIG with one line in zErr for a bad
+** setting; SSOPROXY_NOMEM. *pp is NULL on failure.
+*/
+static int ssoUiNew(const SsoUiConfig*, SsoUi **pp, char *zErr,
+                         size_t nErr);
+static void ssoUiFree(SsoUi*);                     /* NULL is a no-op */
+/* Add the routes above to pSrv; the SsoUi must outlive the server. */
+static int ssoUiRegister(SsoServer*, SsoUi*);
+
+/*
+** The password sign-in's decision, without HTTP: 1 if zUser/zPass (either
+** may be NULL) are UI_USERNAME and UI_PASSWORD or the master key, in time
+** that does not depend on where they differ. *pbMaster (may be NULL) is
+** set when the master key was the password.
+*/
+static int ssoUiPasswordOk(const SsoUi*, const char *zUser,
+                                const char *zPass, int *pbMaster);
+
+/*
+** The failed-sign-in limiter, per client address ("ip:port" or
+** "[v6]:port"; the port is ignored): ssoUiLimited() gives 0 while the
+** address may try, else the seconds until it may again; ssoUiFailed()
+** counts one failure; ssoUiSucceeded() forgets the address. Shared by
+** all workers (a mutex).
+*/
+static int ssoUiLimited(SsoUi*, const char *zClient, long long tNow);
+static void ssoUiFailed(SsoUi*, const char *zClient, long long tNow);
+static void ssoUiSucceeded(SsoUi*, const char *zClient);
+
+#endif /* SSO_UI_H */
 /************** Continuing where we left off in ssoInt.h **************/
 /************** Include config.h in the middle of ssoInt.h **************/
 /*
@@ -2877,12 +3068,8 @@ static int ssoOidcBackChannelOnly(const SsoOidc*);
   X(OIDC_DEFAULT_ROLE, "GENERIC_ROLE_MAPPINGS_DEFAULT_ROLE", 0, SSO_SET_STR, \
     0, 0, 0, 0, 0, 0, "Role of new users (and, with role mappings, of users " \
     "in no mapped group); unset = internal_user_viewer") \
-  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
-    "Public URL of ssoproxy (redirect_uri = it + /sso/callback)") \
   X(LOGOUT_URL, "PROXY_LOGOUT_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
     "Where the browser goes after logout; unset = the IdP's end_session") \
-  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
-    "false", 0, 0, 0, 0, 0, "/ui goes straight to the IdP when SSO is on") \
   X(ALLOWED_EMAIL_DOMAINS, "ALLOWED_EMAIL_DOMAINS", 0, SSO_SET_STR, 0, 0, 0, \
     0, 0, 0, "SSO users must have an e-mail in one of these domains (comma " \
     "list); unset = any") \
@@ -2893,7 +3080,27 @@ static int ssoOidcBackChannelOnly(const SsoOidc*);
     "IdP at every login or only the first") \
   X(LOGIN_STATE_TTL, "SSOPROXY_LOGIN_STATE_TTL", 0, SSO_SET_INT, 0, \
     SSO_OIDC_STATE_TTL_S, 1, SSO_OIDC_STATE_TTL_MAX_S, 0, 0, \
-    "Seconds a login may take at the IdP (state, nonce, PKCE verifier)")
+    "Seconds a login may take at the IdP (state, nonce, PKCE verifier)") \
+  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Public URL of ssoproxy (https://llm.example.com); https makes the " \
+    "session cookie Secure with the __Host- prefix") \
+  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
+    "false", 0, 0, 0, 0, 0, \
+    "Sign-in pages go straight to the IdP when single sign-on is set up") \
+  X(UI_USERNAME, "UI_USERNAME", 0, SSO_SET_STR, "admin", 0, 0, 0, 0, 0, \
+    "User id of the local admin who signs in with a password at /login") \
+  X(UI_PASSWORD, "UI_PASSWORD", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
+    "Password of UI_USERNAME; the master key is accepted too; unset and " \
+    "no master key = no password sign-in") \
+  X(SESSION_IDLE_TIMEOUT, "SSOPROXY_SESSION_IDLE_TIMEOUT", 0, SSO_SET_INT, \
+    0, SSO_SESSION_IDLE_S, 1, SSO_SESSION_MAX_S, 0, 0, \
+    "Seconds without a request after which a browser session ends") \
+  X(SESSION_MAX_AGE, "SSOPROXY_SESSION_MAX_AGE", 0, SSO_SET_INT, 0, \
+    SSO_SESSION_MAX_AGE_S, 1, SSO_SESSION_MAX_S, 0, 0, \
+    "Seconds after sign-in at which a browser session ends in any case") \
+  X(LOGIN_MAX_FAILURES, "SSOPROXY_LOGIN_MAX_FAILURES", 0, SSO_SET_INT, 0, \
+    SSO_UI_LOGIN_FAILURES, 1, 1000000, 0, 0, \
+    "Wrong passwords per client address per minute at /login, then 429")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };
@@ -14701,13 +14908,19 @@ static int authzKey(SsoStore *pStore, SsoStr c, long long tNow,
 
 /* A browser session (when a session module is plugged in). */
 static int authzSession(const SsoAuthz *pAuthz, SsoStore *pStore,
-                        const SsoHttpHeader *aHdr, int nHdr,
-                        SsoArena *pArena, SsoCaller *p, SsoAuthzErr *pErr){
+                        SsoStr method, const SsoHttpHeader *aHdr, int nHdr,
+                        long long tNow, SsoArena *pArena, SsoCaller *p,
+                        SsoAuthzErr *pErr){
   const char *zUserId = 0;
   int rc = SSOPROXY_NOTFOUND;
   if( pAuthz->xSession ){
-    rc = pAuthz->xSession(pAuthz->pSessionArg, aHdr, nHdr, pStore, pArena,
-                          &zUserId);
+    rc = pAuthz->xSession(pAuthz->pSessionArg, method, aHdr, nHdr, pStore,
+                          tNow, pArena, &zUserId);
+  }
+  if( rc==SSOPROXY_CONSTRAINT ){
+    return ssoAuthzFail(pErr, 403, "auth_error", "X-CSRF-Token",
+                        "A browser session must send its CSRF token in the "
+                        "X-CSRF-Token header with this request.");
   }
   if( rc==SSOPROXY_NOTFOUND ){
     return authzDenied(pErr, "No api key passed in.");
@@ -14732,6 +14945,19 @@ static int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena *pArena,
                                      SsoCaller *p, SsoAuthzErr *pErr){
+  SsoStr unknown;
+  unknown.z = 0;
+  unknown.n = 0;
+  return ssoAuthzAuthenticateMethod(pAuthz, pStore, unknown, aHdr, nHdr,
+                                    tNow, pArena, p, pErr);
+}
+
+static int ssoAuthzAuthenticateMethod(const SsoAuthz *pAuthz,
+                                           SsoStore *pStore, SsoStr method,
+                                           const SsoHttpHeader *aHdr,
+                                           int nHdr, long long tNow,
+                                           SsoArena *pArena, SsoCaller *p,
+                                           SsoAuthzErr *pErr){
   unsigned char aGiven[SSO_SHA256_LEN];
   char zMask[16];
   SsoStr c;
@@ -14739,7 +14965,8 @@ static int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
   memset(p, 0, sizeof(*p));
   rc = ssoAuthzCredential(aHdr, nHdr, &c, pErr);
   if( rc==SSOPROXY_NOTFOUND ){
-    return authzSession(pAuthz, pStore, aHdr, nHdr, pArena, p, pErr);
+    return authzSession(pAuthz, pStore, method, aHdr, nHdr, tNow, pArena, p,
+                        pErr);
   }
   if( rc ) return SSOPROXY_ERROR;
   if( pAuthz->bMaster ){
@@ -16200,8 +16427,9 @@ static int apiParseInput(ApiCtx *c){
 
 static int apiRun(ApiCtx *c){
   const SsoApiCall *p = c->pCall;
-  int rc = ssoAuthzAuthenticate(&c->pApi->authz, c->pStore, p->aHdr,
-                                p->nHdr, c->tNow, &c->a, &c->who, &c->err);
+  int rc = ssoAuthzAuthenticateMethod(&c->pApi->authz, c->pStore,
+                                      p->method, p->aHdr, p->nHdr, c->tNow,
+                                      &c->a, &c->who, &c->err);
   if( rc ) return rc;
   /* The stored last use came with the key: rewrite it only when it is
   ** a minute old, so a busy key costs a write a minute, not a second,
@@ -16287,6 +16515,7 @@ static int apiOnRequest(SsoServerReq *pReq, void *pArg){
   if( pReq->pWorkerCtx==0 ) return ssoServerError(pReq, 503, 0);
   memset(&call, 0, sizeof(call));
   call.eAction = pRoute->eAction;
+  call.method = pReq->method;
   call.aHdr = pReq->aHdr;
   call.nHdr = pReq->nHdr;
   call.query = pReq->query;
@@ -16330,79 +16559,512 @@ static int ssoApiRegister(SsoServer *pSrv, SsoApi *p){
 /************** End of api.c **************/
 /************** Begin file page.c **************/
 /*
-** PLACEHOLDER, to be replaced by the page module's author: the smallest
-** code that honours src/page.h, so that modules using it compile.
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: HTML pages. Every page ssoproxy serves (sign-in, consent,
+** errors) is built here, so every one of them carries the same
+** protective headers:
+**
+**   X-Frame-Options: DENY and CSP frame-ancestors 'none'
+**       no framing, so no clickjacking of a consent or logout button
+**       (RFC 9700 §4.16);
+**   Content-Security-Policy: default-src 'none'
+**       the pages load nothing and run no script: an injection that
+**       slipped past the escaping could neither run code nor fetch;
+**       style-src 'unsafe-inline' allows the one inline <style>;
+**       form-action 'self' so a form posts only to us; base-uri 'none';
+**   Referrer-Policy: no-referrer
+**       a page's URL may hold a state or a code; it never leaks onward
+**       (RFC 9700 §4.2.4);
+**   Cache-Control: no-store
+**       pages may carry codes, CSRF tokens or keys;
+**   X-Content-Type-Options: nosniff.
+**
+** The shell is plain, accessible HTML (a language, a viewport, one main
+** landmark, visible focus, high contrast) with no external resource.
 */
 /* #include "ssoInt.h" */
 
 static void ssoPageEscape(SsoBuf *b, const char *z, size_t n){
-  ssoBufAppend(b, z, n);
+  size_t i, iStart = 0;
+  for(i=0; i<n; i++){
+    const char *zRep;
+    switch( z[i] ){
+      case '&':  zRep = "&amp;";  break;
+      case '<':  zRep = "&lt;";   break;
+      case '>':  zRep = "&gt;";   break;
+      case '"':  zRep = "&quot;"; break;
+      case '\'': zRep = "&#39;";  break;
+      /* A NUL would end the text in some parsers and is a parse error in
+      ** HTML; show the replacement character instead. */
+      case 0:    zRep = "&#xFFFD;"; break;
+      default:   continue;
+    }
+    ssoBufAppend(b, z+iStart, i-iStart);
+    ssoBufAppendStr(b, zRep);
+    iStart = i+1;
+  }
+  ssoBufAppend(b, z+iStart, n-iStart);
 }
+
+#define PAGE_CSP_HEAD "default-src 'none'; style-src 'unsafe-inline'; " \
+                      "form-action 'self'"
+#define PAGE_CSP_TAIL "; frame-ancestors 'none'; base-uri 'none'"
+
+/* 1 if z may be appended to form-action: source expressions only. */
+static int pageCspSourcesOk(const char *z){
+  for(; *z; z++){
+    unsigned char c = (unsigned char)*z;
+    if( c<0x21 && c!=' ' ) return 0;
+    if( c>=0x7f || c==';' || c==',' || c=='\'' || c=='"' ) return 0;
+  }
+  return 1;
+}
+
+static int ssoPageHeadersEx(SsoServerReq *req, const char *zFormAction){
+  static const char *const azHdr[] = {
+    "Content-Type", "text/html; charset=utf-8",
+    "X-Frame-Options", "DENY",
+    "Referrer-Policy", "no-referrer",
+    "Cache-Control", "no-store",
+    "X-Content-Type-Options", "nosniff",
+  };
+  char zSpace[512];
+  SsoBuf b;
+  size_t i;
+  int rc = SSOPROXY_OK;
+  if( zFormAction && !pageCspSourcesOk(zFormAction) ) return SSOPROXY_MISUSE;
+  for(i=0; rc==SSOPROXY_OK && i<SSO_ARRAYSIZE(azHdr); i+=2){
+    rc = ssoServerAddHeader(req, azHdr[i], azHdr[i+1]);
+  }
+  if( rc ) return rc;
+  ssoBufInitStatic(&b, zSpace, sizeof(zSpace), 0);
+  ssoBufAppendStr(&b, PAGE_CSP_HEAD);
+  if( zFormAction && zFormAction[0] ){
+    ssoBufAppend(&b, " ", 1);
+    ssoBufAppendStr(&b, zFormAction);
+  }
+  ssoBufAppendStr(&b, PAGE_CSP_TAIL);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerAddHeader(req, "Content-Security-Policy", ssoBufStr(&b));
+  }
+  ssoBufFree(&b);
+  return rc;
+}
+
 static int ssoPageHeaders(SsoServerReq *req){
-  return ssoServerAddHeader(req, "X-Frame-Options", "DENY");
+  return ssoPageHeadersEx(req, 0);
 }
+
+/*
+** The style sheet: system fonts, a narrow centred column, strong
+** contrast (WCAG AA), a visible focus ring, and dark mode.
+*/
+static const char zPageCss[] =
+  ":root{color-scheme:light dark;--fg:#1a1a1a;--bg:#f6f6f4;--card:#fff;"
+  "--line:#c8c8c8;--accent:#0b57d0;--accent-fg:#fff;--muted:#555;"
+  "--bad:#a50e0e}"
+  "@media (prefers-color-scheme:dark){:root{--fg:#eee;--bg:#16181c;"
+  "--card:#22252b;--line:#4a4f57;--accent:#8ab4f8;--accent-fg:#0b1a33;"
+  "--muted:#b8b8b8;--bad:#f28b82}}"
+  "*{box-sizing:border-box}"
+  "body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',"
+  "Roboto,sans-serif;color:var(--fg);background:var(--bg)}"
+  "main{max-width:28rem;margin:3rem auto;padding:2rem;"
+  "background:var(--card);border:1px solid var(--line);border-radius:8px}"
+  "h1{font-size:1.4rem;margin:0 0 1rem}"
+  "p{margin:.75rem 0}"
+  "label{display:block;margin:.75rem 0 .25rem;font-weight:600}"
+  "input[type=text],input[type=password]{width:100%;padding:.5rem;"
+  "font:inherit;color:inherit;background:var(--bg);"
+  "border:1px solid var(--line);border-radius:4px}"
+  "button,.button{display:inline-block;margin-top:1rem;padding:.55rem 1.1rem;"
+  "font:inherit;font-weight:600;text-decoration:none;cursor:pointer;"
+  "color:var(--accent-fg);background:var(--accent);border:0;"
+  "border-radius:4px}"
+  ":focus-visible{outline:3px solid var(--accent);outline-offset:2px}"
+  "dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}"
+  "dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}"
+  ".muted{color:var(--muted)}.error{color:var(--bad);font-weight:600}"
+  "hr{border:0;border-top:1px solid var(--line);margin:1.5rem 0}"
+  "footer{margin-top:1.5rem;font-size:.85rem;color:var(--muted)}";
+
+static void ssoPageBuild(SsoBuf *b, const char *zTitle,
+                              const char *zBodyHtml){
+  ssoBufAppendStr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+                  "<meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, "
+                  "initial-scale=1\">"
+                  "<meta name=\"referrer\" content=\"no-referrer\">"
+                  "<title>");
+  ssoPageEscape(b, zTitle, strlen(zTitle));
+  ssoBufAppendStr(b, " - ssoproxy</title><style>");
+  ssoBufAppendStr(b, zPageCss);
+  ssoBufAppendStr(b, "</style></head>\n<body><main>\n<h1>");
+  ssoPageEscape(b, zTitle, strlen(zTitle));
+  ssoBufAppendStr(b, "</h1>\n");
+  ssoBufAppendStr(b, zBodyHtml);
+  ssoBufAppendStr(b, "\n<footer>ssoproxy</footer>\n</main></body></html>\n");
+}
+
 static int ssoPageRespond(SsoServerReq *req, int iStatus,
                                const char *zTitle, const char *zBodyHtml){
-  SSO_UNUSED(zTitle);
-  return ssoServerRespond(req, iStatus, "text/html", zBodyHtml,
-                          strlen(zBodyHtml));
+  SsoBuf b;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoPageBuild(&b, zTitle, zBodyHtml);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoServerStatus(req, iStatus);
+  if( rc==SSOPROXY_OK ) rc = ssoPageHeaders(req);
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, b.z, b.n);
+  ssoBufFree(&b);
+  return rc;
 }
+
 static int ssoPageError(SsoServerReq *req, int iStatus,
                              const char *zTitle, const char *zMessage){
-  SSO_UNUSED(zTitle);
-  return ssoServerRespond(req, iStatus, "text/plain", zMessage,
-                          strlen(zMessage));
+  SsoBuf b;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoBufAppendStr(&b, "<p class=\"error\" role=\"alert\">");
+  ssoPageEscape(&b, zMessage, strlen(zMessage));
+  ssoBufAppendStr(&b, "</p>\n<p><a href=\"/ui\">Back to the start page"
+                  "</a></p>");
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoPageRespond(req, iStatus, zTitle,
+                                            ssoBufStr(&b));
+  ssoBufFree(&b);
+  return rc;
 }
+
 static int ssoPageRedirect(SsoServerReq *req, int iStatus,
                                 const char *zLocation){
   int rc = ssoServerStatus(req, iStatus);
   if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Location", zLocation);
+  if( rc==SSOPROXY_OK ) rc = ssoPageHeaders(req);
   return rc ? rc : ssoServerBody(req, "", 0);
 }
 /************** End of page.c **************/
 /************** Begin file session.c **************/
 /*
-** PLACEHOLDER, to be replaced by the session module's author: the
-** smallest code that honours src/session.h, so that modules using it
-** compile. It knows no sessions.
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: browser sessions.
+**
+** The cookie holds 256 random bits, base64url (43 characters). The store
+** keeps only the SHA-256 of that text, so a copy of the database holds no
+** usable session. The cookie is HttpOnly (no script reads it), SameSite=
+** Lax (cross-site POSTs do not carry it), Path=/, and with an https
+** PROXY_BASE_URL also Secure with the __Host- prefix, which forbids a
+** Domain attribute so a sibling sub-domain cannot plant ("toss") one.
+**
+** Lifetimes: a session ends tMax after sign-in whatever happens (the
+** row's tExpires, also the cookie's Max-Age) and after msIdle without a
+** request. Recording every request would be one write per request;
+** instead tSeen moves only when it is a minute old (or a quarter of the
+** idle lifetime, when that is shorter), so the idle rule is exact to
+** within that grain. Expired sessions are deleted when a request meets
+** them and all at once at every sign-in (ssoSessionPurge).
+**
+** CSRF: the token of a session is base64url(HMAC-SHA256(key = the
+** cookie's id, "ssoproxy csrf v1")). Only the holder of the cookie and
+** the server during its request can compute it; the database cannot
+** (it has only the hash), and nothing more is stored. Forms carry it in
+** a hidden field; API calls in an X-CSRF-Token header. SameSite=Lax
+** already keeps the cookie off cross-site POSTs; the token also covers
+** same-site attackers and browsers without SameSite.
 */
 /* #include "ssoInt.h" */
+#include <strings.h>
+
+static const char zSessionCsrfLabel[] = "ssoproxy csrf v1";
 
 static void ssoSessionInit(SsoSessions *p, const char *zBaseUrl,
                                 long long msIdle, long long msMax){
   memset(p, 0, sizeof(*p));
-  p->bSecure = zBaseUrl && strncmp(zBaseUrl, "https:", 6)==0;
+  p->bSecure = zBaseUrl && strncasecmp(zBaseUrl, "https://", 8)==0;
   p->zCookie = p->bSecure ? "__Host-ssoproxy_session" : "ssoproxy_session";
   p->msIdle = msIdle;
   p->msMax = msMax;
 }
+
+/* ---- Cookies ---- */
+
+static int sessionIsSpace(char c){ return c==' ' || c=='\t'; }
+
+static int ssoSessionCookieGet(const SsoHttpHeader *aHdr, int nHdr,
+                                    const char *zName, SsoStr *pVal){
+  size_t nName = strlen(zName);
+  int i, nPair = 0;
+  pVal->z = "";
+  pVal->n = 0;
+  for(i=0; i<nHdr; i++){
+    const char *z, *zEnd;
+    if( !ssoHttpStrIEq(aHdr[i].name, "Cookie") ) continue;
+    z = aHdr[i].value.z;
+    zEnd = z + aHdr[i].value.n;
+    while( z<zEnd ){
+      const char *zPair = z, *zEq = 0, *zN0, *zN1, *zV0, *zV1;
+      while( z<zEnd && *z!=';' ){
+        if( *z=='=' && zEq==0 ) zEq = z;
+        z++;
+      }
+      zV1 = z;
+      if( z<zEnd ) z++;                      /* Past the ';' */
+      if( ++nPair>SSO_SESSION_MAX_PAIRS ) return SSOPROXY_NOTFOUND;
+      if( zEq==0 ) continue;
+      zN0 = zPair;
+      zN1 = zEq;
+      while( zN0<zN1 && sessionIsSpace(*zN0) ) zN0++;
+      while( zN1>zN0 && sessionIsSpace(zN1[-1]) ) zN1--;
+      if( (size_t)(zN1-zN0)!=nName || memcmp(zN0, zName, nName)!=0 ){
+        continue;
+      }
+      zV0 = zEq+1;
+      while( zV0<zV1 && sessionIsSpace(*zV0) ) zV0++;
+      while( zV1>zV0 && sessionIsSpace(zV1[-1]) ) zV1--;
+      /* RFC 6265 §4.1.1: a value may be wrapped in DQUOTEs. */
+      if( zV1-zV0>=2 && zV0[0]=='"' && zV1[-1]=='"' ){ zV0++; zV1--; }
+      pVal->z = zV0;
+      pVal->n = (size_t)(zV1-zV0);
+      return SSOPROXY_OK;
+    }
+  }
+  return SSOPROXY_NOTFOUND;
+}
+
+static int ssoSessionIdWellFormed(const char *z, size_t n){
+  size_t i;
+  if( n!=SSO_SESSION_ID_LEN ) return 0;
+  for(i=0; i<n; i++){
+    char c = z[i];
+    if( !((c>='A' && c<='Z') || (c>='a' && c<='z') || (c>='0' && c<='9')
+          || c=='-' || c=='_') ) return 0;
+  }
+  return 1;
+}
+
+static void ssoSessionCookieName(const SsoSessions *p,
+                                      const char *zBase, char *z, size_t n){
+  snprintf(z, n, "%s%s", p->bSecure ? "__Host-" : "", zBase);
+}
+
+static void ssoSessionSetCookie(const SsoSessions *p, SsoBuf *b,
+                                     const char *zName, const char *zValue,
+                                     long long nAge){
+  ssoBufPrintf(b, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s",
+               zName, zValue, nAge, p->bSecure ? "; Secure" : "");
+}
+
+/* The session id in the request's cookie, if well-formed. */
+static int sessionIdOf(const SsoSessions *p, const SsoHttpHeader *aHdr,
+                       int nHdr, SsoStr *pId){
+  int rc = ssoSessionCookieGet(aHdr, nHdr, p->zCookie, pId);
+  if( rc==SSOPROXY_OK && !ssoSessionIdWellFormed(pId->z, pId->n) ){
+    rc = SSOPROXY_NOTFOUND;
+  }
+  return rc;
+}
+
+/* The CSRF token of the session whose id is id, into z[48]. */
+static void sessionCsrf(SsoStr id, char *z){
+  unsigned char a[SSO_SHA256_LEN];
+  ssoHmacSha256(id.z, id.n, zSessionCsrfLabel, sizeof(zSessionCsrfLabel)-1,
+                a);
+  ssoB64EncodeTo(a, sizeof(a), SSO_B64_URL, z);
+}
+
+/* ---- Life cycle ---- */
+
+/* How stale tSeen may get before a request writes it again. */
+static long long sessionTouchGrain(const SsoSessions *p){
+  long long ms = SSO_SESSION_TOUCH_MS;
+  if( p->msIdle>0 && p->msIdle/4<ms ) ms = p->msIdle/4;
+  return ms;
+}
+
+/* Delete a session that ended; its absence is no error. */
+static int sessionDrop(SsoStore *pStore, const char *zHash){
+  int rc = ssoStoreSessionDelete(pStore, zHash);
+  return rc==SSOPROXY_NOTFOUND ? SSOPROXY_OK : rc;
+}
+
 static int ssoSessionGet(const SsoSessions *p, SsoStore *pStore,
                               const SsoHttpHeader *aHdr, int nHdr,
                               long long tNow, SsoArena *pArena,
                               SsoSession *pSess){
-  SSO_UNUSED(p); SSO_UNUSED(pStore); SSO_UNUSED(aHdr); SSO_UNUSED(nHdr);
-  SSO_UNUSED(tNow); SSO_UNUSED(pArena);
+  SsoStr id;
+  int rc;
   memset(pSess, 0, sizeof(*pSess));
-  return SSOPROXY_NOTFOUND;
+  rc = sessionIdOf(p, aHdr, nHdr, &id);
+  if( rc ) return rc;
+  ssoAuthzKeyHash(id.z, id.n, pSess->zHash);
+  rc = ssoStoreSessionGet(pStore, pSess->zHash, pArena, &pSess->row);
+  if( rc ) goto end;
+  if( tNow>=pSess->row.tExpires
+   || (p->msIdle>0 && tNow-pSess->row.tSeen>=p->msIdle) ){
+    rc = sessionDrop(pStore, pSess->zHash);
+    if( rc==SSOPROXY_OK ) rc = SSOPROXY_NOTFOUND;
+    goto end;
+  }
+  rc = ssoStoreUserGet(pStore, pSess->row.zUserId, pArena, &pSess->user);
+  if( rc==SSOPROXY_OK && pSess->user.bDisabled ) rc = SSOPROXY_NOTFOUND;
+  if( rc==SSOPROXY_NOTFOUND ){
+    /* A disabled user is signed out everywhere, not just refused. */
+    rc = sessionDrop(pStore, pSess->zHash);
+    if( rc==SSOPROXY_OK ) rc = SSOPROXY_NOTFOUND;
+    goto end;
+  }
+  if( rc ) goto end;
+  if( tNow-pSess->row.tSeen>=sessionTouchGrain(p) ){
+    rc = ssoStoreSessionTouch(pStore, pSess->zHash, tNow);
+    if( rc ) goto end;
+    pSess->row.tSeen = tNow;
+  }
+  sessionCsrf(id, pSess->zCsrf);
+end:
+  if( rc ){
+    char zHash[SSO_KEY_HEX];
+    memcpy(zHash, pSess->zHash, sizeof(zHash));
+    memset(pSess, 0, sizeof(*pSess));
+    /* The hash stays known on NOTFOUND, so a caller can still tell which
+    ** cookie was refused; nothing else is. */
+    if( rc==SSOPROXY_NOTFOUND ) memcpy(pSess->zHash, zHash, sizeof(zHash));
+  }
+  return rc;
 }
+
+static int ssoSessionPurge(const SsoSessions *p, SsoStore *pStore,
+                                long long tNow, int *pn){
+  return ssoStoreSessionPurge(pStore, tNow,
+                              p->msIdle>0 ? tNow-p->msIdle : 0, pn);
+}
+
+static int ssoSessionCreate(const SsoSessions *p, SsoStore *pStore,
+                                 SsoRng *pRng, const SsoHttpHeader *aHdr,
+                                 int nHdr, const char *zUserId,
+                                 const char *zIdToken, const char *zData,
+                                 long long tNow, SsoBuf *pSetCookie){
+  unsigned char aId[32];
+  char zId[SSO_SESSION_ID_LEN+1], zHash[SSO_KEY_HEX];
+  SsoSessionRow row;
+  SsoStr old;
+  int rc;
+  /* Rotation: whatever session this browser had ends here, so an id
+  ** planted before sign-in (session fixation) is worth nothing after. */
+  if( sessionIdOf(p, aHdr, nHdr, &old)==SSOPROXY_OK ){
+    ssoAuthzKeyHash(old.z, old.n, zHash);
+    rc = sessionDrop(pStore, zHash);
+    if( rc ) return rc;
+  }
+  rc = ssoSessionPurge(p, pStore, tNow, 0);
+  if( rc ) return rc;
+  rc = ssoRngBytes(pRng, aId, sizeof(aId));
+  if( rc ) return rc;
+  ssoB64EncodeTo(aId, sizeof(aId), SSO_B64_URL, zId);
+  memset(aId, 0, sizeof(aId));
+  ssoAuthzKeyHash(zId, SSO_SESSION_ID_LEN, zHash);
+  memset(&row, 0, sizeof(row));
+  row.zHash = zHash;
+  row.zUserId = zUserId;
+  row.tCreated = tNow;
+  row.tSeen = tNow;
+  row.tExpires = tNow + p->msMax;
+  row.zIdToken = zIdToken;
+  row.zData = zData;
+  rc = ssoStoreSessionInsert(pStore, &row);
+  if( rc==SSOPROXY_OK ){
+    ssoSessionSetCookie(p, pSetCookie, p->zCookie, zId, (p->msMax+999)/1000);
+    rc = pSetCookie->rc;
+  }
+  memset(zId, 0, sizeof(zId));
+  return rc;
+}
+
 static int ssoSessionStart(const SsoSessions *p, SsoStore *pStore,
                                 SsoRng *pRng, SsoServerReq *req,
                                 const char *zUserId, const char *zIdToken,
                                 const char *zData, long long tNow){
-  SSO_UNUSED(p); SSO_UNUSED(pStore); SSO_UNUSED(pRng); SSO_UNUSED(req);
-  SSO_UNUSED(zUserId); SSO_UNUSED(zIdToken); SSO_UNUSED(zData);
-  SSO_UNUSED(tNow);
-  return SSOPROXY_ERROR;
+  char zSpace[256];
+  SsoBuf b;
+  int rc;
+  ssoBufInitStatic(&b, zSpace, sizeof(zSpace), 0);
+  rc = ssoSessionCreate(p, pStore, pRng, req->aHdr, req->nHdr, zUserId,
+                        zIdToken, zData, tNow, &b);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Set-Cookie", b.z);
+  memset(b.z, 0, b.n);
+  ssoBufFree(&b);
+  return rc;
 }
+
+static int ssoSessionDestroy(const SsoSessions *p, SsoStore *pStore,
+                                  const SsoHttpHeader *aHdr, int nHdr){
+  char zHash[SSO_KEY_HEX];
+  SsoStr id;
+  if( sessionIdOf(p, aHdr, nHdr, &id)!=SSOPROXY_OK ) return SSOPROXY_OK;
+  ssoAuthzKeyHash(id.z, id.n, zHash);
+  return sessionDrop(pStore, zHash);
+}
+
 static int ssoSessionEnd(const SsoSessions *p, SsoStore *pStore,
                               SsoServerReq *req){
-  SSO_UNUSED(p); SSO_UNUSED(pStore); SSO_UNUSED(req);
-  return SSOPROXY_OK;
+  char zSpace[256];
+  SsoBuf b;
+  int rc = ssoSessionDestroy(p, pStore, req->aHdr, req->nHdr);
+  if( rc ) return rc;
+  ssoBufInitStatic(&b, zSpace, sizeof(zSpace), 0);
+  ssoSessionSetCookie(p, &b, p->zCookie, "", 0);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Set-Cookie", b.z);
+  ssoBufFree(&b);
+  return rc;
 }
+
 static int ssoSessionCsrfOk(const SsoSession *p, const char *z,
                                  size_t n){
-  SSO_UNUSED(p); SSO_UNUSED(z); SSO_UNUSED(n);
-  return 0;
+  size_t nCsrf = strlen(p->zCsrf);
+  if( nCsrf==0 || n!=nCsrf ) return 0;
+  return ssoCtEqual(p->zCsrf, z, n);
+}
+
+/* ---- The authentication hook ---- */
+
+/* RFC 9110 §9.2.1: the methods that must not change anything. */
+static int sessionSafeMethod(SsoStr m){
+  return (m.n==3 && memcmp(m.z, "GET", 3)==0)
+      || (m.n==4 && memcmp(m.z, "HEAD", 4)==0)
+      || (m.n==7 && memcmp(m.z, "OPTIONS", 7)==0);
+}
+
+static int ssoSessionAuthz(void *pArg, SsoStr method,
+                                const SsoHttpHeader *aHdr, int nHdr,
+                                SsoStore *pStore, long long tNow,
+                                SsoArena *pArena, const char **pzUserId){
+  const SsoSessions *p = pArg;
+  SsoSession s;
+  int rc, i;
+  *pzUserId = 0;
+  rc = ssoSessionGet(p, pStore, aHdr, nHdr, tNow, pArena, &s);
+  if( rc ) return rc;
+  if( !sessionSafeMethod(method) ){
+    for(i=0; i<nHdr; i++){
+      if( ssoHttpStrIEq(aHdr[i].name, "X-CSRF-Token") ) break;
+    }
+    if( i==nHdr || !ssoSessionCsrfOk(&s, aHdr[i].value.z, aHdr[i].value.n) ){
+      return SSOPROXY_CONSTRAINT;
+    }
+  }
+  *pzUserId = s.user.zId;
+  return SSOPROXY_OK;
 }
 /************** End of session.c **************/
 /************** Begin file oidc.c **************/
@@ -18219,6 +18881,772 @@ static int ssoOidcRegister(SsoServer *pSrv, SsoOidc *p){
   return rc;
 }
 /************** End of oidc.c **************/
+/************** Begin file ui.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: the web sign-in (see ui.h for the routes).
+**
+** Password sign-in, as LiteLLM's /login: the username must be UI_USERNAME
+** (default "admin") and the password UI_PASSWORD or the master key. Both
+** sides are hashed with SHA-256 and compared in constant time, so neither
+** the length nor a common prefix of a secret shows in the timing. The
+** signed-in user is the local user whose id is UI_USERNAME: created at
+** the first sign-in (role proxy_admin, source "local", audited), put back
+** to proxy_admin if someone demoted it, refused if it is disabled or
+** belongs to single sign-on (a password must never open an IdP user's
+** account). Wrong passwords are counted per client address; past
+** SSOPROXY_LOGIN_MAX_FAILURES in a minute the address gets 429.
+**
+** CSRF before there is a session (login CSRF, which would sign a victim
+** in as the attacker): the form carries a random token that must equal
+** a cookie set with the page (double submit). A cross-site page can make
+** the browser post, but it can neither read nor set our cookie (HttpOnly,
+** SameSite=Lax, __Host- with https), so it cannot supply the pair. After
+** sign-in, forms carry the session's own CSRF token (src/session.c).
+**
+** Return-to values (rd) are local paths only (ssoUrlIsLocalPath);
+** anything else becomes /ui, so no link can turn the sign-in into an
+** open redirect.
+*/
+/* #include "ssoInt.h" */
+#include <pthread.h>
+
+/* One client address's failed sign-ins in the current window. */
+typedef struct UiFail UiFail;
+struct UiFail {
+  char zAddr[48];           /* "" when the slot is free */
+  long long tStart;         /* Window start, Unix ms */
+  int n;                    /* Failures since tStart */
+};
+
+struct SsoUi {
+  const SsoSessions *pSessions;
+  SsoOidc *pOidc;
+  int bAutoRedirect;
+  char *zBaseUrl;                       /* Owned; NULL: unset */
+  char *zUsername;                      /* Owned */
+  int bPassword;                        /* UI_PASSWORD set */
+  unsigned char aPassword[SSO_SHA256_LEN];
+  int bMaster;                          /* A master key set */
+  unsigned char aMaster[SSO_SHA256_LEN];
+  unsigned char aUser[SSO_SHA256_LEN];  /* SHA-256 of zUsername */
+  int nMaxFailures;
+  SsoLog *pLog;
+  char zLoginCookie[32];                /* The sign-in form's cookie name */
+  pthread_mutex_t mu;                   /* Guards aFail */
+  UiFail aFail[SSO_UI_LOGIN_SLOTS];
+};
+
+#define UI_DEFAULT_RD "/ui"
+
+/* ---- Set-up ---- */
+
+static int ssoUiNew(const SsoUiConfig *pCfg, SsoUi **pp, char *zErr,
+                         size_t nErr){
+  SsoUi *p;
+  const char *zUser = pCfg->zUsername ? pCfg->zUsername : "admin";
+  size_t n = strlen(zUser);
+  *pp = 0;
+  if( n==0 || n>SSO_API_MAX_TEXT ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "UI_USERNAME must be 1 to "
+                     "%d bytes", SSO_API_MAX_TEXT);
+  }
+  if( pCfg->zPassword && pCfg->zPassword[0]==0 ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "UI_PASSWORD is set but "
+                     "empty: unset it (the master key is then the password) "
+                     "or give a password");
+  }
+  p = ssoMallocZero(sizeof(*p));
+  if( p==0 ) return SSOPROXY_NOMEM;
+  p->pSessions = pCfg->pSessions;
+  p->pOidc = pCfg->pOidc;
+  p->bAutoRedirect = pCfg->bAutoRedirect;
+  p->nMaxFailures = pCfg->nMaxFailures>0 ? pCfg->nMaxFailures
+                                          : SSO_UI_LOGIN_FAILURES;
+  p->pLog = pCfg->pLog;
+  p->zUsername = ssoStrdup(zUser);
+  p->zBaseUrl = ssoStrdup(pCfg->zBaseUrl);
+  if( p->zUsername==0 || (pCfg->zBaseUrl && p->zBaseUrl==0) ){
+    ssoFree(p->zUsername);
+    ssoFree(p->zBaseUrl);
+    ssoFree(p);
+    return SSOPROXY_NOMEM;
+  }
+  ssoSha256(zUser, n, p->aUser);
+  if( pCfg->zPassword ){
+    p->bPassword = 1;
+    ssoSha256(pCfg->zPassword, strlen(pCfg->zPassword), p->aPassword);
+  }
+  if( pCfg->zMasterKey && pCfg->zMasterKey[0] ){
+    p->bMaster = 1;
+    ssoSha256(pCfg->zMasterKey, strlen(pCfg->zMasterKey), p->aMaster);
+  }
+  ssoSessionCookieName(p->pSessions, "ssoproxy_login", p->zLoginCookie,
+                       sizeof(p->zLoginCookie));
+  pthread_mutex_init(&p->mu, 0);
+  *pp = p;
+  return SSOPROXY_OK;
+}
+
+static void ssoUiFree(SsoUi *p){
+  if( p==0 ) return;
+  pthread_mutex_destroy(&p->mu);
+  ssoFree(p->zUsername);
+  ssoFree(p->zBaseUrl);
+  memset(p, 0, sizeof(*p));
+  ssoFree(p);
+}
+
+/* ---- Password and limiter ---- */
+
+static int ssoUiPasswordOk(const SsoUi *p, const char *zUser,
+                                const char *zPass, int *pbMaster){
+  unsigned char aU[SSO_SHA256_LEN], aP[SSO_SHA256_LEN];
+  int bUser, bPass, bMaster;
+  if( pbMaster ) *pbMaster = 0;
+  if( zUser==0 ) zUser = "";
+  if( zPass==0 ) zPass = "";
+  ssoSha256(zUser, strlen(zUser), aU);
+  ssoSha256(zPass, strlen(zPass), aP);
+  /* Every comparison is made whatever the others gave. */
+  bUser = ssoCtEqual(aU, p->aUser, sizeof(aU));
+  bPass = ssoCtEqual(aP, p->aPassword, sizeof(aP)) & p->bPassword;
+  bMaster = ssoCtEqual(aP, p->aMaster, sizeof(aP)) & p->bMaster;
+  memset(aP, 0, sizeof(aP));
+  if( pbMaster ) *pbMaster = bUser && bMaster && !bPass;
+  return bUser && (bPass || bMaster) && zPass[0]!=0;
+}
+
+/* The address part of "ip:port" or "[v6]:port" into z[48]. */
+static void uiClientAddr(const char *zClient, char *z){
+  const char *zColon = strrchr(zClient, ':');
+  size_t n = zColon ? (size_t)(zColon-zClient) : strlen(zClient);
+  if( n>=48 ) n = 47;
+  memcpy(z, zClient, n);
+  z[n] = 0;
+}
+
+/* The slot of zAddr, or NULL. Caller holds p->mu. */
+static UiFail *uiFailFind(SsoUi *p, const char *zAddr){
+  int i;
+  for(i=0; i<SSO_UI_LOGIN_SLOTS; i++){
+    if( strcmp(p->aFail[i].zAddr, zAddr)==0 ) return &p->aFail[i];
+  }
+  return 0;
+}
+
+static int ssoUiLimited(SsoUi *p, const char *zClient, long long tNow){
+  char zAddr[48];
+  UiFail *f;
+  int nWait = 0;
+  uiClientAddr(zClient, zAddr);
+  pthread_mutex_lock(&p->mu);
+  f = uiFailFind(p, zAddr);
+  if( f && tNow-f->tStart<SSO_UI_LOGIN_WINDOW_MS && f->n>=p->nMaxFailures ){
+    nWait = (int)((f->tStart + SSO_UI_LOGIN_WINDOW_MS - tNow + 999)/1000);
+    if( nWait<1 ) nWait = 1;
+  }
+  pthread_mutex_unlock(&p->mu);
+  return nWait;
+}
+
+static void ssoUiFailed(SsoUi *p, const char *zClient, long long tNow){
+  char zAddr[48];
+  UiFail *f;
+  int i;
+  uiClientAddr(zClient, zAddr);
+  pthread_mutex_lock(&p->mu);
+  f = uiFailFind(p, zAddr);
+  if( f==0 ){
+    /* A free slot, or one whose window is over, or else the oldest: a
+    ** flood of addresses can only push out the oldest windows. */
+    f = &p->aFail[0];
+    for(i=0; i<SSO_UI_LOGIN_SLOTS; i++){
+      UiFail *g = &p->aFail[i];
+      if( g->zAddr[0]==0 || tNow-g->tStart>=SSO_UI_LOGIN_WINDOW_MS ){
+        f = g;
+        break;
+      }
+      if( g->tStart<f->tStart ) f = g;
+    }
+    memcpy(f->zAddr, zAddr, sizeof(zAddr));
+    f->tStart = tNow;
+    f->n = 0;
+  }
+  if( tNow-f->tStart>=SSO_UI_LOGIN_WINDOW_MS ){
+    f->tStart = tNow;
+    f->n = 0;
+  }
+  f->n++;
+  pthread_mutex_unlock(&p->mu);
+}
+
+static void ssoUiSucceeded(SsoUi *p, const char *zClient){
+  char zAddr[48];
+  UiFail *f;
+  uiClientAddr(zClient, zAddr);
+  pthread_mutex_lock(&p->mu);
+  f = uiFailFind(p, zAddr);
+  if( f ) memset(f, 0, sizeof(*f));
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- Helpers ---- */
+
+/* A return-to value: z if it is a local path, else /ui. */
+static const char *uiReturnTo(const char *z){
+  return (z && ssoUrlIsLocalPath(z, strlen(z))) ? z : UI_DEFAULT_RD;
+}
+
+/* The parameter zName of a parsed form, or NULL if absent or repeated. */
+static const char *uiFormValue(const SsoForm *f, const char *zName){
+  SsoStr v;
+  if( ssoFormGet(f, zName, &v)!=SSOPROXY_OK ) return 0;
+  if( v.n>SSO_UI_MAX_FIELD ) return 0;
+  return v.z;
+}
+
+/* Answer a page with extra headers: status, the page headers (with
+** zFormAction for CSP), then nHdr (name, value) pairs, then the page. */
+static int uiSendPage(SsoServerReq *req, int iStatus, const char *zFormAction,
+                      const char *zTitle, const char *zBody,
+                      const char *const *azHdr, int nHdr){
+  SsoBuf b;
+  int rc, i;
+  ssoBufInit(&b, 0);
+  ssoPageBuild(&b, zTitle, zBody);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoServerStatus(req, iStatus);
+  if( rc==SSOPROXY_OK ) rc = ssoPageHeadersEx(req, zFormAction);
+  for(i=0; rc==SSOPROXY_OK && i<nHdr; i++){
+    rc = ssoServerAddHeader(req, azHdr[2*i], azHdr[2*i+1]);
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, b.z, b.n);
+  ssoBufFree(&b);
+  return rc;
+}
+
+/* The worker's store and generator, or a 503 page. */
+static int uiWorker(SsoServerReq *req, SsoStore **ppStore, SsoRng **ppRng){
+  SsoApiWorker *w = req->pWorkerCtx;
+  if( w==0 || ssoApiWorkerStore(w)==0 ) return 0;
+  *ppStore = ssoApiWorkerStore(w);
+  if( ppRng ) *ppRng = ssoApiWorkerRng(w);
+  return 1;
+}
+
+static int uiUnavailable(SsoServerReq *req){
+  return ssoPageError(req, 503, "Unavailable", "The database is not "
+                      "available right now. Try again in a moment.");
+}
+
+static int uiInternal(SsoUi *p, SsoServerReq *req, const char *zWhat, int rc){
+  if( p->pLog ){
+    ssoLog(p->pLog, SSO_LOG_ERROR, "sign-in page failed", "step", zWhat,
+           "error", ssoproxy_errstr(rc), (char*)0);
+  }
+  return ssoPageError(req, 500, "Something went wrong", "The server could "
+                      "not complete this request. Try again; if it keeps "
+                      "happening, the administrator will find details in "
+                      "the log.");
+}
+
+/*
+** The request's session: 1 and *pSess when signed in, else 0 with *pRc
+** SSOPROXY_OK (no session) or a store error (the caller answers 500).
+*/
+static int uiSession(SsoUi *p, SsoServerReq *req, SsoStore *pStore,
+                     SsoArena *pArena, SsoSession *pSess, int *pRc){
+  int rc = ssoSessionGet(p->pSessions, pStore, req->aHdr, req->nHdr,
+                         ssoOsNowMs(), pArena, pSess);
+  *pRc = rc==SSOPROXY_NOTFOUND ? SSOPROXY_OK : rc;
+  return rc==SSOPROXY_OK;
+}
+
+/*
+** Where the browser goes after logout: the IdP's logout (or
+** PROXY_LOGOUT_URL) when single sign-on provides one, into pUrl with its
+** origin in pOrigin for the page's CSP form-action; else /ui (return 0).
+*/
+static int uiLogoutTarget(SsoUi *p, const SsoSession *pSess, SsoArena *pArena,
+                          SsoBuf *pUrl, SsoBuf *pOrigin){
+  SsoUrl u;
+  if( p->pOidc==0 ) return 0;
+  if( !ssoOidcLogoutUrl(p->pOidc, pSess->row.zIdToken, pUrl) || pUrl->rc ){
+    return 0;
+  }
+  if( ssoUrlParse(pArena, pUrl->z, pUrl->n, &u, 0)!=SSOPROXY_OK
+   || ssoUrlAppendOrigin(pOrigin, &u)!=SSOPROXY_OK || pOrigin->rc ){
+    return 0;
+  }
+  return 1;
+}
+
+/* ---- The sign-in page ---- */
+
+/*
+** The sign-in form's token: the cookie's value when the browser already
+** has a well-formed one (so two open tabs both work), else a new one.
+*/
+static int uiLoginToken(SsoUi *p, SsoServerReq *req, char *zToken){
+  unsigned char a[32];
+  SsoStr v;
+  int rc;
+  if( ssoSessionCookieGet(req->aHdr, req->nHdr, p->zLoginCookie, &v)==0
+   && ssoSessionIdWellFormed(v.z, v.n) ){
+    memcpy(zToken, v.z, v.n);
+    zToken[v.n] = 0;
+    return SSOPROXY_OK;
+  }
+  rc = ssoRngBytes(ssoApiWorkerRng(req->pWorkerCtx), a, sizeof(a));
+  if( rc ) return rc;
+  ssoB64EncodeTo(a, sizeof(a), SSO_B64_URL, zToken);
+  return SSOPROXY_OK;
+}
+
+/* The hidden field <input type="hidden" name=zName value=zValue>. */
+static void uiHidden(SsoBuf *b, const char *zName, const char *zValue){
+  ssoBufPrintf(b, "<input type=\"hidden\" name=\"%s\" value=\"", zName);
+  ssoPageEscape(b, zValue, strlen(zValue));
+  ssoBufAppendStr(b, "\">\n");
+}
+
+/*
+** The sign-in page: iStatus, an error sentence (NULL: none), the
+** return-to path and the username to fill in (NULL: none).
+*/
+static int uiLoginPage(SsoUi *p, SsoServerReq *req, int iStatus,
+                       const char *zError, const char *zRd,
+                       const char *zUser){
+  char zToken[SSO_SESSION_ID_LEN+1];
+  const char *azHdr[2];
+  SsoBuf b, c, u;
+  int rc = uiLoginToken(p, req, zToken);
+  if( rc ) return uiInternal(p, req, "sign-in token", rc);
+  ssoBufInit(&b, 0);
+  ssoBufInit(&c, 0);
+  ssoBufInit(&u, 0);
+  if( zError ){
+    ssoBufAppendStr(&b, "<p class=\"error\" role=\"alert\">");
+    ssoPageEscape(&b, zError, strlen(zError));
+    ssoBufAppendStr(&b, "</p>\n");
+  }
+  if( p->pOidc ){
+    ssoBufAppendStr(&u, "/sso/key/generate?rd=");
+    ssoUrlEncode(&u, zRd, strlen(zRd), 0);
+    ssoBufAppendStr(&b, "<p><a class=\"button\" href=\"");
+    ssoPageEscape(&b, u.z ? u.z : "", u.n);
+    ssoBufAppendStr(&b, "\">Login with SSO</a></p>\n");
+  }
+  if( p->bPassword || p->bMaster ){
+    if( p->pOidc ) ssoBufAppendStr(&b, "<hr>\n<p class=\"muted\">Or sign in "
+                                   "as the local administrator:</p>\n");
+    ssoBufAppendStr(&b, "<form method=\"post\" action=\"/login\">\n");
+    uiHidden(&b, "csrf", zToken);
+    uiHidden(&b, "rd", zRd);
+    ssoBufAppendStr(&b, "<label for=\"username\">Username</label>\n"
+                    "<input type=\"text\" id=\"username\" name=\"username\" "
+                    "autocomplete=\"username\" autocapitalize=\"none\" "
+                    "spellcheck=\"false\" required value=\"");
+    if( zUser ) ssoPageEscape(&b, zUser, strlen(zUser));
+    ssoBufAppendStr(&b, "\">\n<label for=\"password\">Password</label>\n"
+                    "<input type=\"password\" id=\"password\" "
+                    "name=\"password\" autocomplete=\"current-password\" "
+                    "required>\n<button type=\"submit\">Sign in</button>\n"
+                    "</form>");
+  }else if( p->pOidc==0 ){
+    ssoBufAppendStr(&b, "<p>No way to sign in is configured. The "
+                    "administrator sets up single sign-on (GENERIC_* "
+                    "settings), or UI_PASSWORD or LITELLM_MASTER_KEY for "
+                    "the local administrator.</p>");
+  }
+  ssoSessionSetCookie(p->pSessions, &c, p->zLoginCookie, zToken,
+                      SSO_UI_LOGIN_CSRF_S);
+  rc = b.rc ? b.rc : c.rc ? c.rc : u.rc;
+  if( rc==SSOPROXY_OK ){
+    azHdr[0] = "Set-Cookie";
+    azHdr[1] = c.z;
+    rc = uiSendPage(req, iStatus, 0, "Sign in", b.z, azHdr, 1);
+  }
+  memset(zToken, 0, sizeof(zToken));
+  ssoBufFree(&b);
+  ssoBufFree(&c);
+  ssoBufFree(&u);
+  return rc;
+}
+
+/* ---- Who you are ---- */
+
+static void uiRow(SsoBuf *b, const char *zLabel, const char *zValue){
+  ssoBufPrintf(b, "<dt>%s</dt><dd>", zLabel);
+  if( zValue && zValue[0] ){
+    ssoPageEscape(b, zValue, strlen(zValue));
+  }else{
+    ssoBufAppendStr(b, "<span class=\"muted\">none</span>");
+  }
+  ssoBufAppendStr(b, "</dd>\n");
+}
+
+/* A logout form carrying the session's CSRF token. */
+static void uiLogoutForm(SsoBuf *b, const SsoSession *pSess,
+                         const char *zButton){
+  ssoBufAppendStr(b, "<form method=\"post\" action=\"/logout\">\n");
+  uiHidden(b, "csrf", pSess->zCsrf);
+  ssoBufPrintf(b, "<button type=\"submit\">%s</button>\n</form>", zButton);
+}
+
+static int uiWhoAmI(SsoUi *p, SsoServerReq *req, const SsoSession *pSess,
+                    SsoArena *pArena){
+  char zEnd[32];
+  SsoBuf b, url, origin;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoBufInit(&url, 0);
+  ssoBufInit(&origin, 0);
+  uiLogoutTarget(p, pSess, pArena, &url, &origin);
+  ssoAuthzTimeText(pSess->row.tExpires, zEnd);
+  ssoBufAppendStr(&b, "<p>You are signed in.</p>\n<dl>\n");
+  uiRow(&b, "User id", pSess->user.zId);
+  uiRow(&b, "Email", pSess->user.zEmail);
+  uiRow(&b, "Name", pSess->user.zName);
+  uiRow(&b, "Role", pSess->user.zRole);
+  uiRow(&b, "Account", strcmp(pSess->user.zSource ? pSess->user.zSource : "",
+                              "sso")==0 ? "single sign-on" : "local");
+  uiRow(&b, "Session ends", zEnd);
+  ssoBufAppendStr(&b, "</dl>\n");
+  uiLogoutForm(&b, pSess, "Sign out");
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ){
+    rc = uiSendPage(req, 200, origin.n ? origin.z : 0, "Signed in", b.z, 0, 0);
+  }
+  ssoBufFree(&b);
+  ssoBufFree(&url);
+  ssoBufFree(&origin);
+  return rc;
+}
+
+/* ---- Routes ---- */
+
+/* The rd query parameter of a GET, validated (else /ui), in pArena. */
+static const char *uiQueryRd(SsoServerReq *req, SsoArena *pArena){
+  SsoForm f;
+  if( ssoFormParse(pArena, req->query.z, req->query.n, &f, 0) ){
+    return UI_DEFAULT_RD;
+  }
+  return uiReturnTo(uiFormValue(&f, "rd"));
+}
+
+/*
+** GET /ui and GET /login: signed in, who you are (/ui) or on to rd
+** (/login); else straight to the IdP when so configured and allowed
+** (bAuto), else the sign-in page.
+*/
+static int uiEntry(SsoUi *p, SsoServerReq *req, int bLogin, int bAuto){
+  SsoStore *pStore;
+  SsoArena a;
+  SsoSession s;
+  const char *zRd;
+  int rc;
+  if( !uiWorker(req, &pStore, 0) ) return uiUnavailable(req);
+  ssoArenaInit(&a, 0);
+  zRd = bLogin ? uiQueryRd(req, &a) : UI_DEFAULT_RD;
+  if( uiSession(p, req, pStore, &a, &s, &rc) ){
+    rc = bLogin ? ssoPageRedirect(req, 302, zRd) : uiWhoAmI(p, req, &s, &a);
+  }else if( rc ){
+    rc = uiInternal(p, req, "session", rc);
+  }else if( bAuto && p->bAutoRedirect && p->pOidc ){
+    rc = ssoOidcLogin(p->pOidc, req, zRd);
+  }else{
+    rc = uiLoginPage(p, req, 200, 0, zRd, 0);
+  }
+  ssoArenaFree(&a);
+  return rc;
+}
+
+static int uiOnHome(SsoServerReq *req, void *pArg){
+  return uiEntry(pArg, req, 0, 1);
+}
+static int uiOnLogin(SsoServerReq *req, void *pArg){
+  return uiEntry(pArg, req, 1, 1);
+}
+static int uiOnFallbackLogin(SsoServerReq *req, void *pArg){
+  return uiEntry(pArg, req, 1, 0);
+}
+
+/* 1 if the form's csrf field equals the sign-in cookie (double submit). */
+static int uiLoginCsrfOk(SsoUi *p, SsoServerReq *req, const SsoForm *f){
+  const char *z = uiFormValue(f, "csrf");
+  SsoStr v;
+  if( z==0 ) return 0;
+  if( ssoSessionCookieGet(req->aHdr, req->nHdr, p->zLoginCookie, &v) ){
+    return 0;
+  }
+  if( !ssoSessionIdWellFormed(v.z, v.n) || strlen(z)!=v.n ) return 0;
+  return ssoCtEqual(z, v.z, v.n);
+}
+
+/*
+** The local admin's row, inside a transaction: create it, or check it and
+** put its role back to proxy_admin. SSOPROXY_OK; SSOPROXY_CONSTRAINT with
+** zWhy set when the account may not be used; a store error.
+*/
+static int uiLocalAdmin(SsoUi *p, SsoStore *pStore, const char *zActor,
+                        SsoArena *pArena, const char **pzWhy){
+  SsoUser old, u;
+  int rc = ssoStoreBegin(pStore);
+  if( rc ) return rc;
+  rc = ssoStoreUserGet(pStore, p->zUsername, pArena, &old);
+  if( rc==SSOPROXY_NOTFOUND ){
+    memset(&u, 0, sizeof(u));
+    u.zId = p->zUsername;
+    u.zRole = "proxy_admin";
+    u.zSource = "local";
+    rc = ssoApiUserInsert(pStore, zActor, &u);
+  }else if( rc==SSOPROXY_OK ){
+    if( old.zSource==0 || strcmp(old.zSource, "local")!=0 ){
+      *pzWhy = "This user id belongs to a single sign-on account, which a "
+               "password cannot open. The administrator can choose another "
+               "UI_USERNAME.";
+      rc = SSOPROXY_CONSTRAINT;
+    }else if( old.bDisabled ){
+      *pzWhy = "This account is disabled.";
+      rc = SSOPROXY_CONSTRAINT;
+    }else if( old.zRole==0 || strcmp(old.zRole, "proxy_admin")!=0 ){
+      u = old;
+      u.zRole = "proxy_admin";
+      u.tUpdated = 0;
+      rc = ssoApiUserSave(pStore, zActor, &old, &u);
+    }
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoStoreCommit(pStore);
+  if( rc ) ssoStoreRollback(pStore);
+  return rc;
+}
+
+static int uiOnLoginPost(SsoServerReq *req, void *pArg){
+  SsoUi *p = pArg;
+  SsoStore *pStore;
+  SsoRng *pRng;
+  SsoArena a;
+  SsoForm f;
+  const char *zRd, *zUser, *zWhy = 0;
+  char zWait[16], zAddr[48];
+  long long tNow = ssoOsNowMs();
+  int rc, nWait, bMaster = 0;
+  if( !uiWorker(req, &pStore, &pRng) ) return uiUnavailable(req);
+  ssoArenaInit(&a, 0);
+  if( ssoFormParse(&a, req->pBody ? req->pBody : "", req->nBody, &f, 0) ){
+    rc = ssoPageError(req, 400, "Bad request", "The sign-in form could not "
+                      "be read.");
+    goto end;
+  }
+  zRd = uiReturnTo(uiFormValue(&f, "rd"));
+  zUser = uiFormValue(&f, "username");
+  if( !uiLoginCsrfOk(p, req, &f) ){
+    rc = uiLoginPage(p, req, 403, "The sign-in form has expired or did not "
+                     "come from this site. Please sign in again.", zRd, 0);
+    goto end;
+  }
+  if( !p->bPassword && !p->bMaster ){
+    rc = ssoPageError(req, 403, "Password sign-in is off", "Password "
+                      "sign-in is not configured on this server.");
+    goto end;
+  }
+  nWait = ssoUiLimited(p, req->zClient, tNow);
+  if( nWait ){
+    const char *azHdr[2];
+    snprintf(zWait, sizeof(zWait), "%d", nWait);
+    azHdr[0] = "Retry-After";
+    azHdr[1] = zWait;
+    rc = uiSendPage(req, 429, 0, "Too many attempts", "<p class=\"error\" "
+                    "role=\"alert\">Too many wrong passwords from your "
+                    "address. Wait a minute, then try again.</p>", azHdr, 1);
+    goto end;
+  }
+  uiClientAddr(req->zClient, zAddr);
+  if( !ssoUiPasswordOk(p, zUser, uiFormValue(&f, "password"), &bMaster) ){
+    ssoUiFailed(p, req->zClient, tNow);
+    if( p->pLog ){
+      ssoLog(p->pLog, SSO_LOG_WARN, "password sign-in refused", "client",
+             zAddr, (char*)0);
+    }
+    rc = uiLoginPage(p, req, 401, "Wrong username or password.", zRd, zUser);
+    goto end;
+  }
+  ssoUiSucceeded(p, req->zClient);
+  rc = uiLocalAdmin(p, pStore, bMaster ? "master_key" : p->zUsername, &a,
+                    &zWhy);
+  if( rc==SSOPROXY_CONSTRAINT && zWhy ){
+    rc = ssoPageError(req, 403, "Sign-in refused", zWhy);
+    goto end;
+  }
+  if( rc ){
+    rc = uiInternal(p, req, "local admin", rc);
+    goto end;
+  }
+  rc = ssoServerStatus(req, 303);
+  if( rc==SSOPROXY_OK ) rc = ssoPageHeaders(req);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Location", zRd);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoSessionStart(p->pSessions, pStore, pRng, req, p->zUsername, 0,
+                         bMaster ? "{\"via\":\"master_key\"}"
+                                 : "{\"via\":\"password\"}", tNow);
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, "", 0);
+  if( rc==SSOPROXY_OK && p->pLog ){
+    ssoLog(p->pLog, SSO_LOG_INFO, "password sign-in", "user", p->zUsername,
+           "with", bMaster ? "master_key" : "UI_PASSWORD", "client", zAddr,
+           (char*)0);
+  }
+end:
+  ssoArenaFree(&a);
+  return rc;
+}
+
+static int uiOnLogoutGet(SsoServerReq *req, void *pArg){
+  SsoUi *p = pArg;
+  SsoStore *pStore;
+  SsoArena a;
+  SsoSession s;
+  SsoBuf b, url, origin;
+  int rc;
+  if( !uiWorker(req, &pStore, 0) ) return uiUnavailable(req);
+  ssoArenaInit(&a, 0);
+  if( !uiSession(p, req, pStore, &a, &s, &rc) ){
+    rc = rc ? uiInternal(p, req, "session", rc)
+            : ssoPageRedirect(req, 302, UI_DEFAULT_RD);
+    ssoArenaFree(&a);
+    return rc;
+  }
+  ssoBufInit(&b, 0);
+  ssoBufInit(&url, 0);
+  ssoBufInit(&origin, 0);
+  uiLogoutTarget(p, &s, &a, &url, &origin);
+  ssoBufAppendStr(&b, "<p>Sign out of ssoproxy");
+  if( origin.n ) ssoBufAppendStr(&b, " and of your identity provider");
+  ssoBufAppendStr(&b, "?</p>\n");
+  uiLogoutForm(&b, &s, "Sign out");
+  ssoBufAppendStr(&b, "\n<p><a href=\"/ui\">Cancel</a></p>");
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ){
+    rc = uiSendPage(req, 200, origin.n ? origin.z : 0, "Sign out", b.z, 0, 0);
+  }
+  ssoBufFree(&b);
+  ssoBufFree(&url);
+  ssoBufFree(&origin);
+  ssoArenaFree(&a);
+  return rc;
+}
+
+static int uiOnLogoutPost(SsoServerReq *req, void *pArg){
+  SsoUi *p = pArg;
+  SsoStore *pStore;
+  SsoArena a;
+  SsoSession s;
+  SsoForm f;
+  SsoBuf url, origin;
+  int rc, bIn;
+  const char *zCsrf;
+  if( !uiWorker(req, &pStore, 0) ) return uiUnavailable(req);
+  ssoArenaInit(&a, 0);
+  ssoBufInit(&url, 0);
+  ssoBufInit(&origin, 0);
+  bIn = uiSession(p, req, pStore, &a, &s, &rc);
+  if( rc ){
+    rc = uiInternal(p, req, "session", rc);
+    goto end;
+  }
+  if( bIn ){
+    if( ssoFormParse(&a, req->pBody ? req->pBody : "", req->nBody, &f, 0) ){
+      memset(&f, 0, sizeof(f));
+    }
+    zCsrf = uiFormValue(&f, "csrf");
+    if( zCsrf==0 || !ssoSessionCsrfOk(&s, zCsrf, strlen(zCsrf)) ){
+      rc = ssoPageError(req, 403, "Sign-out refused", "This sign-out did not "
+                        "come from this site's own form. Use the Sign out "
+                        "button on your account page.");
+      goto end;
+    }
+    uiLogoutTarget(p, &s, &a, &url, &origin);
+  }
+  /* Without a session there is nothing to protect: the cookie (if any)
+  ** is cleared and the browser goes to the start page. */
+  rc = ssoServerStatus(req, 303);
+  if( rc==SSOPROXY_OK ) rc = ssoPageHeaders(req);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerAddHeader(req, "Location", origin.n ? url.z : UI_DEFAULT_RD);
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoSessionEnd(p->pSessions, pStore, req);
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, "", 0);
+  if( rc==SSOPROXY_OK && bIn && p->pLog ){
+    ssoLog(p->pLog, SSO_LOG_INFO, "signed out", "user", s.user.zId,
+           (char*)0);
+  }
+end:
+  ssoBufFree(&url);
+  ssoBufFree(&origin);
+  ssoArenaFree(&a);
+  return rc;
+}
+
+/*
+** LiteLLM's discovery document for its UI. auto_redirect_to_sso is true
+** only when single sign-on is configured and the setting asks for it.
+*/
+static int uiOnConfig(SsoServerReq *req, void *pArg){
+  SsoUi *p = pArg;
+  SsoJsonWriter w;
+  SsoBuf b;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoJsonWriteInit(&w, &b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "server_root_path", "/");
+  ssoJsonWriteKeyString(&w, "proxy_base_url", p->zBaseUrl);
+  ssoJsonWriteKeyBool(&w, "auto_redirect_to_sso",
+                      p->bAutoRedirect && p->pOidc!=0);
+  ssoJsonWriteKeyBool(&w, "sso_configured", p->pOidc!=0);
+  ssoJsonWriteKeyString(&w, "docs_title", "ssoproxy");
+  ssoJsonWriteKeyString(&w, "custom_docs_description", 0);
+  ssoJsonWriteKeyString(&w, "litellm_version", SSOPROXY_VERSION);
+  ssoJsonWriteEndObject(&w);
+  rc = ssoJsonWriteFinish(&w);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerRespond(req, 200, "application/json", b.z, b.n);
+  }
+  ssoBufFree(&b);
+  return rc;
+}
+
+static int ssoUiRegister(SsoServer *pSrv, SsoUi *p){
+  static const struct {
+    const char *zMethod, *zPath;
+    SsoServerHandler x;
+  } aRoute[] = {
+    { "GET",  "/ui",             uiOnHome },
+    { "GET",  "/ui/",            uiOnHome },
+    { "GET",  "/login",          uiOnLogin },
+    { "POST", "/login",          uiOnLoginPost },
+    { "GET",  "/fallback/login", uiOnFallbackLogin },
+    { "GET",  "/logout",         uiOnLogoutGet },
+    { "POST", "/logout",         uiOnLogoutPost },
+    { "GET",  "/.well-known/litellm-ui-config",         uiOnConfig },
+    { "GET",  "/litellm/.well-known/litellm-ui-config", uiOnConfig },
+  };
+  size_t i;
+  int rc = SSOPROXY_OK;
+  for(i=0; rc==SSOPROXY_OK && i<SSO_ARRAYSIZE(aRoute); i++){
+    rc = ssoServerRoute(pSrv, aRoute[i].zMethod, aRoute[i].zPath, aRoute[i].x,
+                        p);
+  }
+  return rc;
+}
+/************** End of ui.c **************/
 /************** Begin file config.c **************/
 /*
 ** 2026 November 22
@@ -18685,8 +20113,9 @@ struct ssoproxy {
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
-  SsoSessions sessions;     /* Browser session settings (cookie, lifetimes) */
+  SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
   SsoOidc *pOidc;           /* Single sign-on, or NULL when not configured */
+  SsoUi *pUi;               /* /ui, /login, /logout */
   char zErr[1024];          /* Last error message */
 };
 
@@ -18869,10 +20298,26 @@ static int openServer(ssoproxy *p){
   return ssoHealthRegister(p->pServer, &p->health);
 }
 
-/* The management API's routes, answering with the master key if set. */
+/*
+** Browser sessions: the cookie's form follows PROXY_BASE_URL, the
+** lifetimes their settings (seconds).
+*/
+static void openSessions(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  ssoSessionInit(&p->sessions, ssoConfigStr(c, SSO_CFG_BASE_URL),
+                 ssoConfigInt(c, SSO_CFG_SESSION_IDLE_TIMEOUT)*1000,
+                 ssoConfigInt(c, SSO_CFG_SESSION_MAX_AGE)*1000);
+}
+
+/*
+** The management API's routes, answering with the master key if set and
+** to browser sessions (CSRF-checked for changes).
+*/
 static int openApi(ssoproxy *p){
   ssoApiInit(&p->api, ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY), &p->log);
   p->api.pClientCfg = &p->clientCfg;
+  p->api.authz.xSession = ssoSessionAuthz;
+  p->api.authz.pSessionArg = &p->sessions;
   return ssoApiRegister(p->pServer, &p->api);
 }
 
@@ -18918,7 +20363,6 @@ static int openOidc(ssoproxy *p){
                               "first_login")==0;
   oc.nStateTtl = (int)ssoConfigInt(c, SSO_CFG_LOGIN_STATE_TTL);
   oc.pLog = &p->log;
-  ssoSessionInit(&p->sessions, oc.zBaseUrl, 8*3600*1000LL, 24*3600*1000LL);
   rc = ssoOidcNew(&oc, &p->sessions, &p->pOidc, zErr, sizeof(zErr));
   if( rc ) return appError(p, rc, "%s", zErr);
   if( p->pOidc==0 ) return SSOPROXY_OK;
@@ -18929,6 +20373,31 @@ static int openOidc(ssoproxy *p){
            "for them; set GENERIC_ISSUER to verify them", (char*)0);
   }
   return ssoOidcRegister(p->pServer, p->pOidc);
+}
+
+/*
+** The sign-in pages, with the single sign-on button (or the automatic
+** redirect) when SSO is configured.
+*/
+static int openUi(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoUiConfig uc;
+  char zErr[512];
+  int rc;
+  memset(&uc, 0, sizeof(uc));
+  uc.pSessions = &p->sessions;
+  uc.pOidc = p->pOidc;
+  uc.bAutoRedirect = ssoConfigBool(c, SSO_CFG_AUTO_REDIRECT_SSO);
+  uc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  uc.zUsername = ssoConfigStr(c, SSO_CFG_UI_USERNAME);
+  uc.zPassword = ssoConfigStr(c, SSO_CFG_UI_PASSWORD);
+  uc.zMasterKey = ssoConfigStr(c, SSO_CFG_MASTER_KEY);
+  uc.nMaxFailures = (int)ssoConfigInt(c, SSO_CFG_LOGIN_MAX_FAILURES);
+  uc.pLog = &p->log;
+  rc = ssoUiNew(&uc, &p->pUi, zErr, sizeof(zErr));
+  if( rc==SSOPROXY_CONFIG ) return appError(p, rc, "%s", zErr);
+  if( rc ) return rc;
+  return ssoUiRegister(p->pServer, p->pUi);
 }
 
 static void logStart(ssoproxy *p){
@@ -18968,8 +20437,10 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   rc = openTls(p);
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
+  if( rc==SSOPROXY_OK ) openSessions(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
   if( rc==SSOPROXY_OK ) rc = openOidc(p);
+  if( rc==SSOPROXY_OK ) rc = openUi(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -18994,6 +20465,7 @@ int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
   ssoOidcFree(p->pOidc);
+  ssoUiFree(p->pUi);
   ssoTlsFree(p->pTlsServer);
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "29529744f09c3a1a342ceebc587ab2a4d7098ae80510c130d15f8ffdb446eee7"
+#define SSOPROXY_SOURCE_ID      "b5d5b789324ebf6ab57b4145201fb8b9d1b05fec7a66d4c87cbd6f3e5ffe8e6a"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1437,8 +1437,9 @@ static int apiParseInput(ApiCtx *c){
 
 static int apiRun(ApiCtx *c){
   const SsoApiCall *p = c->pCall;
-  int rc = ssoAuthzAuthenticate(&c->pApi->authz, c->pStore, p->aHdr,
-                                p->nHdr, c->tNow, &c->a, &c->who, &c->err);
+  int rc = ssoAuthzAuthenticateMethod(&c->pApi->authz, c->pStore,
+                                      p->method, p->aHdr, p->nHdr, c->tNow,
+                                      &c->a, &c->who, &c->err);
   if( rc ) return rc;
   /* The stored last use came with the key: rewrite it only when it is
   ** a minute old, so a busy key costs a write a minute, not a second,
@@ -1524,6 +1525,7 @@ static int apiOnRequest(SsoServerReq *pReq, void *pArg){
   if( pReq->pWorkerCtx==0 ) return ssoServerError(pReq, 503, 0);
   memset(&call, 0, sizeof(call));
   call.eAction = pRoute->eAction;
+  call.method = pReq->method;
   call.aHdr = pReq->aHdr;
   call.nHdr = pReq->nHdr;
   call.query = pReq->query;

@@ -79,6 +79,9 @@ SSO_PRIVATE int ssoApiWorkerFlush(SsoApiWorker*);
 typedef struct SsoApiCall SsoApiCall;
 struct SsoApiCall {
   int eAction;                  /* SSO_ACT_* */
+  SsoStr method;                /* "GET", "POST"...; {0,0}: unknown, which
+                                ** a browser session treats as changing
+                                ** state (CSRF token required) */
   const SsoHttpHeader *aHdr;    /* Request headers */
   int nHdr;
   SsoStr query;                 /* After '?', undecoded */

@@ -34,8 +34,9 @@ struct ssoproxy {
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
-  SsoSessions sessions;     /* Browser session settings (cookie, lifetimes) */
+  SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
   SsoOidc *pOidc;           /* Single sign-on, or NULL when not configured */
+  SsoUi *pUi;               /* /ui, /login, /logout */
   char zErr[1024];          /* Last error message */
 };
 
@@ -218,10 +219,26 @@ static int openServer(ssoproxy *p){
   return ssoHealthRegister(p->pServer, &p->health);
 }
 
-/* The management API's routes, answering with the master key if set. */
+/*
+** Browser sessions: the cookie's form follows PROXY_BASE_URL, the
+** lifetimes their settings (seconds).
+*/
+static void openSessions(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  ssoSessionInit(&p->sessions, ssoConfigStr(c, SSO_CFG_BASE_URL),
+                 ssoConfigInt(c, SSO_CFG_SESSION_IDLE_TIMEOUT)*1000,
+                 ssoConfigInt(c, SSO_CFG_SESSION_MAX_AGE)*1000);
+}
+
+/*
+** The management API's routes, answering with the master key if set and
+** to browser sessions (CSRF-checked for changes).
+*/
 static int openApi(ssoproxy *p){
   ssoApiInit(&p->api, ssoConfigStr(p->pCfg, SSO_CFG_MASTER_KEY), &p->log);
   p->api.pClientCfg = &p->clientCfg;
+  p->api.authz.xSession = ssoSessionAuthz;
+  p->api.authz.pSessionArg = &p->sessions;
   return ssoApiRegister(p->pServer, &p->api);
 }
 
@@ -267,7 +284,6 @@ static int openOidc(ssoproxy *p){
                               "first_login")==0;
   oc.nStateTtl = (int)ssoConfigInt(c, SSO_CFG_LOGIN_STATE_TTL);
   oc.pLog = &p->log;
-  ssoSessionInit(&p->sessions, oc.zBaseUrl, 8*3600*1000LL, 24*3600*1000LL);
   rc = ssoOidcNew(&oc, &p->sessions, &p->pOidc, zErr, sizeof(zErr));
   if( rc ) return appError(p, rc, "%s", zErr);
   if( p->pOidc==0 ) return SSOPROXY_OK;
@@ -278,6 +294,31 @@ static int openOidc(ssoproxy *p){
            "for them; set GENERIC_ISSUER to verify them", (char*)0);
   }
   return ssoOidcRegister(p->pServer, p->pOidc);
+}
+
+/*
+** The sign-in pages, with the single sign-on button (or the automatic
+** redirect) when SSO is configured.
+*/
+static int openUi(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoUiConfig uc;
+  char zErr[512];
+  int rc;
+  memset(&uc, 0, sizeof(uc));
+  uc.pSessions = &p->sessions;
+  uc.pOidc = p->pOidc;
+  uc.bAutoRedirect = ssoConfigBool(c, SSO_CFG_AUTO_REDIRECT_SSO);
+  uc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  uc.zUsername = ssoConfigStr(c, SSO_CFG_UI_USERNAME);
+  uc.zPassword = ssoConfigStr(c, SSO_CFG_UI_PASSWORD);
+  uc.zMasterKey = ssoConfigStr(c, SSO_CFG_MASTER_KEY);
+  uc.nMaxFailures = (int)ssoConfigInt(c, SSO_CFG_LOGIN_MAX_FAILURES);
+  uc.pLog = &p->log;
+  rc = ssoUiNew(&uc, &p->pUi, zErr, sizeof(zErr));
+  if( rc==SSOPROXY_CONFIG ) return appError(p, rc, "%s", zErr);
+  if( rc ) return rc;
+  return ssoUiRegister(p->pServer, p->pUi);
 }
 
 static void logStart(ssoproxy *p){
@@ -317,8 +358,10 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   rc = openTls(p);
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
+  if( rc==SSOPROXY_OK ) openSessions(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
   if( rc==SSOPROXY_OK ) rc = openOidc(p);
+  if( rc==SSOPROXY_OK ) rc = openUi(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -343,6 +386,7 @@ int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
   ssoOidcFree(p->pOidc);
+  ssoUiFree(p->pUi);
   ssoTlsFree(p->pTlsServer);
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);

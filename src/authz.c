@@ -317,13 +317,19 @@ static int authzKey(SsoStore *pStore, SsoStr c, long long tNow,
 
 /* A browser session (when a session module is plugged in). */
 static int authzSession(const SsoAuthz *pAuthz, SsoStore *pStore,
-                        const SsoHttpHeader *aHdr, int nHdr,
-                        SsoArena *pArena, SsoCaller *p, SsoAuthzErr *pErr){
+                        SsoStr method, const SsoHttpHeader *aHdr, int nHdr,
+                        long long tNow, SsoArena *pArena, SsoCaller *p,
+                        SsoAuthzErr *pErr){
   const char *zUserId = 0;
   int rc = SSOPROXY_NOTFOUND;
   if( pAuthz->xSession ){
-    rc = pAuthz->xSession(pAuthz->pSessionArg, aHdr, nHdr, pStore, pArena,
-                          &zUserId);
+    rc = pAuthz->xSession(pAuthz->pSessionArg, method, aHdr, nHdr, pStore,
+                          tNow, pArena, &zUserId);
+  }
+  if( rc==SSOPROXY_CONSTRAINT ){
+    return ssoAuthzFail(pErr, 403, "auth_error", "X-CSRF-Token",
+                        "A browser session must send its CSRF token in the "
+                        "X-CSRF-Token header with this request.");
   }
   if( rc==SSOPROXY_NOTFOUND ){
     return authzDenied(pErr, "No api key passed in.");
@@ -348,6 +354,19 @@ SSO_PRIVATE int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena *pArena,
                                      SsoCaller *p, SsoAuthzErr *pErr){
+  SsoStr unknown;
+  unknown.z = 0;
+  unknown.n = 0;
+  return ssoAuthzAuthenticateMethod(pAuthz, pStore, unknown, aHdr, nHdr,
+                                    tNow, pArena, p, pErr);
+}
+
+SSO_PRIVATE int ssoAuthzAuthenticateMethod(const SsoAuthz *pAuthz,
+                                           SsoStore *pStore, SsoStr method,
+                                           const SsoHttpHeader *aHdr,
+                                           int nHdr, long long tNow,
+                                           SsoArena *pArena, SsoCaller *p,
+                                           SsoAuthzErr *pErr){
   unsigned char aGiven[SSO_SHA256_LEN];
   char zMask[16];
   SsoStr c;
@@ -355,7 +374,8 @@ SSO_PRIVATE int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
   memset(p, 0, sizeof(*p));
   rc = ssoAuthzCredential(aHdr, nHdr, &c, pErr);
   if( rc==SSOPROXY_NOTFOUND ){
-    return authzSession(pAuthz, pStore, aHdr, nHdr, pArena, p, pErr);
+    return authzSession(pAuthz, pStore, method, aHdr, nHdr, tNow, pArena, p,
+                        pErr);
   }
   if( rc ) return SSOPROXY_ERROR;
   if( pAuthz->bMaster ){

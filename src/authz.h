@@ -107,13 +107,17 @@ struct SsoCaller {
 /*
 ** The shared, read-only authentication settings. A later module plugs
 ** browser sessions in through xSession: called when the request carries
-** none of the key headers, it returns SSOPROXY_OK with the signed-in user's
-** id in *pzUserId (in pArena), SSOPROXY_NOTFOUND when there is no valid
-** session, or another code on failure. It must refuse (NOTFOUND) a
-** state-changing request that fails its CSRF check.
+** none of the key headers, with the request's method ({0,0}: unknown)
+** and the time (Unix ms); it returns SSOPROXY_OK with the signed-in
+** user's id in *pzUserId (in pArena), SSOPROXY_NOTFOUND when there is no
+** valid session, SSOPROXY_CONSTRAINT when there is one but a
+** state-changing request (any method but GET, HEAD, OPTIONS; an unknown
+** one too) fails its CSRF check (answered 403), or another code on
+** failure.
 */
-typedef int (*SsoAuthzSessionFn)(void *pArg, const SsoHttpHeader *aHdr,
-                                 int nHdr, SsoStore*, SsoArena*,
+typedef int (*SsoAuthzSessionFn)(void *pArg, SsoStr method,
+                                 const SsoHttpHeader *aHdr, int nHdr,
+                                 SsoStore*, long long tNow, SsoArena*,
                                  const char **pzUserId);
 typedef struct SsoAuthz SsoAuthz;
 struct SsoAuthz {
@@ -144,6 +148,19 @@ SSO_PRIVATE int ssoAuthzAuthenticate(const SsoAuthz*, SsoStore*,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena*,
                                      SsoCaller *pCaller, SsoAuthzErr *pErr);
+/*
+** The same, knowing the request's method (req->method), so that a browser
+** session may make GET, HEAD and OPTIONS requests without a CSRF token.
+** ssoAuthzAuthenticate() is this with the method unknown: a session then
+** always needs its X-CSRF-Token (the safe default). A session failing
+** its CSRF check is SSOPROXY_ERROR with a 403 in *pErr.
+*/
+SSO_PRIVATE int ssoAuthzAuthenticateMethod(const SsoAuthz*, SsoStore*,
+                                           SsoStr method,
+                                           const SsoHttpHeader *aHdr,
+                                           int nHdr, long long tNow,
+                                           SsoArena*, SsoCaller *pCaller,
+                                           SsoAuthzErr *pErr);
 
 /*
 ** May pCaller do eAction to an object owned by zOwner (NULL: no owner)?

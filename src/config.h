@@ -133,12 +133,8 @@
   X(OIDC_DEFAULT_ROLE, "GENERIC_ROLE_MAPPINGS_DEFAULT_ROLE", 0, SSO_SET_STR, \
     0, 0, 0, 0, 0, 0, "Role of new users (and, with role mappings, of users " \
     "in no mapped group); unset = internal_user_viewer") \
-  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
-    "Public URL of ssoproxy (redirect_uri = it + /sso/callback)") \
   X(LOGOUT_URL, "PROXY_LOGOUT_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
     "Where the browser goes after logout; unset = the IdP's end_session") \
-  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
-    "false", 0, 0, 0, 0, 0, "/ui goes straight to the IdP when SSO is on") \
   X(ALLOWED_EMAIL_DOMAINS, "ALLOWED_EMAIL_DOMAINS", 0, SSO_SET_STR, 0, 0, 0, \
     0, 0, 0, "SSO users must have an e-mail in one of these domains (comma " \
     "list); unset = any") \
@@ -149,7 +145,27 @@
     "IdP at every login or only the first") \
   X(LOGIN_STATE_TTL, "SSOPROXY_LOGIN_STATE_TTL", 0, SSO_SET_INT, 0, \
     SSO_OIDC_STATE_TTL_S, 1, SSO_OIDC_STATE_TTL_MAX_S, 0, 0, \
-    "Seconds a login may take at the IdP (state, nonce, PKCE verifier)")
+    "Seconds a login may take at the IdP (state, nonce, PKCE verifier)") \
+  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Public URL of ssoproxy (https://llm.example.com); https makes the " \
+    "session cookie Secure with the __Host- prefix") \
+  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
+    "false", 0, 0, 0, 0, 0, \
+    "Sign-in pages go straight to the IdP when single sign-on is set up") \
+  X(UI_USERNAME, "UI_USERNAME", 0, SSO_SET_STR, "admin", 0, 0, 0, 0, 0, \
+    "User id of the local admin who signs in with a password at /login") \
+  X(UI_PASSWORD, "UI_PASSWORD", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
+    "Password of UI_USERNAME; the master key is accepted too; unset and " \
+    "no master key = no password sign-in") \
+  X(SESSION_IDLE_TIMEOUT, "SSOPROXY_SESSION_IDLE_TIMEOUT", 0, SSO_SET_INT, \
+    0, SSO_SESSION_IDLE_S, 1, SSO_SESSION_MAX_S, 0, 0, \
+    "Seconds without a request after which a browser session ends") \
+  X(SESSION_MAX_AGE, "SSOPROXY_SESSION_MAX_AGE", 0, SSO_SET_INT, 0, \
+    SSO_SESSION_MAX_AGE_S, 1, SSO_SESSION_MAX_S, 0, 0, \
+    "Seconds after sign-in at which a browser session ends in any case") \
+  X(LOGIN_MAX_FAILURES, "SSOPROXY_LOGIN_MAX_FAILURES", 0, SSO_SET_INT, 0, \
+    SSO_UI_LOGIN_FAILURES, 1, 1000000, 0, 0, \
+    "Wrong passwords per client address per minute at /login, then 429")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };

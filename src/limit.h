@@ -104,4 +104,16 @@
 #define SSO_API_TOUCH_GRAIN  60000      /* Precision of a key's last use, ms */
 #define SSO_API_MAX_DURATION (100LL*366*86400*1000) /* Longest key lifetime, ms */
 
+/* Browser sessions (src/session.c) and the web sign-in (src/ui.c) */
+#define SSO_SESSION_IDLE_S     28800      /* Idle lifetime default, s (8 h) */
+#define SSO_SESSION_MAX_AGE_S  86400      /* Absolute lifetime default, s (24 h) */
+#define SSO_SESSION_MAX_S      (366LL*86400) /* Ceiling of both settings, s */
+#define SSO_SESSION_TOUCH_MS   60000      /* Note a session's use at most this often */
+#define SSO_SESSION_MAX_PAIRS  128        /* Cookie name=value pairs read per request */
+#define SSO_UI_LOGIN_FAILURES  10         /* Failed password sign-ins per client ... */
+#define SSO_UI_LOGIN_WINDOW_MS 60000      /* ... per this window, then 429 */
+#define SSO_UI_LOGIN_SLOTS     1024       /* Client addresses the limiter remembers */
+#define SSO_UI_LOGIN_CSRF_S    3600       /* Lifetime of the sign-in form's cookie, s */
+#define SSO_UI_MAX_FIELD       1024       /* Bytes of a sign-in form field */
+
 #endif /* SSO_LIMIT_H */

@@ -20,6 +20,26 @@ SSO_PRIVATE void ssoPageEscape(SsoBuf *b, const char *z, size_t n);
 SSO_PRIVATE int ssoPageHeaders(SsoServerReq*);
 
 /*
+** As ssoPageHeaders(), for a page whose form is answered by a redirect to
+** another origin (logout to the IdP, a consent page sending the browser
+** back to a native app): browsers check CSP form-action against every
+** redirect that follows a form submission, so those targets must be
+** listed. zFormAction (NULL: none) holds extra CSP source expressions
+** after 'self', separated by spaces, e.g. "https://idp.example" or
+** "vscode:". A value with ';', ',', quotes or control bytes would change
+** the policy itself: it is refused with SSOPROXY_MISUSE.
+*/
+SSO_PRIVATE int ssoPageHeadersEx(SsoServerReq*, const char *zFormAction);
+
+/*
+** The whole HTML document for a title (plain text, escaped here) and
+** zBodyHtml (already escaped), appended to b: for handlers that send
+** their own status and headers (e.g. a Set-Cookie) with the page.
+*/
+SSO_PRIVATE void ssoPageBuild(SsoBuf *b, const char *zTitle,
+                              const char *zBodyHtml);
+
+/*
 ** Answer with a whole page: iStatus, a title (plain text, escaped here)
 ** and zBodyHtml (HTML, already escaped by the caller), wrapped in the
 ** common shell, with ssoPageHeaders().

@@ -69,4 +69,72 @@ SSO_PRIVATE int ssoSessionEnd(const SsoSessions*, SsoStore*, SsoServerReq*);
 /* 1 if z[0..n) is this session's CSRF token (constant time). */
 SSO_PRIVATE int ssoSessionCsrfOk(const SsoSession*, const char *z, size_t n);
 
+/* ---- Additions ---- */
+
+/* Characters of a session id in its cookie: base64url of 32 bytes. */
+#define SSO_SESSION_ID_LEN 43
+
+/*
+** The value of the first cookie named zName (case-sensitive, RFC 6265
+** §5.4) in the request's Cookie header fields (all of them, in order):
+** SSOPROXY_OK and *pVal (a view into the header, surrounding DQUOTEs
+** removed), or SSOPROXY_NOTFOUND. Pairs are split at ';', whitespace
+** around names and values is ignored, pairs without '=' are skipped, and
+** at most SSO_SESSION_MAX_PAIRS pairs are looked at.
+*/
+SSO_PRIVATE int ssoSessionCookieGet(const SsoHttpHeader *aHdr, int nHdr,
+                                    const char *zName, SsoStr *pVal);
+
+/*
+** 1 if z[0..n) has the form of an id this module makes: exactly
+** SSO_SESSION_ID_LEN base64url characters. Anything else is never
+** looked up.
+*/
+SSO_PRIVATE int ssoSessionIdWellFormed(const char *z, size_t n);
+
+/*
+** A "Set-Cookie" value for a cookie zName with these sessions' attributes
+** (Path=/; HttpOnly; SameSite=Lax; Secure when https), value zValue and
+** Max-Age nAge seconds (0: delete it), appended to b. Other modules'
+** short-lived browser cookies (the sign-in form's) use it too, with
+** ssoSessionCookieName() for the __Host- prefix.
+*/
+SSO_PRIVATE void ssoSessionSetCookie(const SsoSessions*, SsoBuf *b,
+                                     const char *zName, const char *zValue,
+                                     long long nAge);
+/* zBase ("ssoproxy_login") with "__Host-" before it when secure, into
+** z[n] (at least strlen(zBase)+8). */
+SSO_PRIVATE void ssoSessionCookieName(const SsoSessions*, const char *zBase,
+                                      char *z, size_t n);
+
+/*
+** The authentication hook (SsoAuthz.xSession, pArg an SsoSessions*): the
+** request's session user in *pzUserId. A state-changing method (anything
+** but GET, HEAD and OPTIONS; an unknown method counts as one) also needs
+** an X-CSRF-Token header equal to the session's token, else
+** SSOPROXY_CONSTRAINT (the caller answers 403).
+*/
+SSO_PRIVATE int ssoSessionAuthz(void *pArg, SsoStr method,
+                                const SsoHttpHeader *aHdr, int nHdr,
+                                SsoStore*, long long tNow, SsoArena*,
+                                const char **pzUserId);
+
+/*
+** ssoSessionStart() and ssoSessionEnd() without a request, for callers
+** (and tests) that hold only the headers: Create appends the Set-Cookie
+** value to pSetCookie; Destroy deletes the session named by the headers'
+** cookie, if any (the caller clears the cookie).
+*/
+SSO_PRIVATE int ssoSessionCreate(const SsoSessions*, SsoStore*, SsoRng*,
+                                 const SsoHttpHeader *aHdr, int nHdr,
+                                 const char *zUserId, const char *zIdToken,
+                                 const char *zData, long long tNow,
+                                 SsoBuf *pSetCookie);
+SSO_PRIVATE int ssoSessionDestroy(const SsoSessions*, SsoStore*,
+                                  const SsoHttpHeader *aHdr, int nHdr);
+
+/* Delete every expired session now; *pn (may be NULL) how many. */
+SSO_PRIVATE int ssoSessionPurge(const SsoSessions*, SsoStore*,
+                                long long tNow, int *pn);
+
 #endif /* SSO_SESSION_H */

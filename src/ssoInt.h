@@ -83,6 +83,7 @@ struct SsoStr {
 #include "page.h"
 #include "session.h"
 #include "oidc.h"
+#include "ui.h"
 #include "config.h"
 #include "app.h"
 #include "admin.h"

@@ -244,11 +244,14 @@ static int authzTry(AuthzFix *f, const char *zName, const char *zValue,
 }
 
 /* The session hook of a later module, faked: cookie "sid=USER". */
-static int authzFakeSession(void *pArg, const SsoHttpHeader *aHdr, int nHdr,
-                            SsoStore *pStore, SsoArena *pArena,
-                            const char **pzUserId){
+static int authzFakeSession(void *pArg, SsoStr method,
+                            const SsoHttpHeader *aHdr, int nHdr,
+                            SsoStore *pStore, long long tNow,
+                            SsoArena *pArena, const char **pzUserId){
   SSO_UNUSED(pArg);
+  SSO_UNUSED(method);
   SSO_UNUSED(pStore);
+  SSO_UNUSED(tNow);
   if( nHdr!=1 || !ssoHttpStrIEq(aHdr[0].name, "Cookie")
    || aHdr[0].value.n<5 ) return SSOPROXY_NOTFOUND;
   *pzUserId = ssoArenaStrndup(pArena, aHdr[0].value.z+4,

@@ -104,7 +104,7 @@ static void test_config_file(void){
   CHECK_STR( ssoConfigStr(p, SSO_CFG_LOG_LEVEL), "warn" );
   ssoBufInit(&b, 0);
   ssoConfigDump(p, &b);
-  CHECK( strstr(ssoBufStr(&b), "secret")==0 );
+  CHECK( strstr(ssoBufStr(&b), "sk-secret")==0 );
   CHECK( strstr(ssoBufStr(&b), "LITELLM_MASTER_KEY=********  # file ")!=0 );
   snprintf(zWant, sizeof(zWant), "SSOPROXY_LISTEN=0.0.0.0:8080  # file %s:3\n",
            zPath);

@@ -21,6 +21,7 @@
 #include "t_store.c"
 #include "t_authz.c"
 #include "t_api.c"
+#include "t_session.c"
 #include "t_config.c"
 #include "t_oidc.c"
 
@@ -38,6 +39,7 @@ int main(int argc, char **argv){
     { aStoreTests,  (int)SSO_ARRAYSIZE(aStoreTests) },
     { aAuthzTests,  (int)SSO_ARRAYSIZE(aAuthzTests) },
     { aApiTests,    (int)SSO_ARRAYSIZE(aApiTests) },
+    { aSessionTests, (int)SSO_ARRAYSIZE(aSessionTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
     { aOidcTests,   (int)SSO_ARRAYSIZE(aOidcTests) },
   };

@@ -17,6 +17,9 @@
 # Every process is started here and stopped by its pid. Loopback only.
 cd "$(dirname "$0")/.." || exit 1
 . test/lib.sh
+# A signal (^C, a closed pipe) still runs lib.sh's exit trap, which stops
+# the IdP and ssoproxy by pid.
+trap 'exit 1' INT TERM HUP PIPE
 S=$PWD/ssoproxy
 unset LITELLM_MASTER_KEY SSOPROXY_MASTER_KEY SSOPROXY_LISTEN SSOPROXY_DB \
   PROXY_BASE_URL PROXY_LOGOUT_URL AUTO_REDIRECT_UI_LOGIN_TO_SSO GENERIC_ISSUER \

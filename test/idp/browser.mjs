@@ -54,14 +54,18 @@ try {
     await page.waitForSelector('#error');
   }
   out.loginStatus = await submit(pass);
-  // Consent comes only once per IdP session and client.
-  await page.waitForURL((u) => !/\/interaction\/[^/]+\/login$/.test(u.pathname));
-  if (await page.locator('#approve').count()) {
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/interaction/')), page.click('#approve')]);
-  }
+  // Consent comes only once per IdP session and client; then the browser
+  // leaves the IdP for ssoproxy.
   const base = new URL(startUrl).origin;
-  await page.waitForURL((u) => u.origin === base && u.pathname !== '/sso/callback');
-  await page.waitForLoadState('load');
+  const atConsent = page.locator('#approve');
+  const back = page.waitForURL((u) => u.origin === base && u.pathname !== '/sso/callback',
+    { waitUntil: 'load' });
+  out.step = 'consent';
+  await Promise.race([atConsent.waitFor(), back]);
+  if (await atConsent.count()) await atConsent.click();
+  out.step = 'back';
+  await back;
+  delete out.step;
   out.finalUrl = page.url();
   out.pageText = (await page.locator('body').innerText()).slice(0, 2000);
   const ui = await page.evaluate(async () => {

@@ -459,6 +459,26 @@ want_st old_cookie_refused 401
 no_session after-logout "$JAR"
 done_case
 
+# The login state lives 5 minutes (issue 5). ssoproxy runs under
+# libfaketime with a clock read from a file, so the test moves its clock
+# (wall and monotonic) 6 minutes ahead between the IdP and the callback.
+begin sp-state-expired
+sp_stop
+FT_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -n 1)
+if [ -z "$FT_LIB" ]; then apt_install faketime
+  FT_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -n 1); fi
+echo "+0" > "$T_DIR/faketime"
+sp_start expired LD_PRELOAD="$FT_LIB" FAKETIME_TIMESTAMP_FILE="$T_DIR/faketime" \
+  FAKETIME_NO_CACHE=1 || bad "start: $(head -c 300 "$SP_LOG")"
+fresh_callback expired
+echo "+360s" > "$T_DIR/faketime"
+get "$JAR" "$CB_URL"
+want_st expired '400'
+want_match says_why "$B" 'expired|state'
+no_session state-expired "$JAR"
+echo "+0" > "$T_DIR/faketime"
+done_case
+
 begin sp-idp-refuses-connections
 sp_stop
 DEAD=http://127.0.0.1:$(free_port)

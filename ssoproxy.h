@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "3bd7ee8dc440dd1e8dcf49d1454f36e1d91d4ee2125eec7205f579bbfb7b3cb4"
+#define SSOPROXY_SOURCE_ID      "8a28f3b96ae3f2aa1eecbc5eeb49c8d87c00bda1982bc8a7034cbe5e9646bc58"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

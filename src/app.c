@@ -34,6 +34,8 @@ struct ssoproxy {
   SsoTls *pTlsClient;       /* Outbound verification (CAs) */
   SsoClientConfig clientCfg;/* Template of the workers' outbound clients */
   SsoApi api;               /* The management API (/key/..., /user/...) */
+  SsoSessions sessions;     /* Browser session settings (cookie, lifetimes) */
+  SsoOidc *pOidc;           /* Single sign-on, or NULL when not configured */
   char zErr[1024];          /* Last error message */
 };
 
@@ -223,6 +225,61 @@ static int openApi(ssoproxy *p){
   return ssoApiRegister(p->pServer, &p->api);
 }
 
+/*
+** Single sign-on: the GENERIC_* settings, validated by the oidc module
+** (each bad or missing setting is one line and exit status 2), and its
+** routes. Nothing happens when GENERIC_CLIENT_ID is unset.
+*/
+static int openOidc(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoOidcConfig oc;
+  char zErr[512];
+  int rc;
+  memset(&oc, 0, sizeof(oc));
+  oc.zBaseUrl = ssoConfigStr(c, SSO_CFG_BASE_URL);
+  oc.zClientId = ssoConfigStr(c, SSO_CFG_OIDC_CLIENT_ID);
+  oc.zClientSecret = ssoConfigStr(c, SSO_CFG_OIDC_CLIENT_SECRET);
+  oc.zIssuer = ssoConfigStr(c, SSO_CFG_OIDC_ISSUER);
+  oc.zAuthorizationEndpoint = ssoConfigStr(c,
+                                           SSO_CFG_OIDC_AUTHORIZATION_ENDPOINT);
+  oc.zTokenEndpoint = ssoConfigStr(c, SSO_CFG_OIDC_TOKEN_ENDPOINT);
+  oc.zUserinfoEndpoint = ssoConfigStr(c, SSO_CFG_OIDC_USERINFO_ENDPOINT);
+  oc.zJwksEndpoint = ssoConfigStr(c, SSO_CFG_OIDC_JWKS_ENDPOINT);
+  oc.zScope = ssoConfigStr(c, SSO_CFG_OIDC_SCOPE);
+  oc.zIdAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_ID_ATTRIBUTE);
+  oc.zEmailAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_EMAIL_ATTRIBUTE);
+  oc.zNameAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_DISPLAY_NAME_ATTRIBUTE);
+  oc.zFirstNameAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_FIRST_NAME_ATTRIBUTE);
+  oc.zLastNameAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_LAST_NAME_ATTRIBUTE);
+  oc.zRoleAttr = ssoConfigStr(c, SSO_CFG_OIDC_USER_ROLE_ATTRIBUTE);
+  oc.bIncludeClientId = ssoConfigBool(c, SSO_CFG_OIDC_INCLUDE_CLIENT_ID);
+  oc.bClientSecretPost = strcmp(ssoConfigStr(c, SSO_CFG_OIDC_CLIENT_AUTH),
+                                "client_secret_post")==0;
+  oc.zSsoHeaders = ssoConfigStr(c, SSO_CFG_OIDC_SSO_HEADERS);
+  oc.zRoleMappings = ssoConfigStr(c, SSO_CFG_OIDC_ROLE_MAPPINGS);
+  oc.zGroupClaim = ssoConfigStr(c, SSO_CFG_OIDC_GROUP_CLAIM);
+  oc.zDefaultRole = ssoConfigStr(c, SSO_CFG_OIDC_DEFAULT_ROLE);
+  oc.zLogoutUrl = ssoConfigStr(c, SSO_CFG_LOGOUT_URL);
+  oc.bAutoRedirect = ssoConfigBool(c, SSO_CFG_AUTO_REDIRECT_SSO);
+  oc.zEmailDomains = ssoConfigStr(c, SSO_CFG_ALLOWED_EMAIL_DOMAINS);
+  oc.zAdminId = ssoConfigStr(c, SSO_CFG_ADMIN_ID);
+  oc.bRoleFirstLogin = strcmp(ssoConfigStr(c, SSO_CFG_ROLE_SYNC),
+                              "first_login")==0;
+  oc.nStateTtl = (int)ssoConfigInt(c, SSO_CFG_LOGIN_STATE_TTL);
+  oc.pLog = &p->log;
+  ssoSessionInit(&p->sessions, oc.zBaseUrl, 8*3600*1000LL, 24*3600*1000LL);
+  rc = ssoOidcNew(&oc, &p->sessions, &p->pOidc, zErr, sizeof(zErr));
+  if( rc ) return appError(p, rc, "%s", zErr);
+  if( p->pOidc==0 ) return SSOPROXY_OK;
+  if( ssoOidcBackChannelOnly(p->pOidc) ){
+    ssoLog(&p->log, SSO_LOG_WARN, "neither GENERIC_ISSUER nor "
+           "GENERIC_JWKS_ENDPOINT is set: id_token signatures are not "
+           "checked, only the TLS connection to the token endpoint vouches "
+           "for them; set GENERIC_ISSUER to verify them", (char*)0);
+  }
+  return ssoOidcRegister(p->pServer, p->pOidc);
+}
+
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
   snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
@@ -261,6 +318,7 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   if( rc==SSOPROXY_OK ) rc = openStore(p);
   if( rc==SSOPROXY_OK ) rc = openServer(p);
   if( rc==SSOPROXY_OK ) rc = openApi(p);
+  if( rc==SSOPROXY_OK ) rc = openOidc(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -284,6 +342,7 @@ void ssoproxy_stop(ssoproxy *p){
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
+  ssoOidcFree(p->pOidc);
   ssoTlsFree(p->pTlsServer);
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);

@@ -1318,7 +1318,7 @@ static int hcSetTarget(SsoClientCall *c, const char *z, size_t n);
 
 /* Take the redirect this response asked for (RFC 9110 §15.4). */
 static void hcFollow(SsoClientCall *c){
-  SsoStr loc;
+  SsoStr loc = {0, 0};   /* Always set: bRedirect means a Location came */
   SsoBuf b;
   SsoUrl old = c->url;
   int s = c->head.iStatus, i, rc;

@@ -87,7 +87,69 @@
     "Outbound: longest silence inside an answer (504 past it)") \
   X(MAX_RESPONSE_BYTES, "SSOPROXY_MAX_RESPONSE_BYTES", 0, SSO_SET_INT, 0, \
     SSO_CLIENT_MAX_RESPONSE, 1024, 1073741824, 0, 0, \
-    "Outbound: body bytes of one answer from the IdP or an upstream")
+    "Outbound: body bytes of one answer from the IdP or an upstream") \
+  X(OIDC_CLIENT_ID, "GENERIC_CLIENT_ID", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "OIDC client id at the IdP; set = single sign-on on") \
+  X(OIDC_CLIENT_SECRET, "GENERIC_CLIENT_SECRET", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
+    "OIDC client secret (required with GENERIC_CLIENT_ID)") \
+  X(OIDC_ISSUER, "GENERIC_ISSUER", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP issuer URL: endpoints and keys from its discovery document, " \
+    "whose issuer must equal this exactly") \
+  X(OIDC_AUTHORIZATION_ENDPOINT, "GENERIC_AUTHORIZATION_ENDPOINT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP authorization endpoint (overrides discovery)") \
+  X(OIDC_TOKEN_ENDPOINT, "GENERIC_TOKEN_ENDPOINT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP token endpoint (overrides discovery)") \
+  X(OIDC_USERINFO_ENDPOINT, "GENERIC_USERINFO_ENDPOINT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP userinfo endpoint (overrides discovery); unset = id_token " \
+    "claims only") \
+  X(OIDC_JWKS_ENDPOINT, "GENERIC_JWKS_ENDPOINT", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "IdP JWK set URL for id_token signatures (overrides discovery)") \
+  X(OIDC_SCOPE, "GENERIC_SCOPE", 0, SSO_SET_STR, "openid email profile", 0, 0, 0, 0, 0, \
+    "Scopes asked for, space-separated (openid is required)") \
+  X(OIDC_USER_ID_ATTRIBUTE, "GENERIC_USER_ID_ATTRIBUTE", 0, SSO_SET_STR, "preferred_username", 0, 0, 0, 0, 0, \
+    "Claim (dot-path) giving the user id") \
+  X(OIDC_USER_EMAIL_ATTRIBUTE, "GENERIC_USER_EMAIL_ATTRIBUTE", 0, SSO_SET_STR, "email", 0, 0, 0, 0, 0, \
+    "Claim (dot-path) giving the e-mail address") \
+  X(OIDC_USER_DISPLAY_NAME_ATTRIBUTE, "GENERIC_USER_DISPLAY_NAME_ATTRIBUTE", 0, SSO_SET_STR, "sub", 0, 0, 0, 0, 0, \
+    "Claim (dot-path) giving the display name (LiteLLM's default)") \
+  X(OIDC_USER_FIRST_NAME_ATTRIBUTE, "GENERIC_USER_FIRST_NAME_ATTRIBUTE", 0, SSO_SET_STR, "first_name", 0, 0, 0, 0, 0, \
+    "Claim giving the first name (user id fallback)") \
+  X(OIDC_USER_LAST_NAME_ATTRIBUTE, "GENERIC_USER_LAST_NAME_ATTRIBUTE", 0, SSO_SET_STR, "last_name", 0, 0, 0, 0, 0, \
+    "Claim giving the last name (user id fallback)") \
+  X(OIDC_USER_ROLE_ATTRIBUTE, "GENERIC_USER_ROLE_ATTRIBUTE", 0, SSO_SET_STR, "role", 0, 0, 0, 0, 0, \
+    "Claim (dot-path) giving the role; a list counts by its first " \
+    "element") \
+  X(OIDC_INCLUDE_CLIENT_ID, "GENERIC_INCLUDE_CLIENT_ID", 0, SSO_SET_BOOL, \
+    "false", 0, 0, 0, 0, 0, "Also send client_id in the token request body") \
+  X(OIDC_CLIENT_AUTH, "SSOPROXY_CLIENT_AUTH_METHOD", 0, SSO_SET_ENUM, \
+    "client_secret_basic", 0, 0, 0, "client_secret_basic|client_secret_post", \
+    0, "How the client authenticates at the token endpoint") \
+  X(OIDC_SSO_HEADERS, "GENERIC_SSO_HEADERS", 0, SSO_SET_STR, 0, 0, 0, 0, 0, \
+    1, "Extra headers for the token and userinfo calls: Name=Value,...") \
+  X(OIDC_ROLE_MAPPINGS, "GENERIC_ROLE_MAPPINGS_ROLES", 0, SSO_SET_STR, 0, 0, \
+    0, 0, 0, 0, "Group to role map, JSON: {\"proxy_admin\":[\"group\"],...}") \
+  X(OIDC_GROUP_CLAIM, "GENERIC_ROLE_MAPPINGS_GROUP_CLAIM", 0, SSO_SET_STR, \
+    0, 0, 0, 0, 0, 0, "Claim (dot-path) holding the user's groups") \
+  X(OIDC_DEFAULT_ROLE, "GENERIC_ROLE_MAPPINGS_DEFAULT_ROLE", 0, SSO_SET_STR, \
+    0, 0, 0, 0, 0, 0, "Role of new users (and, with role mappings, of users " \
+    "in no mapped group); unset = internal_user_viewer") \
+  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Public URL of ssoproxy (redirect_uri = it + /sso/callback)") \
+  X(LOGOUT_URL, "PROXY_LOGOUT_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Where the browser goes after logout; unset = the IdP's end_session") \
+  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
+    "false", 0, 0, 0, 0, 0, "/ui goes straight to the IdP when SSO is on") \
+  X(ALLOWED_EMAIL_DOMAINS, "ALLOWED_EMAIL_DOMAINS", 0, SSO_SET_STR, 0, 0, 0, \
+    0, 0, 0, "SSO users must have an e-mail in one of these domains (comma " \
+    "list); unset = any") \
+  X(ADMIN_ID, "PROXY_ADMIN_ID", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "This SSO user id is always proxy_admin") \
+  X(ROLE_SYNC, "SSOPROXY_ROLE_SYNC", 0, SSO_SET_ENUM, "always", 0, 0, 0, \
+    "always|first_login", 0, "Whether an existing user's role follows the " \
+    "IdP at every login or only the first") \
+  X(LOGIN_STATE_TTL, "SSOPROXY_LOGIN_STATE_TTL", 0, SSO_SET_INT, 0, \
+    SSO_OIDC_STATE_TTL_S, 1, SSO_OIDC_STATE_TTL_MAX_S, 0, 0, \
+    "Seconds a login may take at the IdP (state, nonce, PKCE verifier)")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };

@@ -25,6 +25,31 @@
 /* base64 (src/b64.c) */
 #define SSO_B64_MAX_INPUT    (16u << 20)/* Characters in one text to decode */
 
+/* JOSE: id_tokens and JWK sets (src/jose.c) */
+#define SSO_JOSE_MAX_TOKEN   16384      /* Bytes in one compact JWS */
+#define SSO_JOSE_MAX_JWKS    (256u<<10) /* Bytes in one JWKS document */
+#define SSO_JOSE_MAX_KEYS    64         /* Entries in a JWKS "keys" array */
+#define SSO_JOSE_MAX_KID     256        /* Bytes in a key id */
+#define SSO_JOSE_MIN_RSA_BITS 2048      /* Smallest RSA modulus kept */
+#define SSO_JOSE_MAX_RSA_BITS 8192      /* Largest RSA modulus kept */
+#define SSO_JOSE_MAX_RSA_E   8          /* Bytes in an RSA public exponent */
+#define SSO_JOSE_MAX_SUB     255        /* Bytes in "sub" (OIDC Core §2) */
+
+/* OpenID Connect relying party (src/oidc.c) */
+#define SSO_OIDC_STATE_TTL_S     300        /* Life of a login state, seconds */
+#define SSO_OIDC_STATE_TTL_MAX_S 3600       /* Longest SSOPROXY_LOGIN_STATE_TTL */
+#define SSO_OIDC_META_MS         3600000    /* Discovery and JWKS re-read after */
+#define SSO_OIDC_JWKS_FORCE_MS   10000      /* Forced JWKS re-fetch at most this
+                                            ** often (an unknown "kid") */
+#define SSO_OIDC_SKEW_MS         120000     /* Clock skew allowed on exp, iat */
+#define SSO_OIDC_IAT_AGE_MS      600000     /* Oldest id_token "iat" accepted */
+#define SSO_OIDC_MAX_DOC         (256u<<10) /* Bytes of a discovery, token or
+                                            ** userinfo answer */
+#define SSO_OIDC_MAX_HEADERS     16         /* GENERIC_SSO_HEADERS pairs */
+#define SSO_OIDC_MAX_GROUPS      1024       /* Groups read from the claim */
+#define SSO_OIDC_MAX_MAPPED      256        /* Group names in role mappings */
+#define SSO_OIDC_ARENA           (2u<<20)   /* Memory of one login in flight */
+
 /* Configuration (src/config.c) */
 #define SSO_CONFIG_MAX_FILE  (1u << 20) /* Bytes in a --config file */
 #define SSO_CONFIG_MAX_VALUE 8192       /* Bytes in one setting's value */

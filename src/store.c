@@ -87,6 +87,34 @@ static const char *const azStoreMigration[] = {
   "CREATE INDEX audit_at ON audit_log(at);\n"
   "CREATE INDEX audit_object ON audit_log(object_type, object_id);\n"
   "PRAGMA application_id=1397968720;\n",     /* SSO_STORE_APP_ID */
+
+  /* 2: per-key usage, browser sessions, short-lived grants. */
+  "ALTER TABLE keys ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;\n"
+  "ALTER TABLE keys ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;\n"
+  "ALTER TABLE keys ADD COLUMN completion_tokens INTEGER NOT NULL"
+       " DEFAULT 0;\n"
+  "CREATE TABLE sessions(\n"
+  "  hash TEXT PRIMARY KEY NOT NULL\n"
+  "    CHECK (length(hash)=64 AND hash NOT GLOB '*[^0-9a-f]*'),\n"
+  "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+  "  created_at INTEGER NOT NULL,\n"
+  "  seen_at INTEGER NOT NULL,\n"
+  "  expires_at INTEGER NOT NULL,\n"
+  "  id_token TEXT,\n"
+  "  data TEXT NOT NULL DEFAULT '{}'\n"
+  ") STRICT, WITHOUT ROWID;\n"
+  "CREATE INDEX sessions_user ON sessions(user_id);\n"
+  "CREATE INDEX sessions_expires ON sessions(expires_at);\n"
+  "CREATE TABLE grants(\n"
+  "  hash TEXT PRIMARY KEY NOT NULL\n"
+  "    CHECK (length(hash)=64 AND hash NOT GLOB '*[^0-9a-f]*'),\n"
+  "  kind TEXT NOT NULL,\n"
+  "  data TEXT NOT NULL DEFAULT '{}',\n"
+  "  created_at INTEGER NOT NULL,\n"
+  "  expires_at INTEGER NOT NULL,\n"
+  "  uses INTEGER NOT NULL DEFAULT 0\n"
+  ") STRICT, WITHOUT ROWID;\n"
+  "CREATE INDEX grants_expires ON grants(expires_at);\n",
 };
 _Static_assert(SSO_ARRAYSIZE(azStoreMigration)==SSO_STORE_SCHEMA,
                "SSO_STORE_SCHEMA must count the migrations");
@@ -121,9 +149,14 @@ static const char zStoreSetup[] =
   "last_login_at, disabled, metadata"
 #define STORE_KEY_COLS \
   "hash, display, user_id, alias, models, expires_at, created_at, " \
-  "last_used_at, blocked, issued_via, rpm_limit, tpm_limit, metadata"
+  "last_used_at, blocked, issued_via, rpm_limit, tpm_limit, metadata, " \
+  "requests, prompt_tokens, completion_tokens"
 #define STORE_AUDIT_COLS \
   "id, at, actor, action, object_type, object_id, before, after"
+#define STORE_SESSION_COLS \
+  "hash, user_id, created_at, seen_at, expires_at, id_token, data"
+#define STORE_GRANT_COLS \
+  "hash, kind, data, created_at, expires_at, uses"
 
 /*
 ** Column maps. A row struct holds only three kinds of field: text, a
@@ -159,7 +192,8 @@ static const StoreCol aKeyCol[] = {
   K(TEXT, zHash), K(TEXT, zDisplay), K(TEXT, zUserId), K(TEXT, zAlias),
   K(TEXT, zModels), K(I64, tExpires), K(I64, tCreated), K(I64, tLastUsed),
   K(INT, bBlocked), K(TEXT, zIssuedVia), K(I64, nRpmLimit),
-  K(I64, nTpmLimit), K(TEXT, zMetadata)
+  K(I64, nTpmLimit), K(TEXT, zMetadata), K(I64, nRequests),
+  K(I64, nPromptTokens), K(I64, nCompletionTokens)
 };
 #undef K
 #define A(e, f) { COL_##e, offsetof(SsoAudit, f) }
@@ -169,6 +203,18 @@ static const StoreCol aAuditCol[] = {
   A(TEXT, zAfter)
 };
 #undef A
+#define S(e, f) { COL_##e, offsetof(SsoSessionRow, f) }
+static const StoreCol aSessionCol[] = {
+  S(TEXT, zHash), S(TEXT, zUserId), S(I64, tCreated), S(I64, tSeen),
+  S(I64, tExpires), S(TEXT, zIdToken), S(TEXT, zData)
+};
+#undef S
+#define G(e, f) { COL_##e, offsetof(SsoGrant, f) }
+static const StoreCol aGrantCol[] = {
+  G(TEXT, zHash), G(TEXT, zKind), G(TEXT, zData), G(I64, tCreated),
+  G(I64, tExpires), G(INT, nUse)
+};
+#undef G
 /* A row of plain ints, read into an int[]: counts and the probe. */
 static const StoreCol aIntCol[] = {
   { COL_INT, 0 }, { COL_INT, sizeof(int) }, { COL_INT, 2*sizeof(int) }
@@ -183,6 +229,12 @@ static const StoreTable tabKey = {
 static const StoreTable tabAudit = {
   "audit entry", aAuditCol, SSO_ARRAYSIZE(aAuditCol), sizeof(SsoAudit)
 };
+static const StoreTable tabSession = {
+  "session", aSessionCol, SSO_ARRAYSIZE(aSessionCol), sizeof(SsoSessionRow)
+};
+static const StoreTable tabGrant = {
+  "grant", aGrantCol, SSO_ARRAYSIZE(aGrantCol), sizeof(SsoGrant)
+};
 static const StoreTable tabCount = { "row", aIntCol, 1, sizeof(int) };
 static const StoreTable tabProbe = { "row", aIntCol, 3, 3*sizeof(int) };
 
@@ -193,9 +245,13 @@ enum {
   STMT_KEY_INSERT, STMT_KEY_GET, STMT_KEY_GET_ALIAS, STMT_KEY_AUTH,
   STMT_KEY_UPDATE, STMT_KEY_DELETE, STMT_KEY_DELETE_ALIAS,
   STMT_KEY_DELETE_USER, STMT_KEY_LIST_ALL, STMT_KEY_LIST_USER,
-  STMT_KEY_COUNT_ALL, STMT_KEY_COUNT_USER, STMT_KEY_TOUCH,
+  STMT_KEY_COUNT_ALL, STMT_KEY_COUNT_USER, STMT_KEY_USAGE,
   STMT_AUDIT_INSERT, STMT_AUDIT_LIST_ALL, STMT_AUDIT_LIST_OBJECT,
   STMT_AUDIT_COUNT,
+  STMT_SESSION_INSERT, STMT_SESSION_GET, STMT_SESSION_TOUCH,
+  STMT_SESSION_DELETE, STMT_SESSION_DELETE_USER, STMT_SESSION_PURGE,
+  STMT_GRANT_INSERT, STMT_GRANT_TAKE, STMT_GRANT_GET, STMT_GRANT_UPDATE,
+  STMT_GRANT_DELETE, STMT_GRANT_PURGE,
   STMT_COUNT,
   STMT_FIRST_ROW = STMT_USER_INSERT   /* The rest need the schema */
 };
@@ -242,14 +298,15 @@ static const char *const azStoreSql[STMT_COUNT] = {
   [STMT_KEY_INSERT] =
     "INSERT INTO keys(" STORE_KEY_COLS ")"
     " VALUES(?1, ?2, ?3, ?4, coalesce(?5, '[]'), ?6, ?7, ?8, ?9, ?10,"
-    " ?11, ?12, coalesce(?13, '{}'))",
+    " ?11, ?12, coalesce(?13, '{}'), 0, 0, 0)",
   [STMT_KEY_GET] = "SELECT " STORE_KEY_COLS " FROM keys WHERE hash=?1",
   [STMT_KEY_GET_ALIAS] = "SELECT " STORE_KEY_COLS " FROM keys WHERE alias=?1",
   /* The per-request lookup: one primary-key probe, one for the owner. */
   [STMT_KEY_AUTH] =
     "SELECT k.hash, k.display, k.user_id, k.alias, k.models, k.expires_at,"
     " k.created_at, k.last_used_at, k.blocked, k.issued_via, k.rpm_limit,"
-    " k.tpm_limit, k.metadata,"
+    " k.tpm_limit, k.metadata, k.requests, k.prompt_tokens,"
+    " k.completion_tokens,"
     " u.id, u.email, u.display_name, u.role, u.source, u.created_at,"
     " u.updated_at, u.last_login_at, u.disabled, u.metadata"
     " FROM keys AS k LEFT JOIN users AS u ON u.id=k.user_id"
@@ -271,9 +328,12 @@ static const char *const azStoreSql[STMT_COUNT] = {
     " ORDER BY created_at, hash LIMIT ?3 OFFSET ?4",
   [STMT_KEY_COUNT_ALL] = "SELECT count(*) FROM keys",
   [STMT_KEY_COUNT_USER] = "SELECT count(*) FROM keys WHERE user_id=?1",
-  [STMT_KEY_TOUCH] =
-    "UPDATE keys SET last_used_at=?2"
-    " WHERE hash=?1 AND (last_used_at IS NULL OR last_used_at<?2)",
+  /* Last use never moves backwards; the counts only grow. */
+  [STMT_KEY_USAGE] =
+    "UPDATE keys SET last_used_at=CASE WHEN last_used_at IS NULL"
+    " OR last_used_at<?2 THEN ?2 ELSE last_used_at END,"
+    " requests=requests+?3, prompt_tokens=prompt_tokens+?4,"
+    " completion_tokens=completion_tokens+?5 WHERE hash=?1",
 
   /* A NULL id (?1) makes SQLite assign the next one. */
   [STMT_AUDIT_INSERT] =
@@ -291,6 +351,35 @@ static const char *const azStoreSql[STMT_COUNT] = {
   [STMT_AUDIT_COUNT] =
     "SELECT count(*) FROM audit_log WHERE ?1 IS NULL"
     " OR (object_type=?1 AND (?2 IS NULL OR object_id=?2))",
+
+  [STMT_SESSION_INSERT] =
+    "INSERT INTO sessions(" STORE_SESSION_COLS ")"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, '{}'))",
+  [STMT_SESSION_GET] =
+    "SELECT " STORE_SESSION_COLS " FROM sessions WHERE hash=?1",
+  [STMT_SESSION_TOUCH] =
+    "UPDATE sessions SET seen_at=?2 WHERE hash=?1 AND seen_at<?2",
+  [STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE hash=?1",
+  [STMT_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id=?1",
+  /* A NULL ?2 (no idle rule) makes "seen_at<?2" NULL, which is false. */
+  [STMT_SESSION_PURGE] =
+    "DELETE FROM sessions WHERE expires_at<=?1 OR seen_at<?2",
+
+  [STMT_GRANT_INSERT] =
+    "INSERT INTO grants(" STORE_GRANT_COLS ")"
+    " VALUES(?1, ?2, coalesce(?3, '{}'), ?4, ?5, 0)",
+  /* One statement counts the use and reads the row: two workers taking
+  ** the same grant at once are serialised by SQLite's write lock, so
+  ** exactly one of them sees uses=1. */
+  [STMT_GRANT_TAKE] =
+    "UPDATE grants SET uses=uses+1 WHERE hash=?1 AND kind=?2"
+    " RETURNING " STORE_GRANT_COLS,
+  [STMT_GRANT_GET] =
+    "SELECT " STORE_GRANT_COLS " FROM grants WHERE hash=?1 AND kind=?2",
+  [STMT_GRANT_UPDATE] =
+    "UPDATE grants SET data=?3 WHERE hash=?1 AND kind=?2",
+  [STMT_GRANT_DELETE] = "DELETE FROM grants WHERE hash=?1 AND kind=?2",
+  [STMT_GRANT_PURGE] = "DELETE FROM grants WHERE expires_at<?1",
 };
 
 #define STORE_ERRMSG 640     /* Bytes of error text, path included */
@@ -982,7 +1071,7 @@ SSO_PRIVATE int ssoStoreKeyGet(SsoStore *p, const char *zHash,
 }
 
 /*
-** One statement reads the key (columns 0..12) and its owner (13..22).
+** One statement reads the key (columns 0..15) and its owner (16..25).
 ** A key without an owner has NULL user columns, which read as the
 ** zeroed SsoUser the caller expects.
 */
@@ -1043,21 +1132,171 @@ SSO_PRIVATE int ssoStoreKeyCount(SsoStore *p, const char *zUserId,
                     zUserId, &tabCount, 0, pnKey);
 }
 
+/* One UPDATE of the usage statement s, already prepared. */
+static int storeKeyUsageRow(SsoStore *p, sqlite3_stmt *s,
+                            const SsoKeyUsage *u){
+  int rcBind = SQLITE_OK;
+  storeBindText(s, 1, u->zHash, &rcBind);
+  storeBindInt(s, 2, u->tAt, &rcBind);
+  storeBindInt(s, 3, u->nRequests, &rcBind);
+  storeBindInt(s, 4, u->nPromptTokens, &rcBind);
+  storeBindInt(s, 5, u->nCompletionTokens, &rcBind);
+  return storeRun(p, s, rcBind, 0);
+}
+
 SSO_PRIVATE int ssoStoreKeysTouch(SsoStore *p, const char **azHash,
                                   const long long *aAt, int n){
   sqlite3_stmt *s;
   int i, bOwn, rc;
   if( n<=0 ) return SSOPROXY_OK;
-  rc = storeStmt(p, STMT_KEY_TOUCH, &s);
+  rc = storeStmt(p, STMT_KEY_USAGE, &s);
   if( rc ) return rc;
   rc = storeTxnEnter(p, &bOwn);
   for(i=0; i<n && rc==SSOPROXY_OK; i++){
-    int rcBind = SQLITE_OK;
-    storeBindText(s, 1, azHash[i], &rcBind);
-    storeBindInt(s, 2, aAt[i], &rcBind);
-    rc = storeRun(p, s, rcBind, 0);
+    SsoKeyUsage u = {0};
+    u.zHash = azHash[i];
+    u.tAt = aAt[i];
+    rc = storeKeyUsageRow(p, s, &u);
   }
   return storeTxnLeave(p, bOwn, rc);
+}
+
+SSO_PRIVATE int ssoStoreKeysUsage(SsoStore *p, const SsoKeyUsage *a, int n){
+  sqlite3_stmt *s;
+  int i, bOwn, rc;
+  if( n<=0 ) return SSOPROXY_OK;
+  rc = storeStmt(p, STMT_KEY_USAGE, &s);
+  if( rc ) return rc;
+  rc = storeTxnEnter(p, &bOwn);
+  for(i=0; i<n && rc==SSOPROXY_OK; i++) rc = storeKeyUsageRow(p, s, &a[i]);
+  return storeTxnLeave(p, bOwn, rc);
+}
+
+/* ---- Browser sessions ---- */
+
+SSO_PRIVATE int ssoStoreSessionInsert(SsoStore *p, const SsoSessionRow *pRow){
+  SsoSessionRow r = *pRow;
+  if( r.tCreated==0 ) r.tCreated = ssoOsNowMs();
+  if( r.tSeen==0 ) r.tSeen = r.tCreated;
+  return storeRunRow(p, STMT_SESSION_INSERT, &tabSession, &r, 0);
+}
+
+SSO_PRIVATE int ssoStoreSessionGet(SsoStore *p, const char *zHash,
+                                   SsoArena *pArena, SsoSessionRow *pOut){
+  return storeGetBy(p, STMT_SESSION_GET, zHash, &tabSession, pArena, pOut);
+}
+
+SSO_PRIVATE int ssoStoreSessionTouch(SsoStore *p, const char *zHash,
+                                     long long tSeen){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeStmtText(p, STMT_SESSION_TOUCH, zHash, &s, &rcBind);
+  if( rc ) return rc;
+  storeBindInt(s, 2, tSeen, &rcBind);
+  return storeRun(p, s, rcBind, 0);
+}
+
+SSO_PRIVATE int ssoStoreSessionDelete(SsoStore *p, const char *zHash){
+  return storeRunBy(p, STMT_SESSION_DELETE, zHash, 0);
+}
+
+/* Run statement s (bound, rcBind) and report in *pn the rows it changed. */
+static int storeRunCount(SsoStore *p, sqlite3_stmt *s, int rcBind, int *pn){
+  int rc = storeRun(p, s, rcBind, 0);
+  if( pn ) *pn = rc ? 0 : sqlite3_changes(p->db);
+  return rc;
+}
+
+SSO_PRIVATE int ssoStoreSessionDeleteUser(SsoStore *p, const char *zUserId,
+                                          int *pn){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeStmtText(p, STMT_SESSION_DELETE_USER, zUserId, &s, &rcBind);
+  if( rc ) return rc;
+  return storeRunCount(p, s, rcBind, pn);
+}
+
+SSO_PRIVATE int ssoStoreSessionPurge(SsoStore *p, long long tNow,
+                                     long long tIdleBefore, int *pn){
+  sqlite3_stmt *s;
+  int rcBind = SQLITE_OK;
+  int rc = storeStmt(p, STMT_SESSION_PURGE, &s);
+  if( rc ) return rc;
+  storeBindInt(s, 1, tNow, &rcBind);
+  storeBindOpt(s, 2, tIdleBefore, &rcBind);
+  return storeRunCount(p, s, rcBind, pn);
+}
+
+/* ---- Short-lived grants ---- */
+
+SSO_PRIVATE int ssoStoreGrantInsert(SsoStore *p, const SsoGrant *pGrant){
+  SsoGrant g = *pGrant;
+  if( g.tCreated==0 ) g.tCreated = ssoOsNowMs();
+  return storeRunRow(p, STMT_GRANT_INSERT, &tabGrant, &g, 0);
+}
+
+/* Statement e with ?1 zHash and ?2 zKind bound. */
+static int storeGrantStmt(SsoStore *p, int e, const char *zHash,
+                          const char *zKind, sqlite3_stmt **ppStmt,
+                          int *pRcBind){
+  int rc = storeStmtText(p, e, zHash, ppStmt, pRcBind);
+  if( rc==SSOPROXY_OK ) storeBindText(*ppStmt, 2, zKind, pRcBind);
+  return rc;
+}
+
+/* The one row statement e gives for (zHash, zKind). */
+static int storeGrantRead(SsoStore *p, int e, const char *zHash,
+                          const char *zKind, SsoArena *pArena,
+                          SsoGrant *pOut){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc;
+  memset(pOut, 0, sizeof(*pOut));
+  rc = storeGrantStmt(p, e, zHash, zKind, &s, &rcBind);
+  if( rc ) return rc;
+  rc = storeStep(p, s, rcBind, tabGrant.zWhat);
+  if( rc==SSOPROXY_OK ) rc = storeReadRow(p, s, 0, &tabGrant, pArena, pOut);
+  storeDone(s);
+  return rc;
+}
+
+SSO_PRIVATE int ssoStoreGrantTake(SsoStore *p, const char *zHash,
+                                  const char *zKind, SsoArena *pArena,
+                                  SsoGrant *pOut){
+  return storeGrantRead(p, STMT_GRANT_TAKE, zHash, zKind, pArena, pOut);
+}
+
+SSO_PRIVATE int ssoStoreGrantGet(SsoStore *p, const char *zHash,
+                                 const char *zKind, SsoArena *pArena,
+                                 SsoGrant *pOut){
+  return storeGrantRead(p, STMT_GRANT_GET, zHash, zKind, pArena, pOut);
+}
+
+SSO_PRIVATE int ssoStoreGrantUpdate(SsoStore *p, const char *zHash,
+                                    const char *zKind, const char *zData){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeGrantStmt(p, STMT_GRANT_UPDATE, zHash, zKind, &s, &rcBind);
+  if( rc ) return rc;
+  storeBindText(s, 3, zData ? zData : "{}", &rcBind);
+  return storeRun(p, s, rcBind, tabGrant.zWhat);
+}
+
+SSO_PRIVATE int ssoStoreGrantDelete(SsoStore *p, const char *zHash,
+                                    const char *zKind){
+  sqlite3_stmt *s;
+  int rcBind;
+  int rc = storeGrantStmt(p, STMT_GRANT_DELETE, zHash, zKind, &s, &rcBind);
+  return rc ? rc : storeRun(p, s, rcBind, 0);
+}
+
+SSO_PRIVATE int ssoStoreGrantPurge(SsoStore *p, long long tBefore, int *pn){
+  sqlite3_stmt *s;
+  int rcBind = SQLITE_OK;
+  int rc = storeStmt(p, STMT_GRANT_PURGE, &s);
+  if( rc ) return rc;
+  storeBindInt(s, 1, tBefore, &rcBind);
+  return storeRunCount(p, s, rcBind, pn);
 }
 
 /* ---- Audit log ---- */

@@ -26,7 +26,7 @@
 #ifndef SSO_STORE_H
 #define SSO_STORE_H
 
-#define SSO_STORE_SCHEMA 1           /* Schema version this build writes */
+#define SSO_STORE_SCHEMA 2           /* Schema version this build writes */
 #define SSO_STORE_APP_ID 0x53534f50  /* PRAGMA application_id: "SSOP" */
 
 typedef struct SsoStore SsoStore;
@@ -125,6 +125,11 @@ struct SsoKey {
   long long nRpmLimit;      /* Requests per minute; 0: no limit */
   long long nTpmLimit;      /* Tokens per minute; 0: no limit */
   const char *zMetadata;    /* JSON object text; NULL on insert: "{}" */
+  /* Usage, counted by the proxy (ssoStoreKeysUsage); read-only here:
+  ** insert and update leave them alone. */
+  long long nRequests;      /* Requests forwarded */
+  long long nPromptTokens;  /* usage.prompt_tokens summed */
+  long long nCompletionTokens;  /* usage.completion_tokens summed */
 };
 
 SSO_PRIVATE int ssoStoreKeyInsert(SsoStore*, const SsoKey*);
@@ -161,6 +166,85 @@ SSO_PRIVATE int ssoStoreKeyCount(SsoStore*, const char *zUserId, int *pnKey);
 */
 SSO_PRIVATE int ssoStoreKeysTouch(SsoStore*, const char **azHash,
                                   const long long *aAt, int n);
+/*
+** The proxy's batch: for each entry add the counts to the key's usage and
+** move its last use to tAt (never backwards), all in one transaction
+** (joining the caller's if one is open). Unknown hashes are skipped.
+*/
+typedef struct SsoKeyUsage SsoKeyUsage;
+struct SsoKeyUsage {
+  const char *zHash;
+  long long tAt;            /* Last use, Unix ms */
+  long long nRequests;
+  long long nPromptTokens;
+  long long nCompletionTokens;
+};
+SSO_PRIVATE int ssoStoreKeysUsage(SsoStore*, const SsoKeyUsage *a, int n);
+
+/* ---- Browser sessions ----
+** The cookie carries a random id; the row is found by its SHA-256, so a
+** copy of the database does not hold usable sessions. Deleting a user
+** deletes their sessions (foreign key).
+*/
+typedef struct SsoSessionRow SsoSessionRow;
+struct SsoSessionRow {
+  const char *zHash;        /* SHA-256 of the cookie's id, lower hex */
+  const char *zUserId;      /* Whose session */
+  long long tCreated;       /* 0 on insert: now */
+  long long tSeen;          /* Last request seen; 0 on insert: now */
+  long long tExpires;       /* Absolute end, Unix ms (required) */
+  const char *zIdToken;     /* The IdP's id_token, for logout; NULL: none */
+  const char *zData;        /* JSON object (groups, how it signed in...);
+                            ** NULL on insert: "{}" */
+};
+SSO_PRIVATE int ssoStoreSessionInsert(SsoStore*, const SsoSessionRow*);
+SSO_PRIVATE int ssoStoreSessionGet(SsoStore*, const char *zHash,
+                                   SsoArena *pArena, SsoSessionRow *pOut);
+/* Move tSeen forward to tSeen (never backwards). */
+SSO_PRIVATE int ssoStoreSessionTouch(SsoStore*, const char *zHash,
+                                     long long tSeen);
+SSO_PRIVATE int ssoStoreSessionDelete(SsoStore*, const char *zHash);
+/* Every session of zUserId; *pn (may be NULL) how many. */
+SSO_PRIVATE int ssoStoreSessionDeleteUser(SsoStore*, const char *zUserId,
+                                          int *pn);
+/* Delete sessions past tExpires or unseen since tIdleBefore (0: no idle
+** rule); *pn (may be NULL) how many. */
+SSO_PRIVATE int ssoStoreSessionPurge(SsoStore*, long long tNow,
+                                     long long tIdleBefore, int *pn);
+
+/* ---- Short-lived grants ----
+** Login states, OAuth codes, device codes...: one row each, named by the
+** SHA-256 of its secret, with a kind chosen by the caller ("login",
+** "oauth_code", "device", ...), a JSON payload and an expiry. Take is the
+** single-use read: it counts the use atomically (so two workers racing
+** for one code see nUse 1 and 2) and returns the row; the caller refuses
+** when nUse>1 or the row has expired.
+*/
+typedef struct SsoGrant SsoGrant;
+struct SsoGrant {
+  const char *zHash;        /* SHA-256 of the secret, lower hex */
+  const char *zKind;        /* Caller's kind; a lookup must name it */
+  const char *zData;        /* JSON object text; NULL on insert: "{}" */
+  long long tCreated;       /* 0 on insert: now */
+  long long tExpires;       /* Unix ms (required) */
+  int nUse;                 /* Takes so far; 0 on insert */
+};
+SSO_PRIVATE int ssoStoreGrantInsert(SsoStore*, const SsoGrant*);
+/* Count one use of (zHash, zKind) and return the row as it is after. */
+SSO_PRIVATE int ssoStoreGrantTake(SsoStore*, const char *zHash,
+                                  const char *zKind, SsoArena *pArena,
+                                  SsoGrant *pOut);
+/* Read without using. */
+SSO_PRIVATE int ssoStoreGrantGet(SsoStore*, const char *zHash,
+                                 const char *zKind, SsoArena *pArena,
+                                 SsoGrant *pOut);
+/* Replace the payload of (zHash, zKind). */
+SSO_PRIVATE int ssoStoreGrantUpdate(SsoStore*, const char *zHash,
+                                    const char *zKind, const char *zData);
+SSO_PRIVATE int ssoStoreGrantDelete(SsoStore*, const char *zHash,
+                                    const char *zKind);
+/* Delete grants that expired before tBefore; *pn (may be NULL) how many. */
+SSO_PRIVATE int ssoStoreGrantPurge(SsoStore*, long long tBefore, int *pn);
 
 /* ---- Audit log ---- */
 typedef struct SsoAudit SsoAudit;

@@ -463,6 +463,17 @@ end:
   return rc;
 }
 
+SSO_PRIVATE int ssoUrlIsLocalPath(const char *z, size_t n){
+  size_t i;
+  if( n==0 || n>SSO_URL_MAX || z[0]!='/' ) return 0;
+  if( n>1 && (z[1]=='/' || z[1]=='\\') ) return 0;
+  for(i=0; i<n; i++){
+    unsigned char c = (unsigned char)z[i];
+    if( c<=0x20 || c>=0x7f || c=='\\' ) return 0;
+  }
+  return 1;
+}
+
 SSO_PRIVATE int ssoUrlIsLoopback(const SsoUrl *p){
   static const unsigned char aLoop6[16] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1};
   if( p->eHost==SSO_URL_HOST_IPV4 ) return p->aAddr[0]==127;

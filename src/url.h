@@ -74,6 +74,15 @@ SSO_PRIVATE int ssoUrlDefaultPort(const char *zScheme, size_t nScheme);
 SSO_PRIVATE int ssoUrlIsLoopback(const SsoUrl*);
 
 /*
+** 1 if z[0..n) is a safe same-origin return-to target: an absolute path
+** ("/ui?x=1"), never a URL of another site. Refused: empty, not starting
+** with '/', "//host" and "/\\host" (browsers read both as another host),
+** any backslash, control character, space or non-ASCII byte, and more
+** than SSO_URL_MAX bytes. Used for "rd" and every other return-to value.
+*/
+SSO_PRIVATE int ssoUrlIsLocalPath(const char *z, size_t n);
+
+/*
 ** Appenders (errors are sticky in the SsoBuf):
 **  HostPort: host, bracketed if IPv6, then ":port" unless the port is the
 **            scheme's default -- the HTTP Host header (RFC 9110 §7.2).

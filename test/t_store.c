@@ -335,7 +335,7 @@ static void test_store_newer_schema(void){
     char *zW, *zW2;
     CHECK_INT( sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0;"
                "PRAGMA user_version=8;"
-               "CREATE TABLE sessions(id TEXT PRIMARY KEY);", 0, 0, 0),
+               "CREATE TABLE future_things(id TEXT PRIMARY KEY);", 0, 0, 0),
                SQLITE_OK );
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int*)0);
     sqlite3_close_v2(db);
@@ -865,6 +865,220 @@ static void test_store_touch(void){
   stoDirRemove();
 }
 
+/* Usage adds up and moves last use forward, like a touch. */
+static void test_store_usage(void){
+  char zDb[128], zH[2][65];
+  SsoStore *p;
+  SsoArena a;
+  SsoKey k;
+  SsoUser u;
+  SsoKeyUsage aU[3];
+  stoDirMake();
+  stoPath("usage.db", zDb, sizeof(zDb));
+  p = stoOpen(zDb);
+  if( p==0 ){ stoDirRemove(); return; }
+  ssoArenaInit(&a, 0);
+  stoHash(0, zH[0]);
+  stoHash(1, zH[1]);
+  k = stoKey(zH[0], 0);
+  CHECK_INT( ssoStoreKeyInsert(p, &k), SSOPROXY_OK );
+  memset(aU, 0, sizeof(aU));
+  aU[0].zHash = zH[0]; aU[0].tAt = 5000; aU[0].nRequests = 2;
+  aU[0].nPromptTokens = 30; aU[0].nCompletionTokens = 7;
+  aU[1].zHash = zH[1]; aU[1].tAt = 6000; aU[1].nRequests = 1; /* unknown */
+  aU[2].zHash = zH[0]; aU[2].tAt = 4000; aU[2].nRequests = 1;
+  aU[2].nPromptTokens = 1;
+  CHECK_INT( ssoStoreKeysUsage(p, aU, 3), SSOPROXY_OK );
+  CHECK_INT( ssoStoreKeyGet(p, zH[0], &a, &k), SSOPROXY_OK );
+  CHECK_INT( k.nRequests, 3 );
+  CHECK_INT( k.nPromptTokens, 31 );
+  CHECK_INT( k.nCompletionTokens, 7 );
+  CHECK_INT( k.tLastUsed, 5000 );
+  /* The per-request lookup reads them too; an update leaves them. */
+  CHECK_INT( ssoStoreKeyAuth(p, zH[0], &a, &k, &u), SSOPROXY_OK );
+  CHECK_INT( k.nPromptTokens, 31 );
+  k.bBlocked = 1;
+  CHECK_INT( ssoStoreKeyUpdate(p, &k), SSOPROXY_OK );
+  CHECK_INT( ssoStoreKeyGet(p, zH[0], &a, &k), SSOPROXY_OK );
+  CHECK_INT( k.nRequests, 3 );
+  CHECK_INT( k.bBlocked, 1 );
+  CHECK_INT( ssoStoreKeysUsage(p, aU, 0), SSOPROXY_OK );
+  ssoArenaFree(&a);
+  ssoStoreClose(p);
+  stoDirRemove();
+}
+
+static void test_store_sessions(void){
+  char zDb[128], zH[3][65];
+  SsoStore *p;
+  SsoArena a;
+  SsoUser u;
+  SsoSessionRow r, g;
+  int n = -1;
+  stoDirMake();
+  stoPath("sessions.db", zDb, sizeof(zDb));
+  p = stoOpen(zDb);
+  if( p==0 ){ stoDirRemove(); return; }
+  ssoArenaInit(&a, 0);
+  u = stoUser("ann", "internal_user");
+  CHECK_INT( ssoStoreUserInsert(p, &u), SSOPROXY_OK );
+  u = stoUser("ben", "proxy_admin");
+  CHECK_INT( ssoStoreUserInsert(p, &u), SSOPROXY_OK );
+  stoHash(10, zH[0]);
+  stoHash(11, zH[1]);
+  stoHash(12, zH[2]);
+  memset(&r, 0, sizeof(r));
+  r.zHash = zH[0]; r.zUserId = "ann"; r.tCreated = 1000;
+  r.tExpires = 100000; r.zIdToken = "eyJ.x.y";
+  CHECK_INT( ssoStoreSessionInsert(p, &r), SSOPROXY_OK );
+  CHECK_INT( ssoStoreSessionGet(p, zH[0], &a, &g), SSOPROXY_OK );
+  CHECK_STR( g.zUserId, "ann" );
+  CHECK_INT( g.tSeen, 1000 );            /* seen at creation */
+  CHECK_STR( g.zIdToken, "eyJ.x.y" );
+  CHECK_STR( g.zData, "{}" );
+  /* The same id twice, or a user who does not exist: constraint. */
+  CHECK_INT( ssoStoreSessionInsert(p, &r), SSOPROXY_CONSTRAINT );
+  r.zHash = zH[1]; r.zUserId = "nobody";
+  CHECK_INT( ssoStoreSessionInsert(p, &r), SSOPROXY_CONSTRAINT );
+  r.zUserId = "ben"; r.tCreated = 2000; r.tExpires = 50000;
+  r.zIdToken = 0; r.zData = "{\"groups\":[\"a\"]}";
+  CHECK_INT( ssoStoreSessionInsert(p, &r), SSOPROXY_OK );
+  r.zHash = zH[2]; r.zUserId = "ann"; r.tCreated = 3000; r.tExpires = 90000;
+  CHECK_INT( ssoStoreSessionInsert(p, &r), SSOPROXY_OK );
+  /* Touch only moves forward. */
+  CHECK_INT( ssoStoreSessionTouch(p, zH[0], 7000), SSOPROXY_OK );
+  CHECK_INT( ssoStoreSessionTouch(p, zH[0], 6000), SSOPROXY_OK );
+  CHECK_INT( ssoStoreSessionGet(p, zH[0], &a, &g), SSOPROXY_OK );
+  CHECK_INT( g.tSeen, 7000 );
+  /* Purge: ben's is past its end at 60000; the idle rule (seen before
+  ** 5000) takes ann's second one (seen at 3000), not the first. */
+  CHECK_INT( ssoStoreSessionPurge(p, 60000, 0, &n), SSOPROXY_OK );
+  CHECK_INT( n, 1 );
+  CHECK_INT( ssoStoreSessionGet(p, zH[1], &a, &g), SSOPROXY_NOTFOUND );
+  CHECK_INT( ssoStoreSessionPurge(p, 60000, 5000, &n), SSOPROXY_OK );
+  CHECK_INT( n, 1 );
+  CHECK_INT( ssoStoreSessionGet(p, zH[2], &a, &g), SSOPROXY_NOTFOUND );
+  CHECK_INT( ssoStoreSessionGet(p, zH[0], &a, &g), SSOPROXY_OK );
+  /* Delete one; deleting a user deletes their sessions. */
+  CHECK_INT( ssoStoreSessionDelete(p, zH[0]), SSOPROXY_OK );
+  CHECK_INT( ssoStoreSessionGet(p, zH[0], &a, &g), SSOPROXY_NOTFOUND );
+  r.zHash = zH[0]; r.zUserId = "ann";
+  CHECK_INT( ssoStoreSessionInsert(p, &r), SSOPROXY_OK );
+  r.zHash = zH[1];
+  CHECK_INT( ssoStoreSessionInsert(p, &r), SSOPROXY_OK );
+  CHECK_INT( ssoStoreSessionDeleteUser(p, "ann", &n), SSOPROXY_OK );
+  CHECK_INT( n, 2 );
+  CHECK_INT( ssoStoreSessionInsert(p, &r), SSOPROXY_OK );
+  CHECK_INT( ssoStoreUserDelete(p, "ann"), SSOPROXY_OK );
+  CHECK_INT( ssoStoreSessionGet(p, zH[1], &a, &g), SSOPROXY_NOTFOUND );
+  ssoArenaFree(&a);
+  ssoStoreClose(p);
+  stoDirRemove();
+}
+
+static void test_store_grants(void){
+  char zDb[128], zH[2][65];
+  SsoStore *p, *p2;
+  SsoArena a;
+  SsoGrant gr, g;
+  int n = -1;
+  stoDirMake();
+  stoPath("grants.db", zDb, sizeof(zDb));
+  p = stoOpen(zDb);
+  p2 = stoOpen(zDb);
+  if( p==0 || p2==0 ){
+    ssoStoreClose(p);
+    ssoStoreClose(p2);
+    stoDirRemove();
+    return;
+  }
+  ssoArenaInit(&a, 0);
+  stoHash(20, zH[0]);
+  stoHash(21, zH[1]);
+  memset(&gr, 0, sizeof(gr));
+  gr.zHash = zH[0]; gr.zKind = "login"; gr.zData = "{\"nonce\":\"n1\"}";
+  gr.tExpires = 300000;
+  CHECK_INT( ssoStoreGrantInsert(p, &gr), SSOPROXY_OK );
+  CHECK_INT( ssoStoreGrantInsert(p, &gr), SSOPROXY_CONSTRAINT );
+  gr.zHash = zH[1]; gr.zKind = "oauth_code"; gr.zData = 0; gr.tExpires = 1000;
+  CHECK_INT( ssoStoreGrantInsert(p, &gr), SSOPROXY_OK );
+  /* Get does not use it; the kind must match. */
+  CHECK_INT( ssoStoreGrantGet(p, zH[0], "login", &a, &g), SSOPROXY_OK );
+  CHECK_INT( g.nUse, 0 );
+  CHECK_STR( g.zData, "{\"nonce\":\"n1\"}" );
+  CHECK( g.tCreated>0 );
+  CHECK_INT( ssoStoreGrantGet(p, zH[0], "oauth_code", &a, &g),
+             SSOPROXY_NOTFOUND );
+  CHECK_INT( ssoStoreGrantTake(p, zH[0], "device", &a, &g),
+             SSOPROXY_NOTFOUND );
+  /* Take counts each use, whichever connection asks. */
+  CHECK_INT( ssoStoreGrantTake(p, zH[0], "login", &a, &g), SSOPROXY_OK );
+  CHECK_INT( g.nUse, 1 );
+  CHECK_STR( g.zKind, "login" );
+  CHECK_INT( ssoStoreGrantTake(p2, zH[0], "login", &a, &g), SSOPROXY_OK );
+  CHECK_INT( g.nUse, 2 );
+  CHECK_INT( ssoStoreGrantTake(p, zH[1], "oauth_code", &a, &g), SSOPROXY_OK );
+  CHECK_STR( g.zData, "{}" );
+  CHECK_INT( g.nUse, 1 );
+  /* Update the payload; an unknown grant is NOTFOUND. */
+  CHECK_INT( ssoStoreGrantUpdate(p, zH[0], "login", "{\"ok\":1}"),
+             SSOPROXY_OK );
+  CHECK_INT( ssoStoreGrantGet(p2, zH[0], "login", &a, &g), SSOPROXY_OK );
+  CHECK_STR( g.zData, "{\"ok\":1}" );
+  CHECK_INT( ssoStoreGrantUpdate(p, zH[1], "login", "{}"),
+             SSOPROXY_NOTFOUND );
+  /* Purge what expired; delete by name. */
+  CHECK_INT( ssoStoreGrantPurge(p, 2000, &n), SSOPROXY_OK );
+  CHECK_INT( n, 1 );
+  CHECK_INT( ssoStoreGrantGet(p, zH[1], "oauth_code", &a, &g),
+             SSOPROXY_NOTFOUND );
+  CHECK_INT( ssoStoreGrantDelete(p, zH[0], "oauth_code"), SSOPROXY_OK );
+  CHECK_INT( ssoStoreGrantGet(p, zH[0], "login", &a, &g), SSOPROXY_OK );
+  CHECK_INT( ssoStoreGrantDelete(p, zH[0], "login"), SSOPROXY_OK );
+  CHECK_INT( ssoStoreGrantGet(p, zH[0], "login", &a, &g),
+             SSOPROXY_NOTFOUND );
+  /* Not a hash: the CHECK refuses it. */
+  gr.zHash = "short";
+  CHECK_INT( ssoStoreGrantInsert(p, &gr), SSOPROXY_CONSTRAINT );
+  ssoArenaFree(&a);
+  ssoStoreClose(p);
+  ssoStoreClose(p2);
+  stoDirRemove();
+}
+
+/* A database written by schema 1 moves to schema 2 keeping its rows. */
+static void test_store_migrate_v1(void){
+  char zDb[128], zH[65];
+  SsoStore *p;
+  SsoArena a;
+  SsoKey k;
+  stoDirMake();
+  stoPath("v1.db", zDb, sizeof(zDb));
+  p = stoOpen(zDb);
+  if( p==0 ){ stoDirRemove(); return; }
+  stoHash(30, zH);
+  k = stoKey(zH, 0);
+  CHECK_INT( ssoStoreKeyInsert(p, &k), SSOPROXY_OK );
+  ssoStoreClose(p);
+  /* Undo migration 2 by hand: what a schema-1 build left behind. */
+  CHECK_INT( stoRawExec(zDb, "DROP TABLE sessions; DROP TABLE grants;"
+             "ALTER TABLE keys DROP COLUMN requests;"
+             "ALTER TABLE keys DROP COLUMN prompt_tokens;"
+             "ALTER TABLE keys DROP COLUMN completion_tokens;"
+             "PRAGMA user_version=1;"), SQLITE_OK );
+  p = stoOpen(zDb);
+  CHECK( p!=0 );
+  if( p ){
+    ssoArenaInit(&a, 0);
+    CHECK_INT( ssoStoreKeyGet(p, zH, &a, &k), SSOPROXY_OK );
+    CHECK_INT( k.nRequests, 0 );
+    CHECK_INT( (int)stoSqlInt(p->db, "PRAGMA user_version"), SSO_STORE_SCHEMA );
+    ssoArenaFree(&a);
+  }
+  ssoStoreClose(p);
+  stoDirRemove();
+}
+
 /* ---- Audit log and transactions ---- */
 
 static void test_store_audit(void){
@@ -1007,9 +1221,9 @@ static void test_store_ping(void){
   if( p ){
     CHECK_INT( ssoStorePing(p), SSOPROXY_OK );
     /* A newer ssoproxy migrated the file under us: not ready. */
-    CHECK_INT( stoRawExec(zDb, "PRAGMA user_version=2"), SQLITE_OK );
+    CHECK_INT( stoRawExec(zDb, "PRAGMA user_version=99"), SQLITE_OK );
     CHECK_INT( ssoStorePing(p), SSOPROXY_DB );
-    CHECK( strstr(ssoStoreErrmsg(p), "changed under us (schema 2")!=0 );
+    CHECK( strstr(ssoStoreErrmsg(p), "changed under us (schema 99")!=0 );
   }
   ssoStoreClose(p);
   stoDirRemove();
@@ -1100,6 +1314,9 @@ static int stoIntact(StoFault *f, int bCommitted){
   SsoAudit *aE;
   char zRes[256], zId[32], zHash[65];
   int ok = 1, nHave = 0, n = 0;
+  /* Schema objects after each migration: every migration is all or
+  ** nothing, so a failure leaves the file at one of these versions. */
+  static const long long anObj[SSO_STORE_SCHEMA+1] = { 0, 8, 13 };
   long long iVersion, nObj;
   if( !stoFileExists(f->zDb) ) return !bCommitted;
   if( sqlite3_open_v2(f->zDb, &db, SQLITE_OPEN_READWRITE, 0)!=SQLITE_OK ){
@@ -1114,7 +1331,7 @@ static int stoIntact(StoFault *f, int bCommitted){
       fprintf(stderr, "  run %d: integrity_check: %s\n", f->iRun, zRes);
       ok = 0;
     }
-    if( !(iVersion==SSO_STORE_SCHEMA || (iVersion==0 && nObj==0)) ){
+    if( iVersion<0 || iVersion>SSO_STORE_SCHEMA || nObj!=anObj[iVersion] ){
       fprintf(stderr, "  run %d: half migrated: version %lld, %lld objects\n",
               f->iRun, iVersion, nObj);
       ok = 0;
@@ -1555,6 +1772,10 @@ static const TestCase aStoreTests[] = {
   TEST_CASE(test_store_upsert_sso),
   TEST_CASE(test_store_keys),
   TEST_CASE(test_store_touch),
+  TEST_CASE(test_store_usage),
+  TEST_CASE(test_store_sessions),
+  TEST_CASE(test_store_grants),
+  TEST_CASE(test_store_migrate_v1),
   TEST_CASE(test_store_audit),
   TEST_CASE(test_store_transactions),
   TEST_CASE(test_store_ping),

@@ -1005,6 +1005,32 @@ static void test_url_oom(void){
 #undef V6
 #undef NO
 
+static void test_url_local_path(void){
+  static const char *const azOk[] = {
+    "/", "/ui", "/ui?x=1&y=%2F", "/auth?callback_url=http%3A%2F%2F127.0.0.1",
+    "/a/b/../c", "/#frag",
+  };
+  static const char *const azBad[] = {
+    "", "ui", "//evil.example", "/\\evil.example", "/a\\b",
+    "http://evil.example/", "https:evil", " /ui", "/ui x", "/ui\r\nX: y",
+    "/ui\t", "/\xc3\xa9", "javascript:alert(1)", "/\x7f",
+  };
+  char zLong[SSO_URL_MAX+2];
+  size_t i;
+  for(i=0; i<SSO_ARRAYSIZE(azOk); i++){
+    CHECK( ssoUrlIsLocalPath(azOk[i], strlen(azOk[i])) );
+  }
+  for(i=0; i<SSO_ARRAYSIZE(azBad); i++){
+    CHECK( !ssoUrlIsLocalPath(azBad[i], strlen(azBad[i])) );
+  }
+  memset(zLong, 'a', sizeof(zLong));
+  zLong[0] = '/';
+  CHECK( ssoUrlIsLocalPath(zLong, SSO_URL_MAX) );
+  CHECK( !ssoUrlIsLocalPath(zLong, SSO_URL_MAX+1) );
+  /* The length given counts, not a NUL: "/ui" then a NUL is refused. */
+  CHECK( !ssoUrlIsLocalPath("/ui\0x", 5) );
+}
+
 static const TestCase aUrlTests[] = {
   TEST_CASE(test_url_rfc3986_examples),
   TEST_CASE(test_url_rfc3986_5_4),
@@ -1024,4 +1050,5 @@ static const TestCase aUrlTests[] = {
   TEST_CASE(test_url_build),
   TEST_CASE(test_form_round_trip),
   TEST_CASE(test_url_oom),
+  TEST_CASE(test_url_local_path),
 };

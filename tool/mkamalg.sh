@@ -16,8 +16,9 @@ LC_ALL=C
 export LC_ALL
 cd "$(dirname "$0")/.."
 
-FILES="mem.c buf.c log.c os.c crypto.c b64.c json.c url.c loop.c http.c tls.c
-client.c server.c store.c health.c authz.c api.c config.c app.c admin.c main.c"
+FILES="mem.c buf.c log.c os.c crypto.c b64.c json.c url.c jose.c loop.c http.c tls.c
+client.c server.c store.c health.c authz.c api.c page.c session.c oidc.c config.c
+app.c admin.c main.c"
 
 if [ "${1-}" = "--list" ]; then
   for f in $FILES; do printf 'src/%s\n' "$f"; done

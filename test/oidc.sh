@@ -20,7 +20,8 @@ cd "$(dirname "$0")/.." || exit 1
 # A signal (^C, a closed pipe) still runs lib.sh's exit trap, which stops
 # the IdP and ssoproxy by pid.
 trap 'exit 1' INT TERM HUP PIPE
-S=$PWD/ssoproxy
+S=${T_SSOPROXY:-$PWD/ssoproxy}   # T_SSOPROXY: test another build
+unset T_SSOPROXY
 unset LITELLM_MASTER_KEY SSOPROXY_MASTER_KEY SSOPROXY_LISTEN SSOPROXY_DB \
   PROXY_BASE_URL PROXY_LOGOUT_URL AUTO_REDIRECT_UI_LOGIN_TO_SSO GENERIC_ISSUER \
   GENERIC_CLIENT_ID GENERIC_CLIENT_SECRET GENERIC_AUTHORIZATION_ENDPOINT \

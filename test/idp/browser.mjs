@@ -6,7 +6,7 @@
 // or /sso/key/generate), signs in at the IdP's login page (first with
 // WRONG_PASSWORD when given, expecting a 401 there), approves the consent
 // page, follows the redirects back to ssoproxy and then fetches
-// /oauth2/userinfo from the page, with the browser's own cookies. It
+// /oauth2/userinfo with the browser's own cookies. It
 // prints one JSON line:
 //   {"wrongStatus":401,"loginStatus":303,"finalUrl":"...","pageText":"...",
 //    "userinfoStatus":200,"userinfo":{...},"offLoopback":0,"cookies":[...]}
@@ -68,12 +68,12 @@ try {
   delete out.step;
   out.finalUrl = page.url();
   out.pageText = (await page.locator('body').innerText()).slice(0, 2000);
-  const ui = await page.evaluate(async () => {
-    const r = await fetch('/oauth2/userinfo', { credentials: 'same-origin' });
-    return { status: r.status, body: await r.text() };
-  });
-  out.userinfoStatus = ui.status;
-  try { out.userinfo = JSON.parse(ui.body); } catch { out.userinfo = ui.body; }
+  // The browser context's own request client sends the browser's cookies
+  // (the page's CSP may forbid fetch() from the page itself).
+  const r = await context.request.get(`${base}/oauth2/userinfo`);
+  out.userinfoStatus = r.status();
+  const body = await r.text();
+  try { out.userinfo = JSON.parse(body); } catch { out.userinfo = body.slice(0, 500); }
   out.cookies = (await context.cookies()).map((c) => ({
     name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite, path: c.path,
   }));

@@ -31,7 +31,7 @@ TEST_SRC := $(wildcard test/*.c test/*.h)
 FUZZERS := json url b64 http client api cookie
 O := build
 
-.PHONY: all amalgamation test san fuzz bench bench-http bench-keys install clean run \
+.PHONY: all amalgamation test san fuzz bench bench-http bench-keys bench-proxy install clean run \
         deps test-deps split help
 
 all: ssoproxy
@@ -44,6 +44,7 @@ help:
 	@echo "make fuzz         run each libFuzzer target for FUZZ_SECONDS"
 	@echo "make bench        benchmarks, ratios against in-run references"
 	@echo "make bench-http   wrk against ssoproxy and nginx (installs both tools)"
+	@echo "make bench-proxy  the /v1 proxy and /oauth2/auth against nginx, SSE memory"
 	@echo "make amalgamation regenerate ssoproxy.c and ssoproxy.h from src/"
 	@echo "make split        compile src/*.c one by one (gcc and clang)"
 	@echo "make install      install to DESTDIR/PREFIX (default /usr/local)"
@@ -135,6 +136,12 @@ bench-http: deps ssoproxy
 # BENCH_KEYS_ARGS: e.g. --record, -r 5 (bench/keys.sh -h)
 bench-keys: deps ssoproxy
 	@sh bench/keys.sh $(BENCH_KEYS_ARGS)
+
+# The /v1 proxy against nginx proxy_pass, /oauth2/auth against nginx
+# return 202, memory per slow SSE stream (installs nginx and wrk).
+# BENCH_PROXY_ARGS: e.g. --record, -r 3 (bench/proxy.sh -h)
+bench-proxy: deps ssoproxy
+	@CC="$(CC)" CFLAGS="$(CFLAGS)" sh bench/proxy.sh $(BENCH_PROXY_ARGS)
 
 install: ssoproxy
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include

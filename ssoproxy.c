@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: b5d5b789324ebf6ab57b4145201fb8b9d1b05fec7a66d4c87cbd6f3e5ffe8e6a
+** Source id: 398a710f48ae71067205a9d3052005ddfbef0bea895386bf9ffd8ba23c01cee8
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -207,6 +207,28 @@ struct SsoStr {
 #define SSO_API_TOUCH_MS     1000       /* Interval of the last-used writes */
 #define SSO_API_TOUCH_GRAIN  60000      /* Precision of a key's last use, ms */
 #define SSO_API_MAX_DURATION (100LL*366*86400*1000) /* Longest key lifetime, ms */
+
+/* The /v1 proxy (src/proxy.c) */
+#define SSO_PROXY_MAX_FILE   (1u << 20) /* Bytes in the models file */
+#define SSO_PROXY_MAX_LINE   4096       /* Bytes in one line of it */
+#define SSO_PROXY_MAX_MODELS 10000      /* Models in it */
+#define SSO_PROXY_MAX_TIMEOUT_MS 86400000 /* Largest per-model timeout */
+#define SSO_PROXY_BUFFER_MAX (1u << 20) /* Answers up to this go out whole,
+                                        ** larger ones are streamed */
+#define SSO_PROXY_MAX_STREAM (SIZE_MAX/2) /* A streamed answer is not held:
+                                        ** no cap but the connection's life */
+#define SSO_PROXY_TAIL       8192       /* Tail of a streamed JSON answer
+                                        ** kept to read its usage */
+#define SSO_PROXY_SSE_LINE   65536      /* Longest SSE line read for usage */
+#define SSO_PROXY_LIMIT_SLOTS 4096      /* Keys with rpm/tpm windows at once */
+#define SSO_PROXY_LIMIT_WINDOW_MS 60000 /* The rpm/tpm window */
+#define SSO_PROXY_USAGE_SLOTS 1024      /* Keys whose usage a worker batches */
+#define SSO_PROXY_USAGE_MS   1000       /* Interval of the usage writes */
+#define SSO_PROXY_MODEL_CREATED 1677610602 /* "created" of listed models
+                                        ** (LiteLLM's constant) */
+
+/* Forward authentication (src/fauth.c) */
+#define SSO_FAUTH_MAX_GROUPS 4096       /* Bytes of X-Auth-Request-Groups */
 
 /* Browser sessions (src/session.c) and the web sign-in (src/ui.c) */
 #define SSO_SESSION_IDLE_S     28800      /* Idle lifetime default, s (8 h) */
@@ -2932,6 +2954,285 @@ static void ssoUiSucceeded(SsoUi*, const char *zClient);
 
 #endif /* SSO_UI_H */
 /************** Continuing where we left off in ssoInt.h **************/
+/************** Include proxy.h in the middle of ssoInt.h **************/
+/*
+** Layer 4: the /v1 proxy. Requests to the OpenAI-compatible routes are
+** authenticated (src/authz.c), routed by the "model" of their JSON body
+** to an upstream, checked against the key's allowed models and its rpm
+** and tpm limits, and forwarded on the worker's outbound client with the
+** caller's credentials replaced by the upstream's. Answers stream back
+** as they arrive; usage (requests, prompt and completion tokens) is
+** counted per key in each worker and written in batches.
+**
+** Upstreams come from SSOPROXY_UPSTREAM_URL (one upstream for every
+** model) and/or SSOPROXY_MODELS_FILE, a line-based file:
+**
+**   # comment
+**   model_name  api_base  [model=NAME] [api_key=os.environ/VAR]
+**               [timeout_ms=N] [first_byte_timeout_ms=N] [idle_timeout_ms=N]
+**
+** The file is parsed into an immutable table. SIGHUP (ssoProxyReload)
+** builds a new table on a helper thread and swaps it in; requests in
+** flight keep the table they started with (reference counts), so a
+** reload never drops a connection, and a bad file leaves the old table.
+*/
+#ifndef SSO_PROXY_H
+#define SSO_PROXY_H
+
+typedef struct SsoProxy SsoProxy;
+typedef struct SsoProxyTable SsoProxyTable;
+typedef struct SsoProxyModel SsoProxyModel;
+
+/* One routable model (or the default upstream, whose zName is NULL). */
+struct SsoProxyModel {
+  const char *zName;        /* What clients ask for */
+  size_t nName;
+  const char *zUpName;      /* What the upstream is told; NULL: zName */
+  size_t nUpName;
+  const char *zBase;        /* api_base without a trailing '/' */
+  const char *zAuth;        /* "Bearer KEY" or NULL: no Authorization */
+  int msConnect, msFirstByte, msIdle;   /* 0: the client's defaults */
+  int iLine;                /* Line of the models file; 0: not from it */
+  int bPlainRemote;         /* http:// to a host that is not loopback */
+};
+
+/* The routing table: immutable once built, shared by reference count. */
+struct SsoProxyTable {
+  SsoArena arena;           /* Every string and array below */
+  SsoProxyModel *aModel;    /* File order */
+  int nModel;
+  const SsoProxyModel **apSorted;  /* By name, for lookups */
+  SsoProxyModel *pDefault;  /* SSOPROXY_UPSTREAM_URL, or NULL */
+  int nRef;                 /* Atomic; see proxy.c */
+};
+
+/*
+** Build a table from the models file text z[0..n) (zFile names it in
+** messages; z may be NULL when there is no file) and the default
+** upstream zUrl/zKey (both may be NULL). API keys named in the file are
+** read from the environment now. Returns SSOPROXY_OK and *pp (reference
+** count 1; ssoProxyTableRelease), SSOPROXY_CONFIG with "FILE:LINE:
+** message" (or a message about the default upstream) in zErr, or
+** SSOPROXY_NOMEM.
+*/
+static int ssoProxyTableParse(const char *zFile, const char *z,
+                                   size_t n, const char *zUrl,
+                                   const char *zKey, SsoProxyTable **pp,
+                                   char *zErr, size_t nErr);
+static void ssoProxyTableRelease(SsoProxyTable*);   /* NULL: no-op */
+/* The model named z[0..n), or NULL. */
+static const SsoProxyModel *ssoProxyTableFind(const SsoProxyTable*,
+                                                   const char *z, size_t n);
+
+/* ---- Pieces with their own unit tests and fuzz targets ---- */
+
+/*
+** The top-level "model" member of a JSON object body: SSOPROXY_OK with
+** *pRaw the bytes between its quotes (escapes as written) and *pbEsc set
+** when they hold a backslash; _NOTFOUND when there is none (or the body
+** is not an object); _PARSE when the body is not JSON enough to tell, or
+** names "model" twice (two readers could pick different ones).
+*/
+static int ssoProxyBodyModel(const char *z, size_t n, SsoStr *pRaw,
+                                  int *pbEsc);
+
+/*
+** Request fields that may go upstream. Dropped: the client's credentials
+** (Authorization, x-api-key, api-key, x-litellm-api-key, Cookie,
+** Proxy-Authorization), hop-by-hop fields (Connection and every field it
+** names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*),
+** framing and routing (Host, Content-Length, Expect), Accept-Encoding
+** (usage is read from the answer), X-Request-Id (ours is sent) and
+** identity fields a client could forge (X-Forwarded-User,
+** X-Forwarded-Email, X-Forwarded-Groups, X-Forwarded-Preferred-Username,
+** X-Auth-Request-*, Remote-User, X-Remote-User, X-Ssoproxy-*). Copies the
+** views of the kept ones to aOut (room for nIn) and returns how many.
+*/
+static int ssoProxyRequestHeaders(const SsoHttpHeader *aIn, int nIn,
+                                       SsoHttpHeader *aOut);
+/* 1 if the upstream's response field may go to the client. */
+static int ssoProxyResponseHeaderOk(const SsoHttpHeader *aHdr, int nHdr,
+                                         int i);
+
+/*
+** Token usage in a JSON text: the last "usage" object in z[0..n) with
+** prompt_tokens/completion_tokens (chat, completions, embeddings) or
+** input_tokens/output_tokens (responses). 1 and the counts, or 0.
+*/
+static int ssoProxyUsageFind(const char *z, size_t n,
+                                  long long *pnPrompt, long long *pnCompl);
+
+/*
+** The SSE usage scanner: fed the stream piece by piece, it looks at each
+** "data:" line (usage is in the final chunk) without keeping the stream:
+** lines whole inside a piece are read in place, only a line split across
+** pieces is carried over, up to SSO_PROXY_SSE_LINE bytes.
+*/
+typedef struct SsoProxySse SsoProxySse;
+struct SsoProxySse {
+  SsoBuf line;              /* The partial line carried over */
+  int bSkip;                /* The current line is not of interest */
+  int bUsage;               /* Counts seen */
+  long long nPrompt, nCompl;
+};
+static void ssoProxySseInit(SsoProxySse*);
+static void ssoProxySseFeed(SsoProxySse*, const char *z, size_t n);
+static void ssoProxySseFree(SsoProxySse*);
+
+/*
+** The rpm/tpm limiter, one per process, shared by every worker: a small
+** open-addressing table of per-key one-minute windows under a mutex
+** (only keys with a limit ever take it).
+*/
+typedef struct SsoProxyLimiter SsoProxyLimiter;
+static int ssoProxyLimiterNew(SsoProxyLimiter **pp);
+static void ssoProxyLimiterFree(SsoProxyLimiter*);
+/*
+** May key zHash make a request at tNow (Unix ms)? 0 and the request is
+** counted; or 1 (rpm reached) or 2 (tpm reached) with *pnRetry the
+** seconds until the window ends. A limit of 0 is no limit.
+*/
+static int ssoProxyLimitTake(SsoProxyLimiter*, const char *zHash,
+                                  long long nRpm, long long nTpm,
+                                  long long tNow, int *pnRetry);
+/* Add n tokens to zHash's current window (usage became known). */
+static void ssoProxyLimitTokens(SsoProxyLimiter*, const char *zHash,
+                                     long long n, long long tNow);
+
+/* ---- The proxy ---- */
+
+typedef struct SsoProxyConfig SsoProxyConfig;
+struct SsoProxyConfig {
+  const char *zUpstreamUrl; /* SSOPROXY_UPSTREAM_URL or NULL */
+  const char *zUpstreamKey; /* SSOPROXY_UPSTREAM_KEY or NULL */
+  const char *zModelsFile;  /* SSOPROXY_MODELS_FILE or NULL */
+  int bForwardIdentity;     /* SSOPROXY_FORWARD_IDENTITY */
+  SsoApi *pApi;             /* Authentication, workers' clients; outlives */
+  SsoLog *pLog;
+};
+
+/*
+** Check the settings, read the models file, and (with a file) start the
+** reload thread. SSOPROXY_CONFIG with one line in zErr for each kind of
+** bad setting; *pp is NULL on failure.
+*/
+static int ssoProxyNew(const SsoProxyConfig*, SsoProxy **pp,
+                            char *zErr, size_t nErr);
+static int ssoProxyRegister(SsoServer*, SsoProxy*);
+/* Re-read the models file soon. Async-signal-safe: one write(). */
+static void ssoProxyReload(SsoProxy*);
+/* A worker is stopping (on its thread, before its store closes): write
+** its pending usage and free its state. */
+static void ssoProxyWorkerEnd(SsoProxy*, int iWorker);
+static void ssoProxyFree(SsoProxy*);                /* NULL: no-op */
+
+#endif /* SSO_PROXY_H */
+/************** Continuing where we left off in ssoInt.h **************/
+/************** Include fauth.h in the middle of ssoInt.h **************/
+/*
+** Layer 4: forward authentication for other web applications, under
+** oauth2-proxy's endpoint names, so the nginx `auth_request`, Traefik
+** `forwardAuth` and Caddy `forward_auth` configurations written for
+** oauth2-proxy work against ssoproxy (docs/forward-auth.md):
+**
+**   GET  /oauth2/auth      202 + X-Auth-Request-* for a valid session or
+**                          API key, 401 without, 403 when the query's
+**                          allowed_groups / allowed_roles / allowed_emails
+**                          / allowed_email_domains filters refuse it;
+**                          with ?signin=1 a 302 to /oauth2/start (for
+**                          Traefik and Caddy, which show the auth answer)
+**   GET  /oauth2/start     start a sign-in that comes back to rd
+**   GET|POST /oauth2/sign_out  end the browser session, go to rd (or /)
+**   GET  /oauth2/userinfo  the caller's identity as JSON (session or key)
+**
+** /oauth2/auth is on the path of every request to the protected site, so
+** it reads no body and makes one indexed store lookup (the key with its
+** owner, or the session with its user).
+*/
+#ifndef SSO_FAUTH_H
+#define SSO_FAUTH_H
+
+/*
+** Who the caller is, as forward-auth reports it. Views into an arena or
+** static text; zEmail may be NULL; zGroups is "" when there are none.
+*/
+typedef struct SsoFauthId SsoFauthId;
+struct SsoFauthId {
+  int eKind;                /* SSO_CALLER_KEY, _MASTER or _SESSION */
+  const char *zUser;        /* User id; for a key without owner its actor
+                            ** ("key:sk-...abcd"), for the master key
+                            ** "master_key" */
+  const char *zEmail;       /* NULL: none */
+  const char *zName;        /* Preferred username: display name, else zUser */
+  const char *zRole;        /* "proxy_admin" ... */
+  const char *zGroups;      /* Comma-joined; "" when none */
+};
+
+/*
+** The groups of a session, from the JSON object the session was started
+** with ({"groups":["a","b"],...}): comma-joined into *pzGroups (in
+** pArena; "" when there are none, or zData is NULL or not such JSON).
+** A group that could not travel in a comma-joined header value (empty,
+** holding a comma or a control byte) is left out, and so is every group
+** past SSO_FAUTH_MAX_GROUPS bytes in all. SSOPROXY_OK or _NOMEM.
+*/
+static int ssoFauthGroups(const char *zData, SsoArena*,
+                               const char **pzGroups);
+
+/*
+** The X-Auth-Request-* response fields for p: names and values into
+** azName/azValue (room for SSO_FAUTH_NHEADER each); fields with no value
+** are left out. Returns how many.
+*/
+#define SSO_FAUTH_NHEADER 5
+static int ssoFauthHeaders(const SsoFauthId *p,
+                                const char *azName[SSO_FAUTH_NHEADER],
+                                const char *azValue[SSO_FAUTH_NHEADER]);
+
+/*
+** The /oauth2/auth query filters: allowed_groups, allowed_roles,
+** allowed_emails and allowed_email_domains, each a comma-separated list
+** (a filter may be given more than once: the lists add up). Every filter
+** present must match (a group, the role, the email without ASCII case,
+** the email's domain without case); a filter whose lists name nothing
+** matches no one, so a template that expands to an empty value fails
+** closed. Other parameters are ignored. Sets *pbAllow; returns
+** SSOPROXY_OK, _PARSE or _TOOBIG (a malformed query), _NOMEM.
+*/
+static int ssoFauthAllowed(const SsoFauthId*, const char *zQuery,
+                                size_t nQuery, SsoArena*, int *pbAllow);
+
+/*
+** Where a sign-in or sign-out goes afterwards: the "rd" query parameter,
+** else the X-Auth-Request-Redirect request field (oauth2-proxy's name;
+** nginx sets it to $request_uri), when it is a local path
+** (ssoUrlIsLocalPath) outside /oauth2/; anything else (missing, another
+** site, a bad escape, given twice, one of the /oauth2/ routes) gives
+** NULL. The result is in pArena.
+*/
+static const char *ssoFauthReturnTo(const char *zQuery, size_t nQuery,
+                                         const SsoHttpHeader *aHdr, int nHdr,
+                                         SsoArena*);
+
+/*
+** The /oauth2/userinfo answer: oauth2-proxy's {"user","email","groups",
+** "preferredUsername"} plus LiteLLM's "user_id" and the "role", onto b.
+*/
+static void ssoFauthUserinfo(const SsoFauthId*, SsoBuf *b);
+
+/* Shared, read-only while serving; owned by the app. */
+typedef struct SsoFauth SsoFauth;
+struct SsoFauth {
+  SsoApi *pApi;                 /* Key authentication, workers' stores */
+  const SsoSessions *pSessions; /* NULL: no browser sessions */
+  SsoOidc *pOidc;               /* NULL: SSO not configured (local login) */
+};
+
+/* Register the four /oauth2/ routes; p must outlive the server. */
+static int ssoFauthRegister(SsoServer*, SsoFauth *p);
+
+#endif /* SSO_FAUTH_H */
+/************** Continuing where we left off in ssoInt.h **************/
 /************** Include config.h in the middle of ssoInt.h **************/
 /*
 ** Layer 5: settings. One table (the X-macro below) names every setting,
@@ -3081,6 +3382,16 @@ static void ssoUiSucceeded(SsoUi*, const char *zClient);
   X(LOGIN_STATE_TTL, "SSOPROXY_LOGIN_STATE_TTL", 0, SSO_SET_INT, 0, \
     SSO_OIDC_STATE_TTL_S, 1, SSO_OIDC_STATE_TTL_MAX_S, 0, 0, \
     "Seconds a login may take at the IdP (state, nonce, PKCE verifier)") \
+  X(UPSTREAM_URL, "SSOPROXY_UPSTREAM_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "OpenAI-compatible base URL (ending in /v1) serving every model not in " \
+    "SSOPROXY_MODELS_FILE") \
+  X(UPSTREAM_KEY, "SSOPROXY_UPSTREAM_KEY", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
+    "API key sent to SSOPROXY_UPSTREAM_URL as Authorization: Bearer") \
+  X(MODELS_FILE, "SSOPROXY_MODELS_FILE", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Models file: one 'model_name api_base [option=value ...]' per line; " \
+    "re-read on SIGHUP") \
+  X(FORWARD_IDENTITY, "SSOPROXY_FORWARD_IDENTITY", 0, SSO_SET_BOOL, "false", \
+    0, 0, 0, 0, 0, "Send X-Ssoproxy-User, -Email and -Role to upstreams") \
   X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
     "Public URL of ssoproxy (https://llm.example.com); https makes the " \
     "session cookie Secure with the __Host- prefix") \
@@ -19647,6 +19958,2568 @@ static int ssoUiRegister(SsoServer *pSrv, SsoUi *p){
   return rc;
 }
 /************** End of ui.c **************/
+/************** Begin file proxy.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: the /v1 proxy (see proxy.h for the picture).
+**
+** One request: authenticate it (one indexed SELECT), find the "model"
+** member of its body with a scanner that looks at the top level only
+** (the body is never parsed into a tree, nor copied unless the model
+** name must be rewritten), route it through the current table, check
+** the key's allowed models and limits, and hand it to the worker's
+** outbound client, which keeps pooled connections to each upstream.
+**
+** Answers: an answer that is an event stream, or larger than
+** SSO_PROXY_BUFFER_MAX, is streamed to the client piece by piece with
+** back-pressure both ways (a client that reads slowly pauses the
+** upstream; one that leaves cancels it, which closes the upstream
+** connection at once). Other answers are collected and sent whole with
+** a Content-Length, which costs one copy and saves the chunked framing.
+**
+** Tables: each worker keeps a view of the table it last saw: the view
+** holds one (atomic) reference to the table and counts its own users,
+** the requests of that worker, without atomics. A reload publishes a
+** new table and bumps a generation number; a worker that notices the
+** change makes a new view, and the old one (and its table) goes away
+** with the last request that used it.
+**
+** Usage: each worker adds its requests and tokens into a small table,
+** written by a loop timer every SSO_PROXY_USAGE_MS through
+** ssoStoreKeysUsage(), so a proxied request never writes the database.
+*/
+/* #include "ssoInt.h" */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* ---- The routing table ---------------------------------------------------- */
+
+/* The table and its reference count, which only this file touches. */
+typedef struct ProxyTableBox ProxyTableBox;
+struct ProxyTableBox {
+  SsoProxyTable t;          /* First: a table pointer is a box pointer */
+  atomic_int nRef;
+};
+
+static void ssoProxyTableRelease(SsoProxyTable *pTab){
+  ProxyTableBox *b = (ProxyTableBox*)pTab;
+  if( b==0 ) return;
+  if( atomic_fetch_sub(&b->nRef, 1)==1 ){
+    ssoArenaFree(&b->t.arena);
+    ssoFree(b);
+  }
+}
+
+static void proxyTableRetain(SsoProxyTable *pTab){
+  atomic_fetch_add(&((ProxyTableBox*)pTab)->nRef, 1);
+}
+
+/* Compare a model's name with z[0..n), as memcmp would order them. */
+static int proxyNameCmp(const SsoProxyModel *m, const char *z, size_t n){
+  size_t k = m->nName<n ? m->nName : n;
+  int c = memcmp(m->zName, z, k);
+  if( c ) return c;
+  return m->nName<n ? -1 : m->nName>n;
+}
+
+static const SsoProxyModel *ssoProxyTableFind(const SsoProxyTable *t,
+                                                   const char *z, size_t n){
+  int lo = 0, hi = t->nModel-1;
+  while( lo<=hi ){
+    int mid = (lo+hi)/2;
+    int c = proxyNameCmp(t->apSorted[mid], z, n);
+    if( c==0 ) return t->apSorted[mid];
+    if( c<0 ) lo = mid+1;
+    else hi = mid-1;
+  }
+  return 0;
+}
+
+static int proxySortCmp(const void *a, const void *b){
+  const SsoProxyModel *x = *(const SsoProxyModel *const*)a;
+  const SsoProxyModel *y = *(const SsoProxyModel *const*)b;
+  return proxyNameCmp(x, y->zName, y->nName);
+}
+
+/* The parse state of one models file. */
+typedef struct ProxyParse ProxyParse;
+struct ProxyParse {
+  const char *zFile;
+  int iLine;
+  char *zErr;
+  size_t nErr;
+  SsoProxyTable *t;
+  int nAlloc;
+};
+
+#define proxyParseErr(pp, ...) \
+  ssoErrorf((pp)->zErr, (pp)->nErr, SSOPROXY_CONFIG, __VA_ARGS__)
+
+/*
+** Check an api_base (or SSOPROXY_UPSTREAM_URL) and store it in m without
+** its trailing slashes. zWhat prefixes the message ("FILE:LINE: api_base"
+** or the setting's name).
+*/
+static int proxyBase(ProxyParse *pp, SsoProxyModel *m, const char *z,
+                     size_t n, const char *zWhat){
+  SsoArena a;
+  SsoUrl u;
+  int rc;
+  ssoArenaInit(&a, 0);
+  rc = ssoUrlParse(&a, z, n, &u, 0);
+  if( rc==SSOPROXY_NOMEM ) goto end;
+  if( rc || (strcmp(u.scheme.z, "http")!=0 && strcmp(u.scheme.z, "https")!=0) ){
+    rc = proxyParseErr(pp, "%s: not an http:// or https:// URL: %.*s", zWhat,
+                       (int)(n>200 ? 200 : n), z);
+    goto end;
+  }
+  if( u.bUserinfo || u.bQuery || u.bFragment ){
+    rc = proxyParseErr(pp, "%s: the URL must not have credentials, a query "
+                       "or a fragment (put the key in api_key)", zWhat);
+    goto end;
+  }
+  m->bPlainRemote = strcmp(u.scheme.z, "http")==0 && !ssoUrlIsLoopback(&u);
+  while( n>0 && z[n-1]=='/' ) n--;
+  m->zBase = ssoArenaStrndup(&pp->t->arena, z, n);
+  rc = m->zBase ? SSOPROXY_OK : SSOPROXY_NOMEM;
+end:
+  ssoArenaFree(&a);
+  return rc;
+}
+
+/* "Bearer KEY" into the table's arena. */
+static int proxyAuth(ProxyParse *pp, SsoProxyModel *m, const char *zKey){
+  size_t n = strlen(zKey);
+  char *z = ssoArenaAlloc(&pp->t->arena, n+8);
+  if( z==0 ) return SSOPROXY_NOMEM;
+  memcpy(z, "Bearer ", 7);
+  memcpy(z+7, zKey, n+1);
+  m->zAuth = z;
+  return SSOPROXY_OK;
+}
+
+/* A timeout option's value: decimal, 1..SSO_PROXY_MAX_TIMEOUT_MS. */
+static int proxyMs(ProxyParse *pp, const char *zOpt, const char *z,
+                   size_t n, int *pMs){
+  long long v = 0;
+  size_t i;
+  for(i=0; i<n && z[i]>='0' && z[i]<='9' && v<=SSO_PROXY_MAX_TIMEOUT_MS; i++){
+    v = v*10 + (z[i]-'0');
+  }
+  if( n==0 || i<n || v<1 || v>SSO_PROXY_MAX_TIMEOUT_MS ){
+    return proxyParseErr(pp, "%s:%d: %s: expected milliseconds from 1 to %d",
+                         pp->zFile, pp->iLine, zOpt, SSO_PROXY_MAX_TIMEOUT_MS);
+  }
+  *pMs = (int)v;
+  return SSOPROXY_OK;
+}
+
+/* One "name=value" option of a model line. */
+static int proxyOption(ProxyParse *pp, SsoProxyModel *m, const char *z,
+                       size_t n, unsigned *pmSeen){
+  static const char *const azOpt[] = {
+    "model", "api_key", "timeout_ms", "first_byte_timeout_ms",
+    "idle_timeout_ms"
+  };
+  const char *zEq = memchr(z, '=', n);
+  const char *zVal;
+  size_t nName, nVal, i;
+  char zVar[256];
+  const char *zEnv;
+  if( zEq==0 ){
+    return proxyParseErr(pp, "%s:%d: expected name=value, got '%.*s'",
+                         pp->zFile, pp->iLine, (int)(n>100 ? 100 : n), z);
+  }
+  nName = (size_t)(zEq - z);
+  zVal = zEq+1;
+  nVal = n - nName - 1;
+  for(i=0; i<SSO_ARRAYSIZE(azOpt); i++){
+    if( strlen(azOpt[i])==nName && memcmp(azOpt[i], z, nName)==0 ) break;
+  }
+  if( i==SSO_ARRAYSIZE(azOpt) ){
+    return proxyParseErr(pp, "%s:%d: unknown option '%.*s' (known: model, "
+                         "api_key, timeout_ms, first_byte_timeout_ms, "
+                         "idle_timeout_ms)", pp->zFile, pp->iLine,
+                         (int)(nName>100 ? 100 : nName), z);
+  }
+  if( *pmSeen & (1u<<i) ){
+    return proxyParseErr(pp, "%s:%d: %s is given twice", pp->zFile,
+                         pp->iLine, azOpt[i]);
+  }
+  *pmSeen |= 1u<<i;
+  switch( i ){
+    case 0:
+      if( nVal==0 ){
+        return proxyParseErr(pp, "%s:%d: model: the upstream model name is "
+                             "empty", pp->zFile, pp->iLine);
+      }
+      m->zUpName = ssoArenaStrndup(&pp->t->arena, zVal, nVal);
+      m->nUpName = nVal;
+      return m->zUpName ? SSOPROXY_OK : SSOPROXY_NOMEM;
+    case 1:
+      /* Keys never sit in the file itself: it is read by whoever can
+      ** read configuration, and copied into tickets and backups. */
+      if( nVal<=11 || memcmp(zVal, "os.environ/", 11)!=0
+       || nVal-11>=sizeof(zVar) ){
+        return proxyParseErr(pp, "%s:%d: api_key must be "
+                             "os.environ/VARIABLE (keys are not written in "
+                             "the file)", pp->zFile, pp->iLine);
+      }
+      memcpy(zVar, zVal+11, nVal-11);
+      zVar[nVal-11] = 0;
+      zEnv = getenv(zVar);
+      if( zEnv==0 || zEnv[0]==0 ){
+        return proxyParseErr(pp, "%s:%d: api_key: environment variable %s "
+                             "is not set", pp->zFile, pp->iLine, zVar);
+      }
+      for(i=0; zEnv[i]; i++){
+        unsigned char c = (unsigned char)zEnv[i];
+        if( c<0x20 || c==0x7f ){
+          return proxyParseErr(pp, "%s:%d: api_key: environment variable %s "
+                               "holds a control character", pp->zFile,
+                               pp->iLine, zVar);
+        }
+      }
+      return proxyAuth(pp, m, zEnv);
+    case 2: return proxyMs(pp, azOpt[i], zVal, nVal, &m->msConnect);
+    case 3: return proxyMs(pp, azOpt[i], zVal, nVal, &m->msFirstByte);
+    default: return proxyMs(pp, azOpt[i], zVal, nVal, &m->msIdle);
+  }
+}
+
+/* Split z[0..n) at blanks into at most mx words; a word starting with
+** '#' ends the line. Returns the number of words. */
+static int proxyWords(const char *z, size_t n, SsoStr *a, int mx){
+  int k = 0;
+  size_t i = 0;
+  while( i<n ){
+    size_t j;
+    while( i<n && (z[i]==' ' || z[i]=='\t') ) i++;
+    if( i==n || z[i]=='#' ) break;
+    for(j=i; j<n && z[j]!=' ' && z[j]!='\t'; j++){}
+    if( k==mx ) return mx+1;
+    a[k].z = z+i;
+    a[k].n = j-i;
+    k++;
+    i = j;
+  }
+  return k;
+}
+
+/* One line of the models file. */
+static int proxyLine(ProxyParse *pp, const char *z, size_t n){
+  SsoProxyTable *t = pp->t;
+  SsoStr aWord[8];
+  SsoProxyModel *m;
+  char zWhat[300];
+  unsigned mSeen = 0;
+  size_t i;
+  int nWord, k, rc;
+  if( n>SSO_PROXY_MAX_LINE ){
+    return proxyParseErr(pp, "%s:%d: line longer than %d bytes", pp->zFile,
+                         pp->iLine, SSO_PROXY_MAX_LINE);
+  }
+  for(i=0; i<n; i++){
+    unsigned char c = (unsigned char)z[i];
+    if( (c<0x20 && c!='\t') || c==0x7f ){
+      return proxyParseErr(pp, "%s:%d: control character in the line",
+                           pp->zFile, pp->iLine);
+    }
+  }
+  if( !ssoJsonUtf8Valid(z, n) ){
+    return proxyParseErr(pp, "%s:%d: not valid UTF-8", pp->zFile, pp->iLine);
+  }
+  nWord = proxyWords(z, n, aWord, (int)SSO_ARRAYSIZE(aWord));
+  if( nWord==0 ) return SSOPROXY_OK;
+  if( nWord==1 ){
+    return proxyParseErr(pp, "%s:%d: expected 'model_name api_base "
+                         "[option=value ...]'", pp->zFile, pp->iLine);
+  }
+  if( nWord>(int)SSO_ARRAYSIZE(aWord)-1 ){
+    return proxyParseErr(pp, "%s:%d: too many words", pp->zFile, pp->iLine);
+  }
+  if( t->nModel>=SSO_PROXY_MAX_MODELS ){
+    return proxyParseErr(pp, "%s:%d: more than %d models", pp->zFile,
+                         pp->iLine, SSO_PROXY_MAX_MODELS);
+  }
+  if( t->nModel==pp->nAlloc ){
+    int nNew = pp->nAlloc ? pp->nAlloc*2 : 16;
+    SsoProxyModel *aNew = ssoRealloc(t->aModel, sizeof(*aNew)*(size_t)nNew);
+    if( aNew==0 ) return SSOPROXY_NOMEM;
+    t->aModel = aNew;
+    pp->nAlloc = nNew;
+  }
+  m = &t->aModel[t->nModel];
+  memset(m, 0, sizeof(*m));
+  m->iLine = pp->iLine;
+  m->zName = ssoArenaStrndup(&t->arena, aWord[0].z, aWord[0].n);
+  if( m->zName==0 ) return SSOPROXY_NOMEM;
+  m->nName = aWord[0].n;
+  snprintf(zWhat, sizeof(zWhat), "%s:%d: api_base", pp->zFile, pp->iLine);
+  rc = proxyBase(pp, m, aWord[1].z, aWord[1].n, zWhat);
+  for(k=2; rc==SSOPROXY_OK && k<nWord; k++){
+    rc = proxyOption(pp, m, aWord[k].z, aWord[k].n, &mSeen);
+  }
+  if( rc ) return rc;
+  if( m->zUpName && m->nUpName==m->nName
+   && memcmp(m->zUpName, m->zName, m->nName)==0 ){
+    m->zUpName = 0;           /* same name: nothing to rewrite */
+    m->nUpName = 0;
+  }
+  t->nModel++;
+  return SSOPROXY_OK;
+}
+
+/* Sort the index and refuse a name given twice, naming both lines. */
+static int proxyIndex(ProxyParse *pp){
+  SsoProxyTable *t = pp->t;
+  int i;
+  if( t->nModel==0 ) return SSOPROXY_OK;
+  t->apSorted = ssoArenaAlloc(&t->arena, sizeof(void*)*(size_t)t->nModel);
+  if( t->apSorted==0 ) return SSOPROXY_NOMEM;
+  for(i=0; i<t->nModel; i++) t->apSorted[i] = &t->aModel[i];
+  qsort(t->apSorted, (size_t)t->nModel, sizeof(void*), proxySortCmp);
+  for(i=1; i<t->nModel; i++){
+    const SsoProxyModel *a = t->apSorted[i-1], *b = t->apSorted[i];
+    if( proxyNameCmp(a, b->zName, b->nName)==0 ){
+      const SsoProxyModel *x = a->iLine<b->iLine ? b : a;
+      return proxyParseErr(pp, "%s:%d: model '%s' is already defined on "
+                           "line %d", pp->zFile, x->iLine, x->zName,
+                           (x==a ? b : a)->iLine);
+    }
+  }
+  return SSOPROXY_OK;
+}
+
+/* Move the model array into the arena so one free releases it all. */
+static int proxySettle(SsoProxyTable *t){
+  SsoProxyModel *a;
+  size_t n = sizeof(SsoProxyModel)*(size_t)t->nModel;
+  if( t->nModel==0 ){
+    ssoFree(t->aModel);
+    t->aModel = 0;
+    return SSOPROXY_OK;
+  }
+  a = ssoArenaAlloc(&t->arena, n);
+  if( a==0 ) return SSOPROXY_NOMEM;
+  memcpy(a, t->aModel, n);
+  ssoFree(t->aModel);
+  t->aModel = a;
+  return SSOPROXY_OK;
+}
+
+static int ssoProxyTableParse(const char *zFile, const char *z,
+                                   size_t n, const char *zUrl,
+                                   const char *zKey, SsoProxyTable **pp,
+                                   char *zErr, size_t nErr){
+  ProxyTableBox *b = ssoMallocZero(sizeof(*b));
+  ProxyParse ps;
+  size_t i = 0;
+  int rc = SSOPROXY_OK;
+  *pp = 0;
+  if( zErr && nErr ) zErr[0] = 0;
+  if( b==0 ) return SSOPROXY_NOMEM;
+  ssoArenaInit(&b->t.arena, 0);
+  atomic_init(&b->nRef, 1);
+  memset(&ps, 0, sizeof(ps));
+  ps.zFile = zFile ? zFile : "models";
+  ps.zErr = zErr;
+  ps.nErr = nErr;
+  ps.t = &b->t;
+  if( zUrl ){
+    b->t.pDefault = ssoArenaAlloc(&b->t.arena, sizeof(SsoProxyModel));
+    if( b->t.pDefault==0 ){ rc = SSOPROXY_NOMEM; goto end; }
+    memset(b->t.pDefault, 0, sizeof(SsoProxyModel));
+    rc = proxyBase(&ps, b->t.pDefault, zUrl, strlen(zUrl),
+                   "SSOPROXY_UPSTREAM_URL");
+    if( rc==SSOPROXY_OK && zKey && zKey[0] ){
+      rc = proxyAuth(&ps, b->t.pDefault, zKey);
+    }
+  }
+  while( rc==SSOPROXY_OK && z && i<n ){
+    const char *zEol = memchr(z+i, '\n', n-i);
+    size_t nLine = zEol ? (size_t)(zEol - (z+i)) : n-i;
+    size_t nUse = nLine;
+    ps.iLine++;
+    if( nUse>0 && z[i+nUse-1]=='\r' ) nUse--;
+    rc = proxyLine(&ps, z+i, nUse);
+    i += nLine + 1;
+  }
+  if( rc==SSOPROXY_OK ) rc = proxyIndex(&ps);
+  if( rc==SSOPROXY_OK ) rc = proxySettle(&b->t);
+end:
+  if( rc ){
+    if( rc==SSOPROXY_NOMEM && zErr && nErr ){
+      ssoErrorf(zErr, nErr, rc, "out of memory");
+    }
+    ssoFree(b->t.aModel);
+    b->t.aModel = 0;
+    ssoProxyTableRelease(&b->t);
+    return rc;
+  }
+  *pp = &b->t;
+  return SSOPROXY_OK;
+}
+
+/* ---- The body's "model" ----------------------------------------------------- */
+
+static size_t proxySkipWs(const char *z, size_t n, size_t i){
+  while( i<n && (z[i]==' ' || z[i]=='\t' || z[i]=='\n' || z[i]=='\r') ) i++;
+  return i;
+}
+
+/* z[i] is '"': the index after the closing quote, or n+1 if none. *pbEsc
+** (may be NULL) is set if a backslash was seen. */
+static size_t proxySkipString(const char *z, size_t n, size_t i, int *pbEsc){
+  for(i++; i<n; i++){
+    if( z[i]=='"' ) return i+1;
+    if( z[i]=='\\' ){
+      if( pbEsc ) *pbEsc = 1;
+      i++;
+    }
+  }
+  return n+1;
+}
+
+/* Skip the value at z[i]: index after it, or n+1 if it does not end. */
+static size_t proxySkipValue(const char *z, size_t n, size_t i){
+  int nDepth = 0;
+  if( i>=n ) return n+1;
+  if( z[i]=='"' ) return proxySkipString(z, n, i, 0);
+  if( z[i]!='{' && z[i]!='[' ){
+    size_t j = i;
+    while( j<n && z[j]!=',' && z[j]!='}' && z[j]!=']' && z[j]!=' '
+        && z[j]!='\t' && z[j]!='\n' && z[j]!='\r' ) j++;
+    return j>i ? j : n+1;
+  }
+  while( i<n ){
+    switch( z[i] ){
+      case '"':
+        i = proxySkipString(z, n, i, 0);
+        continue;
+      case '{': case '[':
+        if( ++nDepth>SSO_JSON_MAX_DEPTH ) return n+1;
+        break;
+      case '}': case ']':
+        if( --nDepth==0 ) return i+1;
+        break;
+    }
+    i++;
+  }
+  return n+1;
+}
+
+/* Is the object key z[i..j) (quotes included) "model", escapes decoded? */
+static int proxyKeyIsModel(const char *z, size_t i, size_t j, int bEsc){
+  SsoJsonDoc *pDoc = 0;
+  const char *zKey;
+  size_t nKey = 0;
+  int bIs;
+  if( !bEsc ) return j-i==7 && memcmp(z+i+1, "model", 5)==0;
+  /* Rare: an escaped key. A client could hide "model" as "\u006dodel"
+  ** from a byte comparison while the upstream decodes it. */
+  if( ssoJsonParse(z+i, j-i, 0, &pDoc, 0) ) return -1;
+  zKey = ssoJsonStr(ssoJsonRoot(pDoc), &nKey);
+  bIs = zKey && nKey==5 && memcmp(zKey, "model", 5)==0;
+  ssoJsonFree(pDoc);
+  return bIs;
+}
+
+static int ssoProxyBodyModel(const char *z, size_t n, SsoStr *pRaw,
+                                  int *pbEsc){
+  size_t i = proxySkipWs(z, n, 0);
+  int nFound = 0;
+  pRaw->z = "";
+  pRaw->n = 0;
+  *pbEsc = 0;
+  if( i>=n || z[i]!='{' ) return SSOPROXY_NOTFOUND;
+  i = proxySkipWs(z, n, i+1);
+  if( i<n && z[i]=='}' ) return SSOPROXY_NOTFOUND;
+  while( i<n ){
+    size_t iKey = i, jKey, iVal, jVal;
+    int bKeyEsc = 0, bIs;
+    if( z[i]!='"' ) return SSOPROXY_PARSE;
+    jKey = proxySkipString(z, n, i, &bKeyEsc);
+    if( jKey>n ) return SSOPROXY_PARSE;
+    i = proxySkipWs(z, n, jKey);
+    if( i>=n || z[i]!=':' ) return SSOPROXY_PARSE;
+    iVal = proxySkipWs(z, n, i+1);
+    jVal = proxySkipValue(z, n, iVal);
+    if( jVal>n ) return SSOPROXY_PARSE;
+    bIs = proxyKeyIsModel(z, iKey, jKey, bKeyEsc);
+    if( bIs<0 ) return SSOPROXY_PARSE;
+    if( bIs ){
+      int bEsc = 0;
+      if( ++nFound>1 || z[iVal]!='"' ) return SSOPROXY_PARSE;
+      proxySkipString(z, n, iVal, &bEsc);
+      pRaw->z = z+iVal+1;
+      pRaw->n = jVal-iVal-2;
+      *pbEsc = bEsc;
+    }
+    i = proxySkipWs(z, n, jVal);
+    if( i<n && z[i]=='}' ){
+      i = proxySkipWs(z, n, i+1);
+      if( i!=n ) return SSOPROXY_PARSE;
+      return nFound ? SSOPROXY_OK : SSOPROXY_NOTFOUND;
+    }
+    if( i>=n || z[i]!=',' ) return SSOPROXY_PARSE;
+    i = proxySkipWs(z, n, i+1);
+  }
+  return SSOPROXY_PARSE;
+}
+
+/* ---- Header filtering ------------------------------------------------------ */
+
+static int proxyPrefixI(SsoStr s, const char *zPre){
+  size_t n = strlen(zPre);
+  SsoStr h;
+  if( s.n<n ) return 0;
+  h.z = s.z;
+  h.n = n;
+  return ssoHttpStrIEq(h, zPre);
+}
+
+/* Is name one of the tokens of a Connection field's value v? */
+static int proxyConnNames(SsoStr v, SsoStr name){
+  size_t i = 0;
+  while( i<v.n ){
+    SsoStr t;
+    while( i<v.n && (v.z[i]==',' || v.z[i]==' ' || v.z[i]=='\t') ) i++;
+    t.z = v.z+i;
+    while( i<v.n && v.z[i]!=',' && v.z[i]!=' ' && v.z[i]!='\t' ) i++;
+    t.n = (size_t)(v.z+i - t.z);
+    if( t.n==name.n && t.n>0 ){
+      char zName[128];
+      if( t.n<sizeof(zName) ){
+        memcpy(zName, t.z, t.n);
+        zName[t.n] = 0;
+        if( ssoHttpStrIEq(name, zName) ) return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+/* Named by any Connection field of aHdr[0..nHdr)? */
+static int proxyHopNamed(const SsoHttpHeader *aHdr, int nHdr, SsoStr name){
+  int i;
+  for(i=0; i<nHdr; i++){
+    if( ssoHttpStrIEq(aHdr[i].name, "connection")
+     && proxyConnNames(aHdr[i].value, name) ){
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Hop-by-hop fields (RFC 9110 §7.6.1) other than those Connection names. */
+static int proxyHop(SsoStr name){
+  static const char *const az[] = {
+    "connection", "keep-alive", "te", "trailer", "transfer-encoding",
+    "upgrade", "content-length"
+  };
+  size_t i;
+  for(i=0; i<SSO_ARRAYSIZE(az); i++){
+    if( ssoHttpStrIEq(name, az[i]) ) return 1;
+  }
+  return proxyPrefixI(name, "proxy-");
+}
+
+static int proxyRequestDrop(SsoStr name){
+  static const char *const az[] = {
+    "host", "expect", "authorization", "x-api-key", "api-key",
+    "x-litellm-api-key", "x-goog-api-key", "cookie", "accept-encoding",
+    "x-request-id", "x-forwarded-user", "x-forwarded-email",
+    "x-forwarded-groups", "x-forwarded-preferred-username", "remote-user",
+    "x-remote-user"
+  };
+  size_t i;
+  if( proxyHop(name) ) return 1;
+  for(i=0; i<SSO_ARRAYSIZE(az); i++){
+    if( ssoHttpStrIEq(name, az[i]) ) return 1;
+  }
+  return proxyPrefixI(name, "x-auth-request-")
+      || proxyPrefixI(name, "x-ssoproxy-");
+}
+
+static int ssoProxyRequestHeaders(const SsoHttpHeader *aIn, int nIn,
+                                       SsoHttpHeader *aOut){
+  int i, n = 0, bConn = 0;
+  for(i=0; i<nIn; i++){
+    if( ssoHttpStrIEq(aIn[i].name, "connection") ) bConn = 1;
+  }
+  for(i=0; i<nIn; i++){
+    if( proxyRequestDrop(aIn[i].name) ) continue;
+    if( bConn && proxyHopNamed(aIn, nIn, aIn[i].name) ) continue;
+    aOut[n++] = aIn[i];
+  }
+  return n;
+}
+
+static int ssoProxyResponseHeaderOk(const SsoHttpHeader *aHdr, int nHdr,
+                                         int i){
+  SsoStr name = aHdr[i].name;
+  /* Date and X-Request-Id are the server's own; an upstream's cookies
+  ** would land on ssoproxy's origin, beside its session cookie. */
+  if( proxyHop(name) || ssoHttpStrIEq(name, "date")
+   || ssoHttpStrIEq(name, "x-request-id")
+   || ssoHttpStrIEq(name, "set-cookie") ){
+    return 0;
+  }
+  return !proxyHopNamed(aHdr, nHdr, name);
+}
+
+/* ---- Usage ------------------------------------------------------------------------ */
+
+/* Find the last `"usage"` followed by ':' and an object in z[0..n): the
+** object's span, or 0. */
+static int proxyUsageSpan(const char *z, size_t n, size_t *pi, size_t *pj){
+  size_t i = 0, iBest = 0, jBest = 0;
+  int bFound = 0;
+  while( i+7<=n ){
+    const char *p = memchr(z+i, '"', n-i);
+    size_t k, j;
+    if( p==0 ) break;
+    i = (size_t)(p - z);
+    if( i+7>n ) break;
+    if( memcmp(z+i, "\"usage\"", 7)!=0 ){
+      i++;
+      continue;
+    }
+    k = proxySkipWs(z, n, i+7);
+    if( k<n && z[k]==':' ){
+      k = proxySkipWs(z, n, k+1);
+      if( k<n && z[k]=='{' ){
+        j = proxySkipValue(z, n, k);
+        if( j<=n ){
+          iBest = k;
+          jBest = j;
+          bFound = 1;
+          i = j;
+          continue;
+        }
+      }
+    }
+    i += 7;
+  }
+  *pi = iBest;
+  *pj = jBest;
+  return bFound;
+}
+
+static int proxyCount(const SsoJson *o, const char *zA, const char *zB,
+                      long long *pn){
+  long long v;
+  if( ssoJsonInt64(ssoJsonGet(o, zA), &v)==SSOPROXY_OK
+   || ssoJsonInt64(ssoJsonGet(o, zB), &v)==SSOPROXY_OK ){
+    if( v>=0 ){
+      *pn = v;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int ssoProxyUsageFind(const char *z, size_t n,
+                                  long long *pnPrompt, long long *pnCompl){
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *o;
+  long long a = 0, b = 0;
+  size_t i, j;
+  int bA, bB;
+  if( !proxyUsageSpan(z, n, &i, &j) ) return 0;
+  if( ssoJsonParse(z+i, j-i, 0, &pDoc, 0) ) return 0;
+  o = ssoJsonRoot(pDoc);
+  bA = proxyCount(o, "prompt_tokens", "input_tokens", &a);
+  bB = proxyCount(o, "completion_tokens", "output_tokens", &b);
+  ssoJsonFree(pDoc);
+  if( !bA && !bB ) return 0;
+  *pnPrompt = a;
+  *pnCompl = b;
+  return 1;
+}
+
+static void ssoProxySseInit(SsoProxySse *s){
+  memset(s, 0, sizeof(*s));
+  ssoBufInit(&s->line, SSO_PROXY_SSE_LINE+1);
+}
+
+static void ssoProxySseFree(SsoProxySse *s){
+  ssoBufFree(&s->line);
+}
+
+/* One whole line (without its LF). */
+static void proxySseLine(SsoProxySse *s, const char *z, size_t n){
+  long long a, b;
+  if( n<5 || memcmp(z, "data:", 5)!=0 ) return;
+  if( n<13 ) return;                  /* too short to hold "usage":{} */
+  if( ssoProxyUsageFind(z+5, n-5, &a, &b) ){
+    s->bUsage = 1;
+    s->nPrompt = a;
+    s->nCompl = b;
+  }
+}
+
+static void ssoProxySseFeed(SsoProxySse *s, const char *z, size_t n){
+  while( n>0 ){
+    const char *zEol = memchr(z, '\n', n);
+    size_t nLine = zEol ? (size_t)(zEol - z) : n;
+    size_t nStep = zEol ? nLine+1 : n;
+    if( s->bSkip ){
+      if( zEol ) s->bSkip = 0;
+    }else if( s->line.n==0 && zEol ){
+      proxySseLine(s, z, nLine);          /* whole: read in place */
+    }else if( s->line.n + nLine > SSO_PROXY_SSE_LINE ){
+      ssoBufTruncate(&s->line, 0);        /* too long to care about */
+      s->bSkip = zEol==0;
+    }else{
+      ssoBufAppend(&s->line, z, nLine);
+      if( s->line.rc
+       || (s->line.n>=5 && memcmp(s->line.z, "data:", 5)!=0) ){
+        ssoBufTruncate(&s->line, 0);
+        s->line.rc = 0;
+        s->bSkip = zEol==0;
+      }else if( zEol ){
+        proxySseLine(s, s->line.z, s->line.n);
+        ssoBufTruncate(&s->line, 0);
+      }
+    }
+    z += nStep;
+    n -= nStep;
+  }
+}
+
+/* ---- The limiter -------------------------------------------------------------------- */
+
+typedef struct ProxyWindow ProxyWindow;
+struct ProxyWindow {
+  char zHash[SSO_KEY_HEX];  /* "" when the slot was never used */
+  long long tStart;         /* Start of the current window (Unix ms) */
+  long long nReq, nTok;     /* Used in it */
+};
+
+struct SsoProxyLimiter {
+  pthread_mutex_t mu;
+  ProxyWindow a[SSO_PROXY_LIMIT_SLOTS];
+};
+
+static int ssoProxyLimiterNew(SsoProxyLimiter **pp){
+  SsoProxyLimiter *p = ssoMallocZero(sizeof(*p));
+  *pp = 0;
+  if( p==0 ) return SSOPROXY_NOMEM;
+  if( pthread_mutex_init(&p->mu, 0) ){
+    ssoFree(p);
+    return SSOPROXY_NOMEM;
+  }
+  *pp = p;
+  return SSOPROXY_OK;
+}
+
+static void ssoProxyLimiterFree(SsoProxyLimiter *p){
+  if( p==0 ) return;
+  pthread_mutex_destroy(&p->mu);
+  ssoFree(p);
+}
+
+/* The first slot of zHash (hex: its first digits are already uniform). */
+static unsigned proxySlot(const char *zHash, unsigned mask){
+  unsigned h = 0;
+  int i;
+  for(i=0; i<8 && zHash[i]; i++){
+    int c = zHash[i];
+    h = h*16 + (unsigned)(c<='9' ? c-'0' : (c|0x20)-'a'+10);
+  }
+  return h & mask;
+}
+
+/*
+** zHash's window, made current for tNow; NULL if the table is full of
+** live windows (then the request is let through: a limiter that fails
+** closed would turn a burst of keys into an outage). Caller holds mu.
+** A window older than two periods is free to reuse, but lookups probe
+** past it, so a key is never found in two places.
+*/
+static ProxyWindow *proxyWindow(SsoProxyLimiter *p, const char *zHash,
+                                long long tNow){
+  unsigned mask = SSO_PROXY_LIMIT_SLOTS-1;
+  unsigned i = proxySlot(zHash, mask), k;
+  ProxyWindow *pFree = 0, *w;
+  for(k=0; k<=mask; k++, i=(i+1)&mask){
+    w = &p->a[i];
+    if( w->zHash[0]==0 ){
+      if( pFree==0 ) pFree = w;
+      break;
+    }
+    if( strcmp(w->zHash, zHash)==0 ){
+      pFree = 0;
+      break;
+    }
+    if( pFree==0 && w->tStart+2*SSO_PROXY_LIMIT_WINDOW_MS<=tNow ) pFree = w;
+  }
+  if( k>mask && pFree==0 ) return 0;
+  if( pFree ){
+    w = pFree;
+    memcpy(w->zHash, zHash, SSO_KEY_HEX-1);
+    w->zHash[SSO_KEY_HEX-1] = 0;
+    w->tStart = tNow;
+    w->nReq = w->nTok = 0;
+  }
+  if( tNow>=w->tStart+SSO_PROXY_LIMIT_WINDOW_MS ){
+    w->tStart = tNow - (tNow - w->tStart)%SSO_PROXY_LIMIT_WINDOW_MS;
+    w->nReq = w->nTok = 0;
+  }
+  return w;
+}
+
+static int ssoProxyLimitTake(SsoProxyLimiter *p, const char *zHash,
+                                  long long nRpm, long long nTpm,
+                                  long long tNow, int *pnRetry){
+  ProxyWindow *w;
+  int eRes = 0;
+  if( nRpm<=0 && nTpm<=0 ) return 0;
+  pthread_mutex_lock(&p->mu);
+  w = proxyWindow(p, zHash, tNow);
+  if( w ){
+    if( nRpm>0 && w->nReq>=nRpm ) eRes = 1;
+    else if( nTpm>0 && w->nTok>=nTpm ) eRes = 2;
+    else w->nReq++;
+    if( eRes ){
+      long long ms = w->tStart + SSO_PROXY_LIMIT_WINDOW_MS - tNow;
+      *pnRetry = (int)((ms+999)/1000);
+      if( *pnRetry<1 ) *pnRetry = 1;
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  return eRes;
+}
+
+static void ssoProxyLimitTokens(SsoProxyLimiter *p, const char *zHash,
+                                     long long n, long long tNow){
+  ProxyWindow *w;
+  if( n<=0 ) return;
+  pthread_mutex_lock(&p->mu);
+  w = proxyWindow(p, zHash, tNow);
+  if( w ) w->nTok += n;
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- The proxy object, workers, views, usage batches ------------------------ */
+
+typedef struct ProxyView ProxyView;
+struct ProxyView {
+  SsoProxyTable *pTab;      /* One reference */
+  int nRef;                 /* The worker's, plus one per request */
+};
+
+typedef struct ProxyUsage ProxyUsage;
+struct ProxyUsage {
+  char zHash[SSO_KEY_HEX];  /* "" when free */
+  long long tAt, nReq, nPrompt, nCompl;
+};
+
+typedef struct ProxyWorker ProxyWorker;
+struct ProxyWorker {
+  SsoProxy *p;
+  SsoApiWorker *pApiW;      /* The worker's store and client */
+  SsoLoop *pLoop;
+  ProxyView *pView;         /* Current view; NULL until the first request */
+  unsigned iGen;            /* Generation of pView */
+  SsoLoopTimer flush;
+  int nUsage;
+  ProxyUsage aUsage[SSO_PROXY_USAGE_SLOTS];
+};
+
+/* What a route passes its handler. */
+#define PROXY_MODELS    0   /* GET /v1/models, /models */
+#define PROXY_MODEL_ONE 1   /* GET /v1/models/NAME */
+#define PROXY_FORWARD   2   /* /v1/... by the body's model */
+typedef struct ProxyRoute ProxyRoute;
+struct ProxyRoute {
+  SsoProxy *p;
+  int eKind;
+};
+
+struct SsoProxy {
+  SsoProxyConfig cfg;
+  char *zFile;              /* Models file path; owned */
+  pthread_mutex_t mu;       /* Guards pTab while it is swapped */
+  SsoProxyTable *pTab;      /* Current table; one reference */
+  atomic_uint iGen;         /* Bumped by each swap */
+  SsoProxyLimiter *pLim;
+  ProxyWorker *apWorker[SSO_SERVER_MAX_WORKERS];
+  ProxyRoute aRoute[3];
+  int fdR, fdW;             /* Reload requests: "r", or "q" to end */
+  pthread_t reloader;
+  int bReloader;
+};
+
+static void proxyViewRelease(ProxyView *v){
+  if( v && --v->nRef==0 ){
+    ssoProxyTableRelease(v->pTab);
+    ssoFree(v);
+  }
+}
+
+/* The worker's view of the current table, with a reference for the
+** caller (proxyViewRelease); NULL when out of memory. */
+static ProxyView *proxyView(ProxyWorker *w){
+  SsoProxy *p = w->p;
+  unsigned iGen = atomic_load_explicit(&p->iGen, memory_order_acquire);
+  if( w->pView==0 || w->iGen!=iGen ){
+    ProxyView *v = ssoMalloc(sizeof(*v));
+    if( v==0 ) return 0;
+    pthread_mutex_lock(&p->mu);
+    v->pTab = p->pTab;
+    proxyTableRetain(v->pTab);
+    w->iGen = atomic_load(&p->iGen);
+    pthread_mutex_unlock(&p->mu);
+    v->nRef = 1;
+    proxyViewRelease(w->pView);
+    w->pView = v;
+  }
+  w->pView->nRef++;
+  return w->pView;
+}
+
+static void proxyFlushFire(SsoLoop*, SsoLoopTimer*, void*);
+
+/* Write the worker's usage batch. */
+static void proxyFlush(ProxyWorker *w){
+  SsoKeyUsage a[SSO_PROXY_USAGE_SLOTS];
+  int i, n = 0, rc;
+  if( w->nUsage==0 ) return;
+  for(i=0; i<SSO_PROXY_USAGE_SLOTS; i++){
+    ProxyUsage *u = &w->aUsage[i];
+    if( u->zHash[0]==0 ) continue;
+    a[n].zHash = u->zHash;
+    a[n].tAt = u->tAt;
+    a[n].nRequests = u->nReq;
+    a[n].nPromptTokens = u->nPrompt;
+    a[n].nCompletionTokens = u->nCompl;
+    n++;
+  }
+  rc = ssoStoreKeysUsage(ssoApiWorkerStore(w->pApiW), a, n);
+  if( rc && w->p->cfg.pLog ){
+    /* Usage is reporting, not billing: drop the batch rather than grow. */
+    ssoLog(w->p->cfg.pLog, SSO_LOG_WARN, "cannot record keys' usage",
+           "error", ssoStoreErrmsg(ssoApiWorkerStore(w->pApiW)), (char*)0);
+  }
+  for(i=0; i<SSO_PROXY_USAGE_SLOTS; i++) w->aUsage[i].zHash[0] = 0;
+  w->nUsage = 0;
+}
+
+static void proxyFlushFire(SsoLoop *pLoop, SsoLoopTimer *t, void *pArg){
+  SSO_UNUSED(pLoop);
+  SSO_UNUSED(t);
+  proxyFlush((ProxyWorker*)pArg);
+}
+
+/* Add one request's usage to the worker's batch. */
+static void proxyUsageAdd(ProxyWorker *w, const char *zHash, long long nPrompt,
+                          long long nCompl){
+  unsigned mask = SSO_PROXY_USAGE_SLOTS-1;
+  unsigned i = proxySlot(zHash, mask);
+  ProxyUsage *u;
+  if( w->nUsage>=SSO_PROXY_USAGE_SLOTS*3/4 ) proxyFlush(w);
+  while( (u = &w->aUsage[i])->zHash[0] && strcmp(u->zHash, zHash)!=0 ){
+    i = (i+1) & mask;
+  }
+  if( u->zHash[0]==0 ){
+    memcpy(u->zHash, zHash, SSO_KEY_HEX-1);
+    u->zHash[SSO_KEY_HEX-1] = 0;
+    u->nReq = u->nPrompt = u->nCompl = 0;
+    w->nUsage++;
+  }
+  u->tAt = ssoOsNowMs();
+  u->nReq++;
+  u->nPrompt += nPrompt;
+  u->nCompl += nCompl;
+  if( !ssoLoopTimerArmed(&w->flush) ){
+    ssoLoopTimerAt(w->pLoop, &w->flush, ssoLoopNow(w->pLoop)
+                   + SSO_PROXY_USAGE_MS);
+  }
+}
+
+/* This request's worker state, made on its first request. */
+static ProxyWorker *proxyWorker(SsoProxy *p, SsoServerReq *req){
+  ProxyWorker *w;
+  if( req->iWorker<0 || req->iWorker>=SSO_SERVER_MAX_WORKERS ) return 0;
+  w = p->apWorker[req->iWorker];
+  if( w==0 ){
+    w = ssoMallocZero(sizeof(*w));
+    if( w==0 ) return 0;
+    w->p = p;
+    w->pApiW = req->pWorkerCtx;
+    w->pLoop = req->pLoop;
+    ssoLoopTimerInit(&w->flush, proxyFlushFire, w);
+    p->apWorker[req->iWorker] = w;
+  }
+  return w;
+}
+
+static void ssoProxyWorkerEnd(SsoProxy *p, int iWorker){
+  ProxyWorker *w;
+  if( p==0 || iWorker<0 || iWorker>=SSO_SERVER_MAX_WORKERS ) return;
+  w = p->apWorker[iWorker];
+  if( w==0 ) return;
+  ssoLoopTimerStop(w->pLoop, &w->flush);
+  proxyFlush(w);
+  proxyViewRelease(w->pView);
+  ssoFree(w);
+  p->apWorker[iWorker] = 0;
+}
+
+/* ---- Answers ------------------------------------------------------------------------ */
+
+/*
+** An error in OpenAI's envelope: {"error":{"message","type","param",
+** "code"}}; code is a string (LiteLLM writes the status there). A
+** Retry-After of nRetry seconds when nRetry>0.
+*/
+static int proxyError(SsoServerReq *req, int iStatus, const char *zType,
+                      const char *zParam, const char *zCode, int nRetry,
+                      const char *zFmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 7, 8)))
+#endif
+  ;
+static int proxyError(SsoServerReq *req, int iStatus, const char *zType,
+                      const char *zParam, const char *zCode, int nRetry,
+                      const char *zFmt, ...){
+  char zMsg[600], zStatus[16], zSpace[1024];
+  SsoJsonWriter jw;
+  SsoBuf b;
+  va_list ap;
+  int rc;
+  va_start(ap, zFmt);
+  vsnprintf(zMsg, sizeof(zMsg), zFmt, ap);
+  va_end(ap);
+  snprintf(zStatus, sizeof(zStatus), "%d", iStatus);
+  ssoBufInitStatic(&b, zSpace, sizeof(zSpace), 0);
+  ssoJsonWriteInit(&jw, &b);
+  ssoJsonWriteBeginObject(&jw);
+  ssoJsonWriteKey(&jw, "error");
+  ssoJsonWriteBeginObject(&jw);
+  /* A message may quote a model name cut mid-character: keep it text. */
+  ssoJsonWriteKeyString(&jw, "message", ssoJsonUtf8Valid(zMsg, strlen(zMsg))
+                        ? zMsg : "invalid model name");
+  ssoJsonWriteKeyString(&jw, "type", zType);
+  ssoJsonWriteKeyString(&jw, "param", zParam);
+  ssoJsonWriteKeyString(&jw, "code", zCode ? zCode : zStatus);
+  ssoJsonWriteEndObject(&jw);
+  ssoJsonWriteEndObject(&jw);
+  rc = ssoJsonWriteFinish(&jw);
+  if( rc==SSOPROXY_OK ) rc = ssoServerStatus(req, iStatus);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerAddHeader(req, "Content-Type", "application/json");
+  }
+  if( rc==SSOPROXY_OK && nRetry>0 ){
+    char zRetry[16];
+    snprintf(zRetry, sizeof(zRetry), "%d", nRetry);
+    rc = ssoServerAddHeader(req, "Retry-After", zRetry);
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, b.z, b.n);
+  ssoBufFree(&b);
+  return rc;
+}
+
+/* The key's allowed models: none listed (or "all-proxy-models") = all. */
+typedef struct ProxyAllow ProxyAllow;
+struct ProxyAllow {
+  SsoJsonDoc *pDoc;         /* NULL: every model */
+};
+
+static int proxyAllowInit(ProxyAllow *a, const SsoCaller *c){
+  const char *z = c->eKind==SSO_CALLER_KEY ? c->key.zModels : 0;
+  const SsoJson *r;
+  size_t i;
+  a->pDoc = 0;
+  if( z==0 || strcmp(z, "[]")==0 ) return SSOPROXY_OK;
+  if( ssoJsonParse(z, strlen(z), 0, &a->pDoc, 0) ) return SSOPROXY_NOMEM;
+  r = ssoJsonRoot(a->pDoc);
+  for(i=0; i<ssoJsonCount(r); i++){
+    const char *zM = ssoJsonCStr(ssoJsonAt(r, i));
+    if( zM && strcmp(zM, "all-proxy-models")==0 ) break;
+  }
+  if( ssoJsonType(r)!=SSO_JSON_ARRAY || ssoJsonCount(r)==0
+   || i<ssoJsonCount(r) ){
+    ssoJsonFree(a->pDoc);
+    a->pDoc = 0;
+  }
+  return SSOPROXY_OK;
+}
+
+static int proxyAllowed(const ProxyAllow *a, const char *z, size_t n){
+  const SsoJson *r;
+  size_t i;
+  if( a->pDoc==0 ) return 1;
+  r = ssoJsonRoot(a->pDoc);
+  for(i=0; i<ssoJsonCount(r); i++){
+    size_t nM;
+    const char *zM = ssoJsonStr(ssoJsonAt(r, i), &nM);
+    if( zM && nM==n && memcmp(zM, z, n)==0 ) return 1;
+  }
+  return 0;
+}
+
+/* Authenticate; on refusal answer it (401) and return SSOPROXY_ERROR. */
+static int proxyAuthenticate(SsoProxy *p, SsoServerReq *req, ProxyWorker *w,
+                             SsoArena *pArena, SsoCaller *pCaller){
+  SsoAuthzErr err;
+  long long tNow = ssoOsNowMs();
+  int rc;
+  memset(&err, 0, sizeof(err));
+  rc = ssoAuthzAuthenticate(&p->cfg.pApi->authz,
+                            ssoApiWorkerStore(w->pApiW), req->aHdr,
+                            req->nHdr, tNow, pArena, pCaller, &err);
+  if( rc==SSOPROXY_ERROR && err.iStatus ){
+    rc = proxyError(req, err.iStatus, err.zType, err.zParam, 0, 0, "%s",
+                    err.zMsg);
+    return rc ? rc : SSOPROXY_ERROR;
+  }
+  return rc;
+}
+
+/* ---- One proxied call ------------------------------------------------------------- */
+
+#define PROXY_BUFFER 0      /* Collect the answer, send it whole */
+#define PROXY_SSE    1      /* Stream it, reading data: lines for usage */
+#define PROXY_RAW    2      /* Stream it, keeping a tail for usage */
+
+typedef struct ProxyCall ProxyCall;
+struct ProxyCall {
+  SsoProxy *p;
+  ProxyWorker *w;
+  ProxyView *pView;
+  SsoServerReq *req;        /* NULL once answered or aborted */
+  SsoClientCall *pCall;     /* NULL once ended */
+  int eKind;                /* PROXY_MODELS or PROXY_FORWARD */
+  int eMode;                /* PROXY_BUFFER ... */
+  int bStreaming;           /* The answer's head has gone to the client */
+  int bEndPending;          /* Upstream done; pend must drain first */
+  int bUsage;
+  int iStatus;
+  char zHash[SSO_KEY_HEX];  /* The key, for usage; "" for none */
+  long long nTpm;           /* The key's tpm limit (tokens feed it) */
+  long long nPrompt, nCompl;
+  ProxyAllow allow;         /* /v1/models: the filter */
+  char *zBody;              /* Rewritten request body; owned */
+  SsoArena arena;           /* Response head copy */
+  SsoHttpHeader *aHdr;      /* Response fields to send */
+  int nHdr;
+  SsoBuf body;              /* PROXY_BUFFER: the answer so far;
+                            ** PROXY_RAW: its tail */
+  SsoBuf pend;              /* A piece the client's queue refused */
+  SsoProxySse sse;
+};
+
+static void proxyCallFree(ProxyCall *pc){
+  proxyViewRelease(pc->pView);
+  ssoJsonFree(pc->allow.pDoc);
+  ssoFree(pc->zBody);
+  ssoArenaFree(&pc->arena);
+  ssoBufFree(&pc->body);
+  ssoBufFree(&pc->pend);
+  ssoProxySseFree(&pc->sse);
+  ssoFree(pc);
+}
+
+/* The call is over (answered or abandoned): count it, free it. */
+static void proxyCallEnd(ProxyCall *pc){
+  if( pc->bUsage==0 && pc->eMode==PROXY_SSE && pc->sse.bUsage ){
+    pc->bUsage = 1;
+    pc->nPrompt = pc->sse.nPrompt;
+    pc->nCompl = pc->sse.nCompl;
+  }
+  if( pc->zHash[0] && pc->eKind==PROXY_FORWARD ){
+    proxyUsageAdd(pc->w, pc->zHash, pc->nPrompt, pc->nCompl);
+    if( pc->nTpm>0 && pc->bUsage ){
+      ssoProxyLimitTokens(pc->p->pLim, pc->zHash, pc->nPrompt+pc->nCompl,
+                          ssoOsNowMs());
+    }
+  }
+  proxyCallFree(pc);
+}
+
+static void proxyOnAbort(SsoServerReq *req, void *pArg){
+  ProxyCall *pc = pArg;
+  SSO_UNUSED(req);
+  pc->req = 0;
+  if( pc->pCall ){
+    ssoClientCancel(pc->pCall);     /* closes the upstream connection now */
+    pc->pCall = 0;
+  }
+  proxyCallEnd(pc);
+}
+
+/* Status and the kept response fields (NUL-terminated in the arena). */
+static int proxySendHead(ProxyCall *pc){
+  int i, rc = ssoServerStatus(pc->req, pc->iStatus);
+  for(i=0; rc==SSOPROXY_OK && i<pc->nHdr; i++){
+    rc = ssoServerAddHeader(pc->req, pc->aHdr[i].name.z, pc->aHdr[i].value.z);
+    /* A field our server refuses to repeat is not worth failing for. */
+    if( rc==SSOPROXY_MISUSE || rc==SSOPROXY_PARSE ) rc = SSOPROXY_OK;
+  }
+  return rc;
+}
+
+static int proxyStreamBegin(ProxyCall *pc){
+  int rc = proxySendHead(pc);
+  if( rc==SSOPROXY_OK ) rc = ssoServerStreamBegin(pc->req);
+  if( rc==SSOPROXY_OK ) pc->bStreaming = 1;
+  return rc;
+}
+
+/* Send a piece to the client; pause the upstream when the client's
+** queue is full. */
+static void proxyWrite(ProxyCall *pc, const char *z, size_t n){
+  int rc;
+  if( pc->pend.n ){
+    ssoBufAppend(&pc->pend, z, n);
+    return;
+  }
+  rc = ssoServerStreamWrite(pc->req, z, n);
+  if( rc==SSOPROXY_TOOBIG ) ssoBufAppend(&pc->pend, z, n);
+  if( (rc==SSOPROXY_OK || rc==SSOPROXY_TOOBIG)
+   && !ssoServerStreamWritable(pc->req) && pc->pCall ){
+    ssoClientPause(pc->pCall, 1);
+  }
+  /* SSOPROXY_NET: the client is gone; xAbort follows and cancels us. */
+}
+
+static void proxyKeepTail(ProxyCall *pc, const char *z, size_t n){
+  SsoBuf *b = &pc->body;
+  if( n>=SSO_PROXY_TAIL ){
+    ssoBufTruncate(b, 0);
+    ssoBufAppend(b, z+n-SSO_PROXY_TAIL, SSO_PROXY_TAIL);
+  }else{
+    if( b->n+n>SSO_PROXY_TAIL ){
+      size_t nDrop = b->n+n-SSO_PROXY_TAIL;
+      memmove(b->z, b->z+nDrop, b->n-nDrop);
+      ssoBufTruncate(b, b->n-nDrop);
+    }
+    ssoBufAppend(b, z, n);
+  }
+}
+
+/* An answer without a body: to HEAD, or 204 / 304. */
+static int proxyBodyless(const ProxyCall *pc){
+  SsoStr m = pc->req->method;
+  return pc->iStatus==204 || pc->iStatus==304
+      || (m.n==4 && memcmp(m.z, "HEAD", 4)==0);
+}
+
+/* The answer cannot go on (out of memory): stop the upstream, end what
+** the client has (a 502 if it has nothing yet), forget the call. */
+static void proxyBreak(ProxyCall *pc){
+  if( pc->pCall ) ssoClientCancel(pc->pCall);
+  pc->pCall = 0;
+  if( !pc->bStreaming ){
+    proxyError(pc->req, 502, "api_error", 0, 0, 0, "out of memory");
+  }else{
+    ssoServerStreamEnd(pc->req);
+  }
+  pc->req = 0;
+  proxyCallEnd(pc);
+}
+
+static void proxyOnHead(SsoClientCall *pCall, const SsoClientResp *r,
+                        void *pArg){
+  ProxyCall *pc = pArg;
+  SsoStr ct = {0, 0}, cl = {0, 0};
+  int i;
+  SSO_UNUSED(pCall);
+  pc->iStatus = r->iStatus;
+  pc->aHdr = ssoArenaAlloc(&pc->arena, sizeof(SsoHttpHeader)*(size_t)
+                           (r->nHdr ? r->nHdr : 1));
+  if( pc->aHdr==0 ) goto nomem;
+  for(i=0; i<r->nHdr; i++){
+    const SsoHttpHeader *h = &r->aHdr[i];
+    SsoHttpHeader *o;
+    if( ssoHttpStrIEq(h->name, "content-type") ) ct = h->value;
+    if( ssoHttpStrIEq(h->name, "content-length") ) cl = h->value;
+    if( !ssoProxyResponseHeaderOk(r->aHdr, r->nHdr, i) ) continue;
+    o = &pc->aHdr[pc->nHdr++];
+    o->name.z = ssoArenaStrndup(&pc->arena, h->name.z, h->name.n);
+    o->value.z = ssoArenaStrndup(&pc->arena, h->value.z, h->value.n);
+    if( o->name.z==0 || o->value.z==0 ) goto nomem;
+    o->name.n = h->name.n;
+    o->value.n = h->value.n;
+  }
+  if( pc->eKind!=PROXY_FORWARD || proxyBodyless(pc) ) return;
+  if( ct.n>=17 && strncasecmp(ct.z, "text/event-stream", 17)==0 ){
+    pc->eMode = PROXY_SSE;
+    ssoProxySseInit(&pc->sse);
+  }else if( cl.n>7 || (cl.n>0 && strtoull(cl.z, 0, 10)>SSO_PROXY_BUFFER_MAX) ){
+    pc->eMode = PROXY_RAW;
+  }
+  if( pc->eMode!=PROXY_BUFFER && proxyStreamBegin(pc) ) goto nomem;
+  return;
+nomem:
+  proxyBreak(pc);
+}
+
+static void proxyOnData(SsoClientCall *pCall, const char *z, size_t n,
+                        void *pArg){
+  ProxyCall *pc = pArg;
+  SSO_UNUSED(pCall);
+  if( pc->req==0 ) return;
+  switch( pc->eMode ){
+    case PROXY_BUFFER:
+      if( pc->body.n+n<=SSO_PROXY_BUFFER_MAX ){
+        ssoBufAppend(&pc->body, z, n);
+        return;
+      }
+      /* Larger than we buffer: stream what we have, then the rest. */
+      pc->eMode = PROXY_RAW;
+      if( proxyStreamBegin(pc) ){
+        proxyBreak(pc);
+        return;
+      }
+      proxyWrite(pc, pc->body.z, pc->body.n);
+      ssoBufTruncate(&pc->body, 0);
+      proxyKeepTail(pc, z, n);
+      proxyWrite(pc, z, n);
+      return;
+    case PROXY_SSE:
+      ssoProxySseFeed(&pc->sse, z, n);
+      proxyWrite(pc, z, n);
+      return;
+    default:
+      proxyKeepTail(pc, z, n);
+      proxyWrite(pc, z, n);
+      return;
+  }
+}
+
+/* The /v1/models answer: the table's models the key may use, then those
+** of the default upstream's list (pList, may be NULL) not already in. */
+static int proxyModelsAnswer(SsoServerReq *req, const SsoProxyTable *t,
+                             const ProxyAllow *a, const SsoJson *pList){
+  SsoJsonWriter jw;
+  SsoBuf b;
+  const SsoJson *aData = ssoJsonGet(pList, "data");
+  size_t i;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoJsonWriteInit(&jw, &b);
+  ssoJsonWriteBeginObject(&jw);
+  ssoJsonWriteKeyString(&jw, "object", "list");
+  ssoJsonWriteKey(&jw, "data");
+  ssoJsonWriteBeginArray(&jw);
+  for(i=0; i<(size_t)t->nModel; i++){
+    const SsoProxyModel *m = &t->aModel[i];
+    if( !proxyAllowed(a, m->zName, m->nName) ) continue;
+    ssoJsonWriteBeginObject(&jw);
+    ssoJsonWriteKey(&jw, "id");
+    ssoJsonWriteStringN(&jw, m->zName, m->nName);
+    ssoJsonWriteKeyString(&jw, "object", "model");
+    ssoJsonWriteKeyInt64(&jw, "created", SSO_PROXY_MODEL_CREATED);
+    ssoJsonWriteKeyString(&jw, "owned_by", "openai");
+    ssoJsonWriteEndObject(&jw);
+  }
+  for(i=0; i<ssoJsonCount(aData); i++){
+    const SsoJson *e = ssoJsonAt(aData, i);
+    size_t nId;
+    const char *zId = ssoJsonStr(ssoJsonGet(e, "id"), &nId);
+    const char *zOwner = ssoJsonCStr(ssoJsonGet(e, "owned_by"));
+    long long tCreated = SSO_PROXY_MODEL_CREATED;
+    if( zId==0 || ssoProxyTableFind(t, zId, nId) ) continue;
+    if( !proxyAllowed(a, zId, nId) ) continue;
+    ssoJsonInt64(ssoJsonGet(e, "created"), &tCreated);
+    ssoJsonWriteBeginObject(&jw);
+    ssoJsonWriteKey(&jw, "id");
+    ssoJsonWriteStringN(&jw, zId, nId);
+    ssoJsonWriteKeyString(&jw, "object", "model");
+    ssoJsonWriteKeyInt64(&jw, "created", tCreated);
+    ssoJsonWriteKeyString(&jw, "owned_by", zOwner ? zOwner : "openai");
+    ssoJsonWriteEndObject(&jw);
+  }
+  ssoJsonWriteEndArray(&jw);
+  ssoJsonWriteEndObject(&jw);
+  rc = ssoJsonWriteFinish(&jw);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerRespond(req, 200, "application/json", b.z, b.n);
+  }
+  ssoBufFree(&b);
+  return rc;
+}
+
+/* The default upstream's model list arrived (or did not). */
+static void proxyModelsDone(ProxyCall *pc, const SsoClientResp *r){
+  SsoJsonDoc *pDoc = 0;
+  if( r->rc ){
+    proxyError(pc->req, r->iProxyStatus, r->iProxyStatus==504 ?
+               "timeout_error" : "api_error", 0, 0, 0, "%s", r->zErr);
+    return;
+  }
+  if( r->iStatus!=200 || ssoJsonParse(r->pBody ? r->pBody : "", r->nBody, 0,
+                                      &pDoc, 0) ){
+    proxyError(pc->req, 502, "api_error", 0, 0, 0, "the upstream's model "
+               "list is not usable (status %d)", r->iStatus);
+    return;
+  }
+  if( proxyModelsAnswer(pc->req, pc->pView->pTab, &pc->allow,
+                        ssoJsonRoot(pDoc)) ){
+    proxyError(pc->req, 500, "api_error", 0, 0, 0, "out of memory");
+  }
+  ssoJsonFree(pDoc);
+}
+
+/* An upstream that failed after the stream began: tell an event-stream
+** reader in its own format, then end. */
+static void proxyStreamFail(ProxyCall *pc, const SsoClientResp *r){
+  if( pc->eMode==PROXY_SSE && pc->pend.n==0 ){
+    SsoBuf b;
+    ssoBufInit(&b, 0);
+    ssoBufAppendStr(&b, "data: {\"error\":{\"message\":");
+    ssoBufAppendJsonString(&b, r->zErr, strlen(r->zErr));
+    ssoBufPrintf(&b, ",\"type\":\"api_error\",\"param\":null,\"code\":"
+                 "\"%d\"}}\n\n", r->iProxyStatus);
+    if( b.rc==0 ) ssoServerStreamWrite(pc->req, b.z, b.n);
+    ssoBufFree(&b);
+  }
+  ssoServerStreamEnd(pc->req);
+}
+
+static void proxyOnDone(SsoClientCall *pCall, const SsoClientResp *r,
+                        void *pArg){
+  ProxyCall *pc = pArg;
+  SSO_UNUSED(pCall);
+  pc->pCall = 0;
+  if( pc->req==0 ) return;              /* answered already (out of memory) */
+  if( pc->eKind==PROXY_MODELS ){
+    proxyModelsDone(pc, r);
+  }else if( r->rc && !pc->bStreaming ){
+    proxyError(pc->req, r->iProxyStatus, r->iProxyStatus==504 ?
+               "timeout_error" : "api_error", 0, 0, 0, "%s", r->zErr);
+  }else if( r->rc ){
+    proxyStreamFail(pc, r);
+  }else if( !pc->bStreaming ){
+    if( pc->iStatus>=200 && pc->iStatus<300 ){
+      pc->bUsage = ssoProxyUsageFind(pc->body.z ? pc->body.z : "",
+                                     pc->body.n, &pc->nPrompt, &pc->nCompl);
+    }
+    if( proxySendHead(pc)==SSOPROXY_OK ){
+      ssoServerBody(pc->req, pc->body.z ? pc->body.z : "", pc->body.n);
+    }
+  }else{
+    if( pc->eMode==PROXY_RAW && pc->iStatus>=200 && pc->iStatus<300 ){
+      pc->bUsage = ssoProxyUsageFind(pc->body.z ? pc->body.z : "",
+                                     pc->body.n, &pc->nPrompt, &pc->nCompl);
+    }
+    if( pc->pend.n ){
+      pc->bEndPending = 1;              /* proxyOnDrain finishes it */
+      return;
+    }
+    ssoServerStreamEnd(pc->req);
+  }
+  pc->req = 0;
+  proxyCallEnd(pc);
+}
+
+static void proxyOnDrain(SsoServerReq *req, void *pArg){
+  ProxyCall *pc = pArg;
+  if( pc->pend.n ){
+    int rc = ssoServerStreamWrite(req, pc->pend.z, pc->pend.n);
+    if( rc==SSOPROXY_TOOBIG ) return;
+    ssoBufTruncate(&pc->pend, 0);
+    if( rc ) return;
+  }
+  if( pc->bEndPending ){
+    ssoServerStreamEnd(req);
+    pc->req = 0;
+    proxyCallEnd(pc);
+    return;
+  }
+  if( pc->pCall && ssoServerStreamWritable(req) ){
+    ssoClientPause(pc->pCall, 0);
+  }
+}
+
+/* ---- Handlers ------------------------------------------------------------------------ */
+
+static ProxyCall *proxyCallNew(SsoProxy *p, ProxyWorker *w, SsoServerReq *req,
+                               int eKind){
+  ProxyCall *pc = ssoMallocZero(sizeof(*pc));
+  if( pc==0 ) return 0;
+  pc->p = p;
+  pc->w = w;
+  pc->req = req;
+  pc->eKind = eKind;
+  ssoArenaInit(&pc->arena, 0);
+  ssoBufInit(&pc->body, 0);
+  ssoBufInit(&pc->pend, 0);
+  ssoProxySseInit(&pc->sse);
+  pc->pView = proxyView(w);
+  if( pc->pView==0 ){
+    proxyCallFree(pc);
+    return 0;
+  }
+  return pc;
+}
+
+/*
+** Start pc's upstream request: zMethod to m's base + zSuffix (+ query),
+** with the client's fields filtered, the upstream key, our request id and
+** (if asked) the caller's identity. pBody must live until the call ends.
+*/
+static int proxyStart(ProxyCall *pc, const SsoProxyModel *m,
+                      const char *zMethod, const char *zSuffix,
+                      size_t nSuffix, const void *pBody, size_t nBody,
+                      const SsoCaller *pCaller){
+  SsoServerReq *req = pc->req;
+  SsoHttpHeader aHdr[SSO_HTTP_MAX_HEADERS+8];
+  SsoHttpHeader *a = aHdr;
+  SsoClientReq cr;
+  SsoClient *pCli = 0;
+  SsoBuf url;
+  int n = 0, rc;
+  if( req->nHdr>SSO_HTTP_MAX_HEADERS ){
+    a = ssoArenaAlloc(&pc->arena, sizeof(SsoHttpHeader)*(size_t)(req->nHdr+8));
+    if( a==0 ) return SSOPROXY_NOMEM;
+  }
+  if( pc->eKind==PROXY_FORWARD ) n = ssoProxyRequestHeaders(req->aHdr,
+                                                            req->nHdr, a);
+#define PROXY_HDR(N, V) do{ a[n].name.z = N; a[n].name.n = strlen(N); \
+    a[n].value.z = V; a[n].value.n = strlen(V); n++; }while(0)
+  if( m->zAuth ) PROXY_HDR("Authorization", m->zAuth);
+  PROXY_HDR("X-Request-Id", req->zId);
+  if( pc->p->cfg.bForwardIdentity && pCaller && pc->eKind==PROXY_FORWARD ){
+    const char *zUser = pCaller->zUserId ? pCaller->zUserId
+                        : pCaller->eKind==SSO_CALLER_MASTER ? "master_key" : 0;
+    if( zUser ) PROXY_HDR("X-Ssoproxy-User", zUser);
+    if( pCaller->user.zEmail ) PROXY_HDR("X-Ssoproxy-Email",
+                                         pCaller->user.zEmail);
+    if( pCaller->eRole ) PROXY_HDR("X-Ssoproxy-Role",
+                                   ssoAuthzRoleName(pCaller->eRole));
+  }
+#undef PROXY_HDR
+  ssoBufInit(&url, 0);
+  ssoBufAppendStr(&url, m->zBase);
+  ssoBufAppend(&url, zSuffix, nSuffix);
+  if( req->query.n ){
+    ssoBufAppendChar(&url, '?');
+    ssoBufAppend(&url, req->query.z, req->query.n);
+  }
+  rc = url.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoApiWorkerClient(pc->w->pApiW, req->pLoop,
+                                                &pCli);
+  if( rc==SSOPROXY_OK ){
+    memset(&cr, 0, sizeof(cr));
+    cr.zMethod = zMethod;
+    cr.zUrl = url.z;
+    cr.aHdr = a;
+    cr.nHdr = n;
+    cr.pBody = pBody;
+    cr.nBody = nBody;
+    cr.msConnect = m->msConnect;
+    cr.msFirstByte = m->msFirstByte;
+    cr.msIdle = m->msIdle;
+    if( pc->eKind==PROXY_FORWARD ){
+      /* Streamed answers are not held, so only buffered ones are capped. */
+      cr.mxResponse = SSO_PROXY_MAX_STREAM;
+      cr.xHead = proxyOnHead;
+      cr.xData = proxyOnData;
+    }
+    cr.xDone = proxyOnDone;
+    cr.pArg = pc;
+    rc = ssoClientRequest(pCli, &cr, &pc->pCall);
+  }
+  ssoBufFree(&url);
+  if( rc==SSOPROXY_OK ) rc = ssoServerAsync(req, proxyOnAbort, proxyOnDrain,
+                                            pc);
+  if( rc && pc->pCall ){
+    ssoClientCancel(pc->pCall);
+    pc->pCall = 0;
+  }
+  return rc;
+}
+
+/* GET /v1/models */
+static int proxyModels(SsoProxy *p, ProxyWorker *w, SsoServerReq *req,
+                       const SsoCaller *pCaller){
+  ProxyCall *pc = proxyCallNew(p, w, req, PROXY_MODELS);
+  const SsoProxyModel *m;
+  int rc;
+  if( pc==0 ) return SSOPROXY_NOMEM;
+  rc = proxyAllowInit(&pc->allow, pCaller);
+  if( rc ) goto fail;
+  m = pc->pView->pTab->pDefault;
+  if( m==0 ){
+    rc = proxyModelsAnswer(req, pc->pView->pTab, &pc->allow, 0);
+    proxyCallFree(pc);
+    return rc;
+  }
+  rc = proxyStart(pc, m, "GET", "/models", 7, 0, 0, pCaller);
+  if( rc==SSOPROXY_OK ) return rc;
+fail:
+  proxyCallFree(pc);
+  return rc;
+}
+
+/* The model a forwarded request names, decoded into pArena. */
+static int proxyModelName(SsoServerReq *req, SsoArena *pArena, SsoStr *pName,
+                          SsoStr *pRaw){
+  int bEsc = 0, rc;
+  SsoJsonDoc *pDoc = 0;
+  pName->z = "";
+  pName->n = 0;
+  if( req->nBody==0 ) return SSOPROXY_NOTFOUND;
+  rc = ssoProxyBodyModel(req->pBody, req->nBody, pRaw, &bEsc);
+  if( rc || !bEsc ){
+    *pName = *pRaw;
+    return rc;
+  }
+  rc = ssoJsonParse(pRaw->z-1, pRaw->n+2, 0, &pDoc, 0);
+  if( rc==SSOPROXY_OK ){
+    const char *z = ssoJsonStr(ssoJsonRoot(pDoc), &pName->n);
+    pName->z = ssoArenaStrndup(pArena, z, pName->n);
+    if( pName->z==0 ) rc = SSOPROXY_NOMEM;
+  }
+  ssoJsonFree(pDoc);
+  return rc==SSOPROXY_NOMEM ? rc : rc ? SSOPROXY_PARSE : SSOPROXY_OK;
+}
+
+/* The body with the model name at pRaw replaced by m's upstream name. */
+static int proxyRewrite(ProxyCall *pc, SsoServerReq *req, SsoStr raw,
+                        const SsoProxyModel *m){
+  SsoBuf b;
+  size_t iStart = (size_t)(raw.z - 1 - req->pBody);
+  size_t iEnd = iStart + raw.n + 2;
+  ssoBufInit(&b, 0);
+  ssoBufAppend(&b, req->pBody, iStart);
+  ssoBufAppendJsonString(&b, m->zUpName, m->nUpName);
+  ssoBufAppend(&b, req->pBody+iEnd, req->nBody-iEnd);
+  if( b.rc ){
+    ssoBufFree(&b);
+    return SSOPROXY_NOMEM;
+  }
+  pc->zBody = b.z;
+  return SSOPROXY_OK;
+}
+
+/* Check the model against the key, then the table. */
+static int proxyRoute(ProxyCall *pc, SsoServerReq *req, const SsoCaller *c,
+                      SsoStr name, int bNamed, const SsoProxyModel **pm){
+  const SsoProxyTable *t = pc->pView->pTab;
+  ProxyAllow a;
+  int rc = proxyAllowInit(&a, c);
+  if( rc ) return rc;
+  *pm = 0;
+  if( !bNamed ){
+    if( a.pDoc==0 && t->pDefault ) *pm = t->pDefault;
+    else rc = proxyError(req, 400, "invalid_request_error", "model", 0, 0,
+                         "'model' is required: a string member of the JSON "
+                         "body");
+  }else if( !proxyAllowed(&a, name.z, name.n) ){
+    rc = proxyError(req, 403, "permission_error", "model", 0, 0,
+                    "key not allowed to access model. This key can only "
+                    "access models=%s. Tried to access %.*s",
+                    c->key.zModels ? c->key.zModels : "[]",
+                    (int)(name.n>200 ? 200 : name.n), name.z);
+  }else if( (*pm = ssoProxyTableFind(t, name.z, name.n))==0 ){
+    if( t->pDefault ){
+      *pm = t->pDefault;
+    }else{
+      rc = proxyError(req, 404, "invalid_request_error", "model",
+                      "model_not_found", 0, "The model `%.*s` does not "
+                      "exist", (int)(name.n>200 ? 200 : name.n), name.z);
+    }
+  }
+  ssoJsonFree(a.pDoc);
+  if( rc==SSOPROXY_OK && *pm==0 ) rc = SSOPROXY_ERROR;   /* answered */
+  return rc;
+}
+
+/* The key's rpm/tpm limits; 1 (answered 429) when over. */
+static int proxyLimited(SsoProxy *p, SsoServerReq *req, const SsoCaller *c){
+  int nRetry = 0, e;
+  if( c->eKind!=SSO_CALLER_KEY ) return 0;
+  if( c->key.nRpmLimit<=0 && c->key.nTpmLimit<=0 ) return 0;
+  e = ssoProxyLimitTake(p->pLim, c->key.zHash, c->key.nRpmLimit,
+                        c->key.nTpmLimit, ssoOsNowMs(), &nRetry);
+  if( e==0 ) return 0;
+  proxyError(req, 429, "rate_limit_error", 0, 0, nRetry, "Rate limit "
+             "reached for this key: %s of %lld per minute. Retry after %d s.",
+             e==1 ? "requests" : "tokens",
+             e==1 ? c->key.nRpmLimit : c->key.nTpmLimit, nRetry);
+  return 1;
+}
+
+/* POST /v1/... (and any other method under /v1 but the model routes). */
+static int proxyForward(SsoProxy *p, ProxyWorker *w, SsoServerReq *req,
+                        const SsoCaller *c, SsoArena *pArena,
+                        const char *zModelPath){
+  ProxyCall *pc;
+  const SsoProxyModel *m = 0;
+  SsoStr name = {"", 0}, raw = {"", 0};
+  char zMethod[32];
+  const char *zPath = req->path.z;
+  size_t nPath = req->path.n;
+  int rc, bNamed;
+  if( zModelPath ){
+    name.z = zModelPath;
+    name.n = strlen(zModelPath);
+    rc = SSOPROXY_OK;
+  }else{
+    rc = proxyModelName(req, pArena, &name, &raw);
+  }
+  if( rc==SSOPROXY_PARSE ){
+    return proxyError(req, 400, "invalid_request_error", "model", 0, 0,
+                      "the body is not a JSON object with one string "
+                      "'model'");
+  }
+  if( rc!=SSOPROXY_OK && rc!=SSOPROXY_NOTFOUND ) return rc;
+  bNamed = rc==SSOPROXY_OK;
+  pc = proxyCallNew(p, w, req, PROXY_FORWARD);
+  if( pc==0 ) return SSOPROXY_NOMEM;
+  rc = proxyRoute(pc, req, c, name, bNamed, &m);
+  if( rc==SSOPROXY_OK && proxyLimited(p, req, c) ) rc = SSOPROXY_ERROR;
+  if( rc ) goto end;
+  if( c->eKind==SSO_CALLER_KEY ){
+    memcpy(pc->zHash, c->key.zHash, SSO_KEY_HEX-1);
+    pc->zHash[SSO_KEY_HEX-1] = 0;
+    pc->nTpm = c->key.nTpmLimit;
+  }
+  if( bNamed && !zModelPath && m->zUpName ){
+    rc = proxyRewrite(pc, req, raw, m);
+    if( rc ) goto end;
+  }
+  /* The upstream's base stands for /v1: /v1/chat/completions goes to
+  ** BASE/chat/completions, as LiteLLM's api_base does. */
+  if( nPath>=4 && memcmp(zPath, "/v1/", 4)==0 ){
+    zPath += 3;
+    nPath -= 3;
+  }
+  if( req->method.n>=sizeof(zMethod) ){
+    rc = proxyError(req, 400, "invalid_request_error", 0, 0, 0, "method "
+                    "too long");
+    goto end;
+  }
+  memcpy(zMethod, req->method.z, req->method.n);
+  zMethod[req->method.n] = 0;
+  rc = proxyStart(pc, m, zMethod, zPath, nPath,
+                  pc->zBody ? pc->zBody : req->pBody,
+                  pc->zBody ? strlen(pc->zBody) : req->nBody, c);
+  if( rc==SSOPROXY_PARSE ){
+    rc = proxyError(req, 400, "invalid_request_error", 0, 0, 0, "this "
+                    "request cannot be forwarded (its path or a header "
+                    "is not valid upstream)");
+    goto end;
+  }
+  if( rc==SSOPROXY_OK ) return rc;
+end:
+  /* Refused or failed: no usage to count, but the key was used. */
+  if( c->eKind==SSO_CALLER_KEY ){
+    ssoApiWorkerTouch(w->pApiW, req->pLoop, c->key.zHash, ssoOsNowMs());
+  }
+  proxyCallFree(pc);
+  return rc==SSOPROXY_ERROR ? SSOPROXY_OK : rc;
+}
+
+/* One model's entry, as in the list. */
+static int proxyModelEntry(SsoServerReq *req, SsoStr id){
+  SsoJsonWriter jw;
+  SsoBuf b;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoJsonWriteInit(&jw, &b);
+  ssoJsonWriteBeginObject(&jw);
+  ssoJsonWriteKey(&jw, "id");
+  ssoJsonWriteStringN(&jw, id.z, id.n);
+  ssoJsonWriteKeyString(&jw, "object", "model");
+  ssoJsonWriteKeyInt64(&jw, "created", SSO_PROXY_MODEL_CREATED);
+  ssoJsonWriteKeyString(&jw, "owned_by", "openai");
+  ssoJsonWriteEndObject(&jw);
+  rc = ssoJsonWriteFinish(&jw);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerRespond(req, 200, "application/json", b.z, b.n);
+  }
+  ssoBufFree(&b);
+  return rc;
+}
+
+/* GET /v1/models/NAME: from the table, else from the default upstream. */
+static int proxyModelOne(SsoProxy *p, ProxyWorker *w, SsoServerReq *req,
+                         const SsoCaller *c, SsoArena *pArena){
+  size_t nPre = req->path.n>=11 && memcmp(req->path.z, "/v1/", 4)==0 ? 11 : 8;
+  SsoStr id;
+  ProxyAllow a;
+  ProxyView *v;
+  const SsoProxyModel *m;
+  int rc;
+  if( ssoUrlDecodeArena(pArena, req->path.z+nPre, req->path.n-nPre,
+                        SSO_URL_NONUL, &id, 0) || id.n==0
+   || !ssoJsonUtf8Valid(id.z, id.n) ){
+    return proxyError(req, 404, "invalid_request_error", "model",
+                      "model_not_found", 0, "no such model");
+  }
+  rc = proxyAllowInit(&a, c);
+  if( rc ) return rc;
+  if( !proxyAllowed(&a, id.z, id.n) ){
+    ssoJsonFree(a.pDoc);
+    return proxyError(req, 403, "permission_error", "model", 0, 0, "key not "
+                      "allowed to access model %.*s",
+                      (int)(id.n>200 ? 200 : id.n), id.z);
+  }
+  ssoJsonFree(a.pDoc);
+  v = proxyView(w);
+  if( v==0 ) return SSOPROXY_NOMEM;
+  m = ssoProxyTableFind(v->pTab, id.z, id.n);
+  rc = m==0 && v->pTab->pDefault;
+  proxyViewRelease(v);
+  if( rc ) return proxyForward(p, w, req, c, pArena, id.z);
+  if( m==0 ){
+    return proxyError(req, 404, "invalid_request_error", "model",
+                      "model_not_found", 0, "The model `%.*s` does not "
+                      "exist", (int)(id.n>200 ? 200 : id.n), id.z);
+  }
+  return proxyModelEntry(req, id);
+}
+
+static int proxyOnRequest(SsoServerReq *req, void *pArg){
+  ProxyRoute *r = pArg;
+  SsoProxy *p = r->p;
+  ProxyWorker *w = proxyWorker(p, req);
+  SsoArena arena;
+  SsoCaller caller;
+  int rc;
+  if( w==0 ) return SSOPROXY_NOMEM;
+  ssoArenaInit(&arena, 0);
+  rc = proxyAuthenticate(p, req, w, &arena, &caller);
+  if( rc==SSOPROXY_OK && r->eKind!=PROXY_FORWARD
+   && caller.eKind==SSO_CALLER_KEY ){
+    ssoApiWorkerTouch(w->pApiW, req->pLoop, caller.key.zHash, ssoOsNowMs());
+  }
+  if( rc==SSOPROXY_OK ){
+    switch( r->eKind ){
+      case PROXY_MODELS: rc = proxyModels(p, w, req, &caller); break;
+      case PROXY_MODEL_ONE:
+        rc = proxyModelOne(p, w, req, &caller, &arena);
+        break;
+      default: rc = proxyForward(p, w, req, &caller, &arena, 0); break;
+    }
+  }else if( rc==SSOPROXY_ERROR ){
+    rc = SSOPROXY_OK;                   /* refused and answered */
+  }
+  ssoArenaFree(&arena);
+  return rc;
+}
+
+static int ssoProxyRegister(SsoServer *pSrv, SsoProxy *p){
+  static const struct { const char *zMethod, *zPath; int eKind; } a[] = {
+    { "GET", "/v1/models", PROXY_MODELS },
+    { "GET", "/models", PROXY_MODELS },
+    { "GET", "/v1/models/*", PROXY_MODEL_ONE },
+    { "GET", "/models/*", PROXY_MODEL_ONE },
+    { 0, "/v1/*", PROXY_FORWARD },
+    { "POST", "/chat/completions", PROXY_FORWARD },
+    { "POST", "/completions", PROXY_FORWARD },
+    { "POST", "/embeddings", PROXY_FORWARD },
+    { "POST", "/responses", PROXY_FORWARD },
+  };
+  size_t i;
+  int rc = SSOPROXY_OK;
+  for(i=0; i<3; i++){
+    p->aRoute[i].p = p;
+    p->aRoute[i].eKind = (int)i;
+  }
+  for(i=0; rc==SSOPROXY_OK && i<SSO_ARRAYSIZE(a); i++){
+    rc = ssoServerRoute(pSrv, a[i].zMethod, a[i].zPath, proxyOnRequest,
+                        &p->aRoute[a[i].eKind]);
+  }
+  return rc;
+}
+
+/* ---- Start, reload, stop -------------------------------------------------------------- */
+
+/* Read and parse the models file (if any) with the default upstream. */
+static int proxyLoad(SsoProxy *p, SsoProxyTable **pp, char *zErr,
+                     size_t nErr){
+  char *z = 0;
+  size_t n = 0;
+  int rc;
+  if( p->zFile ){
+    rc = ssoOsReadFile(p->zFile, SSO_PROXY_MAX_FILE, &z, &n);
+    if( rc==SSOPROXY_TOOBIG ){
+      return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "%s: larger than %u "
+                       "bytes", p->zFile, SSO_PROXY_MAX_FILE);
+    }
+    if( rc==SSOPROXY_NOMEM ) return ssoErrorf(zErr, nErr, rc,
+                                              "out of memory");
+    if( rc ){
+      return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "SSOPROXY_MODELS_FILE: "
+                       "cannot read %s: %s", p->zFile, strerror(errno));
+    }
+  }
+  rc = ssoProxyTableParse(p->zFile, z, n, p->cfg.zUpstreamUrl,
+                          p->cfg.zUpstreamKey, pp, zErr, nErr);
+  ssoFree(z);
+  return rc;
+}
+
+static void proxyLogTable(SsoProxy *p, const SsoProxyTable *t,
+                          const char *zMsg){
+  char zCount[16];
+  int i;
+  if( p->cfg.pLog==0 ) return;
+  snprintf(zCount, sizeof(zCount), "%d", t->nModel);
+  ssoLog(p->cfg.pLog, SSO_LOG_INFO, zMsg, "models", zCount, "default",
+         t->pDefault ? t->pDefault->zBase : "none", (char*)0);
+  for(i=-1; i<t->nModel; i++){
+    const SsoProxyModel *m = i<0 ? t->pDefault : &t->aModel[i];
+    if( m && m->bPlainRemote ){
+      ssoLog(p->cfg.pLog, SSO_LOG_WARN, "upstream reached over plain http: "
+             "prompts and the upstream key cross the network unencrypted",
+             "model", m->zName ? m->zName : "(default)", "url", m->zBase,
+             (char*)0);
+    }
+  }
+}
+
+static void proxyReloadNow(SsoProxy *p){
+  SsoProxyTable *pNew = 0, *pOld;
+  char zErr[600];
+  int rc = proxyLoad(p, &pNew, zErr, sizeof(zErr));
+  if( rc ){
+    if( p->cfg.pLog ){
+      ssoLog(p->cfg.pLog, SSO_LOG_ERROR, "models file not reloaded; the "
+             "previous models stay in use", "error", zErr, (char*)0);
+    }
+    return;
+  }
+  pthread_mutex_lock(&p->mu);
+  pOld = p->pTab;
+  p->pTab = pNew;
+  atomic_fetch_add_explicit(&p->iGen, 1, memory_order_release);
+  pthread_mutex_unlock(&p->mu);
+  ssoProxyTableRelease(pOld);
+  proxyLogTable(p, pNew, "models file reloaded");
+}
+
+/* The reload thread: one reload per "r" written to the pipe. */
+static void *proxyReloader(void *pArg){
+  SsoProxy *p = pArg;
+  for(;;){
+    char c;
+    ssize_t r = read(p->fdR, &c, 1);
+    if( r<0 && errno==EINTR ) continue;
+    if( r<=0 || c=='q' ) break;
+    proxyReloadNow(p);
+  }
+  return 0;
+}
+
+static int proxyStartReloader(SsoProxy *p){
+  int fd[2];
+  sigset_t old;
+  if( pipe(fd) ) return SSOPROXY_NOMEM;
+  p->fdR = fd[0];
+  p->fdW = fd[1];
+  ssoLoopBlockSignals(&old);
+  p->bReloader = pthread_create(&p->reloader, 0, proxyReloader, p)==0;
+  pthread_sigmask(SIG_SETMASK, &old, 0);
+  return p->bReloader ? SSOPROXY_OK : SSOPROXY_NOMEM;
+}
+
+static int ssoProxyNew(const SsoProxyConfig *pCfg, SsoProxy **pp,
+                            char *zErr, size_t nErr){
+  SsoProxy *p;
+  int rc;
+  *pp = 0;
+  if( pCfg->zUpstreamKey && pCfg->zUpstreamKey[0] && !pCfg->zUpstreamUrl ){
+    return ssoErrorf(zErr, nErr, SSOPROXY_CONFIG, "SSOPROXY_UPSTREAM_KEY is "
+                     "set but SSOPROXY_UPSTREAM_URL is not: the key has no "
+                     "upstream to go to");
+  }
+  p = ssoMallocZero(sizeof(*p));
+  if( p==0 ) return SSOPROXY_NOMEM;
+  p->cfg = *pCfg;
+  p->fdR = p->fdW = -1;
+  atomic_init(&p->iGen, 0);
+  if( pthread_mutex_init(&p->mu, 0) ){
+    ssoFree(p);
+    return SSOPROXY_NOMEM;
+  }
+  rc = ssoProxyLimiterNew(&p->pLim);
+  if( rc==SSOPROXY_OK && pCfg->zModelsFile ){
+    p->zFile = ssoStrdup(pCfg->zModelsFile);
+    if( p->zFile==0 ) rc = SSOPROXY_NOMEM;
+  }
+  if( rc==SSOPROXY_OK ) rc = proxyLoad(p, &p->pTab, zErr, nErr);
+  if( rc==SSOPROXY_OK && p->zFile ) rc = proxyStartReloader(p);
+  if( rc ){
+    if( rc==SSOPROXY_NOMEM ) ssoErrorf(zErr, nErr, rc, "out of memory");
+    ssoProxyFree(p);
+    return rc;
+  }
+  proxyLogTable(p, p->pTab, "upstreams");
+  *pp = p;
+  return SSOPROXY_OK;
+}
+
+static void ssoProxyReload(SsoProxy *p){
+  if( p && p->fdW>=0 ){
+    ssize_t r = write(p->fdW, "r", 1);
+    SSO_UNUSED(r);          /* a full pipe already holds a reload */
+  }
+}
+
+static void ssoProxyFree(SsoProxy *p){
+  int i;
+  if( p==0 ) return;
+  if( p->bReloader ){
+    ssize_t r = write(p->fdW, "q", 1);
+    SSO_UNUSED(r);
+    pthread_join(p->reloader, 0);
+  }
+  if( p->fdR>=0 ) close(p->fdR);
+  if( p->fdW>=0 ) close(p->fdW);
+  for(i=0; i<SSO_SERVER_MAX_WORKERS; i++){
+    if( p->apWorker[i] ){
+      /* Workers end before the proxy; this is only a failed start. */
+      proxyViewRelease(p->apWorker[i]->pView);
+      ssoFree(p->apWorker[i]);
+    }
+  }
+  ssoProxyTableRelease(p->pTab);
+  ssoProxyLimiterFree(p->pLim);
+  pthread_mutex_destroy(&p->mu);
+  ssoFree(p->zFile);
+  ssoFree(p);
+}
+/************** End of proxy.c **************/
+/************** Begin file fauth.c **************/
+/*
+** 2026 November 22
+**
+** ssoproxy is released under the MIT licence; see README.md.
+**
+*************************************************************************
+**
+** Layer 4: forward authentication (see fauth.h for the routes).
+**
+** A reverse proxy (nginx auth_request, Traefik forwardAuth, Caddy
+** forward_auth) sends each request for the protected site here first,
+** with the browser's or client's headers, and lets the request through on
+** a 2xx. So /oauth2/auth must be cheap: it reads no body, and the
+** credential costs one indexed lookup -- the API key with its owner
+** (ssoAuthzAuthenticate, so a revoked key or a disabled owner is refused
+** on the very next request), or the session with its user
+** (ssoSessionGet). A request that carries both an API key header and a
+** session cookie is judged by the key first; when the key is not valid
+** (it may be the protected application's own bearer token) the session
+** still counts, since it proves the same thing on its own.
+**
+** The identity goes back in oauth2-proxy's X-Auth-Request-* fields. The
+** proxy in front copies them into the request it forwards (nginx:
+** auth_request_set + proxy_set_header), which also replaces any copy the
+** client sent itself: that replacement is the proxy's job, and the
+** recipes in docs/forward-auth.md do it.
+**
+** Decisions worth knowing:
+**  - Return-to targets (rd, X-Auth-Request-Redirect) must be local paths
+**    (ssoUrlIsLocalPath); an absolute URL, even to this host, is not
+**    accepted, and anything refused means "/". The protected site and
+**    ssoproxy's /oauth2/ share one host in every recipe, so a path is all
+**    a return needs, and there is no host allow-list to get wrong.
+**  - Sign-out answers GET as well as POST, without a CSRF token, as
+**    oauth2-proxy does: the worst a forged request can do is sign the
+**    user out, and the session cookie is SameSite=Lax, so a cross-site
+**    POST or sub-resource request does not even carry it.
+**  - The answers carry no Cache-Control: 202, 401 and 403 are not
+**    cacheable without explicit freshness (RFC 9111 §4.2.2), and this
+**    route is the hot path.
+*/
+/* #include "ssoInt.h" */
+#include <strings.h>
+
+/* ---- Pure pieces (unit-tested) ---- */
+
+/* 1 if group z[0..n) can travel in a comma-joined header value. */
+static int fauthGroupOk(const char *z, size_t n){
+  size_t i;
+  if( n==0 ) return 0;
+  for(i=0; i<n; i++){
+    unsigned char c = (unsigned char)z[i];
+    if( c==',' || c<0x20 || c==0x7f ) return 0;
+  }
+  return 1;
+}
+
+static int ssoFauthGroups(const char *zData, SsoArena *pArena,
+                               const char **pzGroups){
+  SsoJsonDoc *pDoc = 0;
+  const SsoJson *pArr;
+  SsoBuf b;
+  size_t i, n;
+  int rc = SSOPROXY_OK;
+  *pzGroups = "";
+  if( zData==0 || zData[0]==0 ) return SSOPROXY_OK;
+  rc = ssoJsonParse(zData, strlen(zData), 0, &pDoc, 0);
+  if( rc==SSOPROXY_NOMEM ) return rc;
+  if( rc ) return SSOPROXY_OK;          /* Not JSON: no groups */
+  pArr = ssoJsonGet(ssoJsonRoot(pDoc), "groups");
+  ssoBufInit(&b, 0);
+  if( ssoJsonType(pArr)==SSO_JSON_ARRAY ){
+    for(i=0; i<ssoJsonCount(pArr); i++){
+      const char *z = ssoJsonStr(ssoJsonAt(pArr, i), &n);
+      if( z==0 || !fauthGroupOk(z, n) ) continue;
+      if( b.n + 1 + n > SSO_FAUTH_MAX_GROUPS ) break;
+      if( b.n ) ssoBufAppend(&b, ",", 1);
+      ssoBufAppend(&b, z, n);
+    }
+  }
+  if( b.rc ){
+    rc = b.rc;
+  }else if( b.n ){
+    char *z = ssoArenaStrndup(pArena, b.z, b.n);
+    if( z==0 ) rc = SSOPROXY_NOMEM;
+    else *pzGroups = z;
+  }
+  ssoBufFree(&b);
+  ssoJsonFree(pDoc);
+  return rc;
+}
+
+static int ssoFauthHeaders(const SsoFauthId *p,
+                                const char *azName[SSO_FAUTH_NHEADER],
+                                const char *azValue[SSO_FAUTH_NHEADER]){
+  const char *az[SSO_FAUTH_NHEADER];
+  static const char *const azField[SSO_FAUTH_NHEADER] = {
+    "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups",
+    "X-Auth-Request-Preferred-Username", "X-Auth-Request-Role"
+  };
+  int i, n = 0;
+  az[0] = p->zUser;
+  az[1] = p->zEmail;
+  az[2] = p->zGroups;
+  az[3] = p->zName;
+  az[4] = p->zRole;
+  for(i=0; i<SSO_FAUTH_NHEADER; i++){
+    if( az[i]==0 || az[i][0]==0 ) continue;
+    azName[n] = azField[i];
+    azValue[n] = az[i];
+    n++;
+  }
+  return n;
+}
+
+/* 1 if z[0..n) is one of the comma-separated items of zList[0..nList),
+** compared exactly, or without ASCII case when bNoCase. */
+static int fauthInList(const char *zList, size_t nList, const char *z,
+                       size_t n, int bNoCase){
+  size_t i = 0;
+  while( i<=nList ){
+    size_t j = i;
+    while( j<nList && zList[j]!=',' ) j++;
+    if( j-i==n && n>0 ){
+      if( bNoCase ? strncasecmp(zList+i, z, n)==0 : memcmp(zList+i, z, n)==0 ){
+        return 1;
+      }
+    }
+    i = j+1;
+  }
+  return 0;
+}
+
+/* 1 if some item of the comma-joined zMine is in zList[0..nList). */
+static int fauthAnyInList(const char *zList, size_t nList, const char *zMine){
+  size_t i = 0, nMine = strlen(zMine);
+  while( i<nMine ){
+    size_t j = i;
+    while( j<nMine && zMine[j]!=',' ) j++;
+    if( fauthInList(zList, nList, zMine+i, j-i, 0) ) return 1;
+    i = j+1;
+  }
+  return 0;
+}
+
+/* The filters, in the order of aFauthFilter's rows. */
+#define FAUTH_GROUPS  0
+#define FAUTH_ROLES   1
+#define FAUTH_EMAILS  2
+#define FAUTH_DOMAINS 3
+static const char *const azFauthFilter[4] = {
+  "allowed_groups", "allowed_roles", "allowed_emails",
+  "allowed_email_domains"
+};
+
+/* Does the identity match list v of filter eFilter? */
+static int fauthMatch(const SsoFauthId *p, int eFilter, SsoStr v){
+  const char *zAt;
+  switch( eFilter ){
+    case FAUTH_GROUPS:
+      return p->zGroups && fauthAnyInList(v.z, v.n, p->zGroups);
+    case FAUTH_ROLES:
+      return p->zRole && fauthInList(v.z, v.n, p->zRole, strlen(p->zRole), 0);
+    case FAUTH_EMAILS:
+      return p->zEmail && fauthInList(v.z, v.n, p->zEmail,
+                                      strlen(p->zEmail), 1);
+    default:
+      zAt = p->zEmail ? strrchr(p->zEmail, '@') : 0;
+      return zAt && fauthInList(v.z, v.n, zAt+1, strlen(zAt+1), 1);
+  }
+}
+
+static int ssoFauthAllowed(const SsoFauthId *p, const char *zQuery,
+                                size_t nQuery, SsoArena *pArena,
+                                int *pbAllow){
+  SsoForm form;
+  int aSeen[4] = {0, 0, 0, 0}, aHit[4] = {0, 0, 0, 0};
+  int i, k, rc;
+  *pbAllow = 0;
+  if( nQuery==0 ){
+    *pbAllow = 1;
+    return SSOPROXY_OK;
+  }
+  rc = ssoFormParse(pArena, zQuery, nQuery, &form, 0);
+  if( rc ) return rc;
+  for(i=0; i<form.nParam; i++){
+    const SsoFormParam *q = &form.aParam[i];
+    for(k=0; k<4; k++){
+      if( q->name.n==strlen(azFauthFilter[k])
+       && memcmp(q->name.z, azFauthFilter[k], q->name.n)==0 ){
+        aSeen[k] = 1;
+        if( fauthMatch(p, k, q->value) ) aHit[k] = 1;
+      }
+    }
+  }
+  for(k=0; k<4; k++){
+    if( aSeen[k] && !aHit[k] ) return SSOPROXY_OK;
+  }
+  *pbAllow = 1;
+  return SSOPROXY_OK;
+}
+
+/*
+** A return-to target must be a local path, and not one of ours under
+** /oauth2/: oauth2-proxy's nginx recipe sets X-Auth-Request-Redirect to
+** $request_uri on every /oauth2/ request, so /oauth2/sign_out would
+** otherwise send the browser back to itself.
+*/
+static int fauthTargetOk(SsoStr v){
+  if( !ssoUrlIsLocalPath(v.z, v.n) ) return 0;
+  return !(v.n>=8 && memcmp(v.z, "/oauth2/", 8)==0)
+      && !(v.n==7 && memcmp(v.z, "/oauth2", 7)==0);
+}
+
+static const char *ssoFauthReturnTo(const char *zQuery, size_t nQuery,
+                                         const SsoHttpHeader *aHdr, int nHdr,
+                                         SsoArena *pArena){
+  SsoForm form;
+  SsoStr v;
+  int i, rc;
+  if( nQuery>0 && ssoFormParse(pArena, zQuery, nQuery, &form, 0)==SSOPROXY_OK ){
+    rc = ssoFormGet(&form, "rd", &v);
+    if( rc==SSOPROXY_OK ) return fauthTargetOk(v) ? v.z : 0;
+    if( rc==SSOPROXY_CONSTRAINT ) return 0;
+  }
+  for(i=0; i<nHdr; i++){
+    const SsoStr *pN = &aHdr[i].name;
+    if( pN->n==23 && strncasecmp(pN->z, "X-Auth-Request-Redirect", 23)==0 ){
+      v = aHdr[i].value;
+      if( !fauthTargetOk(v) ) return 0;
+      return ssoArenaStrndup(pArena, v.z, v.n);
+    }
+  }
+  return 0;
+}
+
+/* Append comma-joined zList as a JSON array of strings. */
+static void fauthWriteList(SsoJsonWriter *w, const char *zList){
+  size_t i = 0, n = zList ? strlen(zList) : 0;
+  ssoJsonWriteBeginArray(w);
+  while( i<n ){
+    size_t j = i;
+    while( j<n && zList[j]!=',' ) j++;
+    ssoJsonWriteStringN(w, zList+i, j-i);
+    i = j+1;
+  }
+  ssoJsonWriteEndArray(w);
+}
+
+static void ssoFauthUserinfo(const SsoFauthId *p, SsoBuf *b){
+  SsoJsonWriter w;
+  ssoJsonWriteInit(&w, b);
+  ssoJsonWriteBeginObject(&w);
+  ssoJsonWriteKeyString(&w, "user", p->zUser);
+  ssoJsonWriteKey(&w, "email");
+  if( p->zEmail ) ssoJsonWriteString(&w, p->zEmail);
+  else ssoJsonWriteNull(&w);
+  ssoJsonWriteKey(&w, "groups");
+  fauthWriteList(&w, p->zGroups);
+  ssoJsonWriteKeyString(&w, "preferredUsername", p->zName);
+  ssoJsonWriteKeyString(&w, "user_id", p->zUser);
+  ssoJsonWriteKeyString(&w, "role", p->zRole);
+  ssoJsonWriteEndObject(&w);
+  ssoJsonWriteFinish(&w);
+}
+
+/* ---- Who is calling ---- */
+
+/* The identity of a key or master-key caller. */
+static void fauthFromCaller(const SsoCaller *c, SsoFauthId *p){
+  memset(p, 0, sizeof(*p));
+  p->eKind = c->eKind;
+  p->zUser = c->zUserId ? c->zUserId : c->zActor;
+  p->zEmail = c->user.zEmail;
+  p->zName = c->user.zName ? c->user.zName : p->zUser;
+  p->zRole = ssoAuthzRoleName(c->eRole);
+  p->zGroups = "";
+}
+
+/*
+** The request's identity: SSOPROXY_OK and *p (strings in pArena),
+** SSOPROXY_NOTFOUND when it has no valid credential, another code on a
+** store failure.
+*/
+static int fauthIdentify(const SsoFauth *pF, SsoServerReq *req,
+                         long long tNow, SsoArena *pArena, SsoFauthId *p){
+  SsoApiWorker *pW = req->pWorkerCtx;
+  SsoStore *pStore = ssoApiWorkerStore(pW);
+  SsoAuthzErr err;
+  SsoCaller caller;
+  SsoSession sess;
+  SsoStr cred;
+  int rc;
+  memset(&err, 0, sizeof(err));
+  rc = ssoAuthzCredential(req->aHdr, req->nHdr, &cred, &err);
+  if( rc==SSOPROXY_OK ){
+    memset(&err, 0, sizeof(err));
+    rc = ssoAuthzAuthenticate(&pF->pApi->authz, pStore, req->aHdr, req->nHdr,
+                              tNow, pArena, &caller, &err);
+    if( rc==SSOPROXY_OK ){
+      if( caller.eKind==SSO_CALLER_KEY && caller.key.zHash ){
+        ssoApiWorkerTouch(pW, req->pLoop, caller.key.zHash, tNow);
+      }
+      fauthFromCaller(&caller, p);
+      return SSOPROXY_OK;
+    }
+    if( rc!=SSOPROXY_ERROR ) return rc;     /* The store failed */
+  }
+  /* No key, or not a valid one: a browser session may still vouch. */
+  if( pF->pSessions==0 ) return SSOPROXY_NOTFOUND;
+  rc = ssoSessionGet(pF->pSessions, pStore, req->aHdr, req->nHdr, tNow,
+                     pArena, &sess);
+  if( rc ) return rc;
+  memset(p, 0, sizeof(*p));
+  p->eKind = SSO_CALLER_SESSION;
+  p->zUser = sess.user.zId;
+  p->zEmail = sess.user.zEmail;
+  p->zName = sess.user.zName ? sess.user.zName : sess.user.zId;
+  p->zRole = sess.user.zRole;
+  return ssoFauthGroups(sess.row.zData, pArena, &p->zGroups);
+}
+
+/* ---- Routes ---- */
+
+/* An answer with no body: 401, 403, 400 to a forward-auth request. */
+static int fauthBare(SsoServerReq *req, int iStatus){
+  int rc = ssoServerStatus(req, iStatus);
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, "", 0);
+  return rc;
+}
+
+/* 1 if the query asks for a sign-in redirect instead of a bare 401. */
+static int fauthWantsSignIn(const char *zQuery, size_t nQuery,
+                            SsoArena *pArena){
+  SsoForm form;
+  SsoStr v;
+  if( nQuery==0 || ssoFormParse(pArena, zQuery, nQuery, &form, 0) ) return 0;
+  if( ssoFormGet(&form, "signin", &v) ) return 0;
+  return !(v.n==1 && v.z[0]=='0');
+}
+
+/*
+** Traefik and Caddy hand the auth answer itself to the browser, so with
+** ?signin=1 a caller without credentials gets a 302 to /oauth2/start
+** with the original URI, which both proxies send as X-Forwarded-Uri (a
+** local path, checked like any rd, so a forged one can only name a path
+** of this site).
+*/
+static int fauthSignIn(SsoServerReq *req, SsoArena *pArena){
+  SsoStr v;
+  SsoBuf b;
+  int rc;
+  ssoBufInit(&b, 0);
+  ssoBufAppendStr(&b, "/oauth2/start");
+  if( ssoServerHeader(req, "X-Forwarded-Uri", &v) && fauthTargetOk(v) ){
+    ssoBufAppendStr(&b, "?rd=");
+    ssoUrlEncode(&b, v.z, v.n, 0);
+  }
+  SSO_UNUSED(pArena);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoPageRedirect(req, 302, b.z);
+  ssoBufFree(&b);
+  return rc;
+}
+
+/* GET (any method) /oauth2/auth */
+static int fauthOnAuth(SsoServerReq *req, void *pArg){
+  const SsoFauth *pF = pArg;
+  const char *azName[SSO_FAUTH_NHEADER], *azValue[SSO_FAUTH_NHEADER];
+  SsoArena arena;
+  SsoFauthId id;
+  int rc, i, n, bAllow = 1;
+  if( req->pWorkerCtx==0 ) return fauthBare(req, 503);
+  ssoArenaInit(&arena, 0);
+  rc = fauthIdentify(pF, req, ssoOsNowMs(), &arena, &id);
+  if( rc==SSOPROXY_NOTFOUND ){
+    rc = fauthWantsSignIn(req->query.z, req->query.n, &arena)
+       ? fauthSignIn(req, &arena) : fauthBare(req, 401);
+    goto end;
+  }
+  if( rc ) goto end;
+  rc = ssoFauthAllowed(&id, req->query.z, req->query.n, &arena, &bAllow);
+  if( rc==SSOPROXY_PARSE || rc==SSOPROXY_TOOBIG ){
+    rc = fauthBare(req, 400);
+    goto end;
+  }
+  if( rc ) goto end;
+  if( !bAllow ){
+    rc = fauthBare(req, 403);
+    goto end;
+  }
+  n = ssoFauthHeaders(&id, azName, azValue);
+  rc = ssoServerStatus(req, 202);
+  for(i=0; rc==SSOPROXY_OK && i<n; i++){
+    rc = ssoServerAddHeader(req, azName[i], azValue[i]);
+    /* A value the server refuses (a stored name with a control byte)
+    ** is left out rather than failing the whole answer. */
+    if( rc==SSOPROXY_PARSE ) rc = SSOPROXY_OK;
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, "", 0);
+end:
+  ssoArenaFree(&arena);
+  return rc;
+}
+
+/* GET /oauth2/userinfo */
+static int fauthOnUserinfo(SsoServerReq *req, void *pArg){
+  const SsoFauth *pF = pArg;
+  SsoArena arena;
+  SsoFauthId id;
+  SsoBuf b;
+  char zSpace[1024];
+  int rc;
+  if( req->pWorkerCtx==0 ) return ssoServerError(req, 503, 0);
+  ssoArenaInit(&arena, 0);
+  ssoBufInitStatic(&b, zSpace, sizeof(zSpace), 0);
+  rc = fauthIdentify(pF, req, ssoOsNowMs(), &arena, &id);
+  if( rc==SSOPROXY_NOTFOUND ){
+    rc = ssoServerError(req, 401, "Not signed in: no valid session cookie "
+                        "or API key.");
+    goto end;
+  }
+  if( rc ) goto end;
+  ssoFauthUserinfo(&id, &b);
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoServerStatus(req, 200);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerAddHeader(req, "Content-Type", "application/json");
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Cache-Control",
+                                                "no-store");
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, b.z, b.n);
+end:
+  ssoBufFree(&b);
+  ssoArenaFree(&arena);
+  return rc;
+}
+
+/* GET /oauth2/start */
+static int fauthOnStart(SsoServerReq *req, void *pArg){
+  const SsoFauth *pF = pArg;
+  const char *zRd;
+  SsoArena arena;
+  SsoBuf b;
+  int rc;
+  ssoArenaInit(&arena, 0);
+  ssoBufInit(&b, 0);
+  zRd = ssoFauthReturnTo(req->query.z, req->query.n, req->aHdr, req->nHdr,
+                         &arena);
+  if( zRd==0 ) zRd = "/";
+  if( pF->pOidc ){
+    rc = ssoOidcLogin(pF->pOidc, req, zRd);
+  }else{
+    /* No SSO: the local sign-in page, which honours rd the same way. */
+    ssoBufAppendStr(&b, "/login?rd=");
+    ssoUrlEncode(&b, zRd, strlen(zRd), 0);
+    rc = b.rc;
+    if( rc==SSOPROXY_OK ) rc = ssoPageRedirect(req, 302, b.z);
+  }
+  ssoBufFree(&b);
+  ssoArenaFree(&arena);
+  return rc;
+}
+
+/* GET|POST /oauth2/sign_out */
+static int fauthOnSignOut(SsoServerReq *req, void *pArg){
+  const SsoFauth *pF = pArg;
+  SsoStore *pStore = ssoApiWorkerStore(req->pWorkerCtx);
+  const char *zRd;
+  SsoSession sess;
+  SsoArena arena;
+  SsoBuf b;
+  int rc = SSOPROXY_OK;
+  if( req->pWorkerCtx==0 ) return ssoServerError(req, 503, 0);
+  ssoArenaInit(&arena, 0);
+  ssoBufInit(&b, 0);
+  zRd = ssoFauthReturnTo(req->query.z, req->query.n, req->aHdr, req->nHdr,
+                         &arena);
+  if( zRd ){
+    ssoBufAppendStr(&b, zRd);
+  }else if( pF->pOidc && pF->pSessions ){
+    /* No explicit target: the IdP's logout too, when there is one. */
+    const char *zIdToken = 0;
+    if( ssoSessionGet(pF->pSessions, pStore, req->aHdr, req->nHdr,
+                      ssoOsNowMs(), &arena, &sess)==SSOPROXY_OK ){
+      zIdToken = sess.row.zIdToken;
+    }
+    if( !ssoOidcLogoutUrl(pF->pOidc, zIdToken, &b) ) ssoBufAppendStr(&b, "/");
+  }else{
+    ssoBufAppendStr(&b, "/");
+  }
+  rc = b.rc;
+  if( rc==SSOPROXY_OK ) rc = ssoServerStatus(req, 302);
+  if( rc==SSOPROXY_OK ) rc = ssoPageHeaders(req);
+  if( rc==SSOPROXY_OK && pF->pSessions ){
+    rc = ssoSessionEnd(pF->pSessions, pStore, req);
+  }
+  if( rc==SSOPROXY_OK ) rc = ssoServerAddHeader(req, "Location", b.z);
+  if( rc==SSOPROXY_OK ) rc = ssoServerBody(req, "", 0);
+  ssoBufFree(&b);
+  ssoArenaFree(&arena);
+  return rc;
+}
+
+static int ssoFauthRegister(SsoServer *pSrv, SsoFauth *p){
+  /* Any method: a proxy may pass the original request's method along. */
+  int rc = ssoServerRoute(pSrv, "*", "/oauth2/auth", fauthOnAuth, p);
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerRoute(pSrv, "GET", "/oauth2/userinfo", fauthOnUserinfo, p);
+  }
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerRoute(pSrv, "GET", "/oauth2/start", fauthOnStart, p);
+  }
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerRoute(pSrv, "GET", "/oauth2/sign_out", fauthOnSignOut, p);
+  }
+  if( rc==SSOPROXY_OK ){
+    rc = ssoServerRoute(pSrv, "POST", "/oauth2/sign_out", fauthOnSignOut, p);
+  }
+  return rc;
+}
+/************** End of fauth.c **************/
 /************** Begin file config.c **************/
 /*
 ** 2026 November 22
@@ -20116,6 +22989,8 @@ struct ssoproxy {
   SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
   SsoOidc *pOidc;           /* Single sign-on, or NULL when not configured */
   SsoUi *pUi;               /* /ui, /login, /logout */
+  SsoProxy *pProxy;         /* The /v1 routes and their upstreams */
+  SsoFauth fauth;           /* Forward-auth: /oauth2/auth, start, ... */
   char zErr[1024];          /* Last error message */
 };
 
@@ -20174,8 +23049,9 @@ static int workerInit(void *pArg, int iWorker, void **ppCtx){
 }
 
 static void workerFree(void *pArg, int iWorker, void *pCtx){
-  SSO_UNUSED(pArg);
-  SSO_UNUSED(iWorker);
+  ssoproxy *p = pArg;
+  /* The proxy's usage batch goes to the store before it closes. */
+  ssoProxyWorkerEnd(p->pProxy, iWorker);
   ssoApiWorkerFree((SsoApiWorker*)pCtx);
 }
 
@@ -20400,6 +23276,38 @@ static int openUi(ssoproxy *p){
   return ssoUiRegister(p->pServer, p->pUi);
 }
 
+/*
+** The /v1 proxy: upstreams from SSOPROXY_UPSTREAM_URL and/or the models
+** file (checked now: a bad line stops the start with FILE:LINE).
+*/
+static int openProxy(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoProxyConfig pc;
+  int rc;
+  memset(&pc, 0, sizeof(pc));
+  pc.zUpstreamUrl = ssoConfigStr(c, SSO_CFG_UPSTREAM_URL);
+  pc.zUpstreamKey = ssoConfigStr(c, SSO_CFG_UPSTREAM_KEY);
+  pc.zModelsFile = ssoConfigStr(c, SSO_CFG_MODELS_FILE);
+  pc.bForwardIdentity = ssoConfigBool(c, SSO_CFG_FORWARD_IDENTITY);
+  pc.pApi = &p->api;
+  pc.pLog = &p->log;
+  rc = ssoProxyNew(&pc, &p->pProxy, p->zErr, sizeof(p->zErr));
+  if( rc ) return rc;
+  return ssoProxyRegister(p->pServer, p->pProxy);
+}
+
+/*
+** Forward-auth for other sites (/oauth2/...): keys through the API's
+** authentication, browser sessions and the SSO sign-in when those are set
+** up (so this step comes after them).
+*/
+static int openFauth(ssoproxy *p){
+  p->fauth.pApi = &p->api;
+  p->fauth.pSessions = p->sessions.zCookie ? &p->sessions : 0;
+  p->fauth.pOidc = p->pOidc;
+  return ssoFauthRegister(p->pServer, &p->fauth);
+}
+
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
   snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
@@ -20441,6 +23349,8 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   if( rc==SSOPROXY_OK ) rc = openApi(p);
   if( rc==SSOPROXY_OK ) rc = openOidc(p);
   if( rc==SSOPROXY_OK ) rc = openUi(p);
+  if( rc==SSOPROXY_OK ) rc = openProxy(p);
+  if( rc==SSOPROXY_OK ) rc = openFauth(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -20461,11 +23371,17 @@ void ssoproxy_stop(ssoproxy *p){
   if( p && p->pServer ) ssoServerStop(p->pServer);
 }
 
+/* Async-signal-safe: one write() to the proxy's reload pipe. */
+void ssoproxy_reload(ssoproxy *p){
+  if( p ) ssoProxyReload(p->pProxy);
+}
+
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
   ssoOidcFree(p->pOidc);
   ssoUiFree(p->pUi);
+  ssoProxyFree(p->pProxy);
   ssoTlsFree(p->pTlsServer);
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);
@@ -20962,6 +23878,14 @@ static int ssoAdminRun(const char *zDb, const char *zCmd, int nArg,
 */
 static ssoproxy *volatile pSignalTarget;
 
+/* SIGHUP: re-read the models file; the server keeps serving. */
+static void onReloadSignal(int sig){
+  int e = errno;
+  SSO_UNUSED(sig);
+  if( pSignalTarget ) ssoproxy_reload(pSignalTarget);
+  errno = e;
+}
+
 static void onStopSignal(int sig){
   SSO_UNUSED(sig);
   if( pSignalTarget ) ssoproxy_stop(pSignalTarget);
@@ -21156,10 +24080,13 @@ static int serve(const ssoproxy_config *pCfg){
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, 0);
   sigaction(SIGTERM, &sa, 0);
+  sa.sa_handler = onReloadSignal;
+  sigaction(SIGHUP, &sa, 0);
   rc = ssoproxy_run(pSrv);
   sa.sa_handler = SIG_DFL;
   sigaction(SIGINT, &sa, 0);
   sigaction(SIGTERM, &sa, 0);
+  sigaction(SIGHUP, &sa, 0);
   pSignalTarget = 0;
   if( rc ) fprintf(stderr, "ssoproxy: %s\n", ssoproxy_errmsg(pSrv));
   ssoproxy_close(pSrv);

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "b5d5b789324ebf6ab57b4145201fb8b9d1b05fec7a66d4c87cbd6f3e5ffe8e6a"
+#define SSOPROXY_SOURCE_ID      "398a710f48ae71067205a9d3052005ddfbef0bea895386bf9ffd8ba23c01cee8"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.
@@ -105,6 +105,14 @@ typedef struct ssoproxy ssoproxy;
 SSOPROXY_API int ssoproxy_open(const ssoproxy_config*, ssoproxy **ppSrv);
 SSOPROXY_API int ssoproxy_run(ssoproxy*);
 SSOPROXY_API void ssoproxy_stop(ssoproxy*);
+/*
+** Re-read SSOPROXY_MODELS_FILE (what SIGHUP does). It only writes one
+** byte to a pipe, so it is async-signal-safe and thread-safe; a helper
+** thread builds the new routing table and swaps it in. Requests in
+** flight finish on the table they started with; a file with errors is
+** logged and the models in use stay. No-op without a models file.
+*/
+SSOPROXY_API void ssoproxy_reload(ssoproxy*);
 SSOPROXY_API int ssoproxy_close(ssoproxy*);
 SSOPROXY_API const char *ssoproxy_errmsg(const ssoproxy*);
 

@@ -37,6 +37,8 @@ struct ssoproxy {
   SsoSessions sessions;     /* Browser sessions: cookie and lifetimes */
   SsoOidc *pOidc;           /* Single sign-on, or NULL when not configured */
   SsoUi *pUi;               /* /ui, /login, /logout */
+  SsoProxy *pProxy;         /* The /v1 routes and their upstreams */
+  SsoFauth fauth;           /* Forward-auth: /oauth2/auth, start, ... */
   char zErr[1024];          /* Last error message */
 };
 
@@ -95,8 +97,9 @@ static int workerInit(void *pArg, int iWorker, void **ppCtx){
 }
 
 static void workerFree(void *pArg, int iWorker, void *pCtx){
-  SSO_UNUSED(pArg);
-  SSO_UNUSED(iWorker);
+  ssoproxy *p = pArg;
+  /* The proxy's usage batch goes to the store before it closes. */
+  ssoProxyWorkerEnd(p->pProxy, iWorker);
   ssoApiWorkerFree((SsoApiWorker*)pCtx);
 }
 
@@ -321,6 +324,38 @@ static int openUi(ssoproxy *p){
   return ssoUiRegister(p->pServer, p->pUi);
 }
 
+/*
+** The /v1 proxy: upstreams from SSOPROXY_UPSTREAM_URL and/or the models
+** file (checked now: a bad line stops the start with FILE:LINE).
+*/
+static int openProxy(ssoproxy *p){
+  const ssoproxy_config *c = p->pCfg;
+  SsoProxyConfig pc;
+  int rc;
+  memset(&pc, 0, sizeof(pc));
+  pc.zUpstreamUrl = ssoConfigStr(c, SSO_CFG_UPSTREAM_URL);
+  pc.zUpstreamKey = ssoConfigStr(c, SSO_CFG_UPSTREAM_KEY);
+  pc.zModelsFile = ssoConfigStr(c, SSO_CFG_MODELS_FILE);
+  pc.bForwardIdentity = ssoConfigBool(c, SSO_CFG_FORWARD_IDENTITY);
+  pc.pApi = &p->api;
+  pc.pLog = &p->log;
+  rc = ssoProxyNew(&pc, &p->pProxy, p->zErr, sizeof(p->zErr));
+  if( rc ) return rc;
+  return ssoProxyRegister(p->pServer, p->pProxy);
+}
+
+/*
+** Forward-auth for other sites (/oauth2/...): keys through the API's
+** authentication, browser sessions and the SSO sign-in when those are set
+** up (so this step comes after them).
+*/
+static int openFauth(ssoproxy *p){
+  p->fauth.pApi = &p->api;
+  p->fauth.pSessions = p->sessions.zCookie ? &p->sessions : 0;
+  p->fauth.pOidc = p->pOidc;
+  return ssoFauthRegister(p->pServer, &p->fauth);
+}
+
 static void logStart(ssoproxy *p){
   char zUrl[300], zWorkers[16];
   snprintf(zUrl, sizeof(zUrl), "%s://%s", p->pTlsServer ? "https" : "http",
@@ -362,6 +397,8 @@ int ssoproxy_open(const ssoproxy_config *pCfg, ssoproxy **pp){
   if( rc==SSOPROXY_OK ) rc = openApi(p);
   if( rc==SSOPROXY_OK ) rc = openOidc(p);
   if( rc==SSOPROXY_OK ) rc = openUi(p);
+  if( rc==SSOPROXY_OK ) rc = openProxy(p);
+  if( rc==SSOPROXY_OK ) rc = openFauth(p);
   if( rc==SSOPROXY_NOMEM && p->zErr[0]==0 ) appError(p, rc, "out of memory");
   if( rc==SSOPROXY_OK ) logStart(p);
   return rc;
@@ -382,11 +419,17 @@ void ssoproxy_stop(ssoproxy *p){
   if( p && p->pServer ) ssoServerStop(p->pServer);
 }
 
+/* Async-signal-safe: one write() to the proxy's reload pipe. */
+void ssoproxy_reload(ssoproxy *p){
+  if( p ) ssoProxyReload(p->pProxy);
+}
+
 int ssoproxy_close(ssoproxy *p){
   if( p==0 ) return SSOPROXY_OK;
   ssoServerFree(p->pServer);
   ssoOidcFree(p->pOidc);
   ssoUiFree(p->pUi);
+  ssoProxyFree(p->pProxy);
   ssoTlsFree(p->pTlsServer);
   ssoTlsFree(p->pTlsClient);
   ssoStoreClose(p->pStore);

@@ -146,6 +146,16 @@
   X(LOGIN_STATE_TTL, "SSOPROXY_LOGIN_STATE_TTL", 0, SSO_SET_INT, 0, \
     SSO_OIDC_STATE_TTL_S, 1, SSO_OIDC_STATE_TTL_MAX_S, 0, 0, \
     "Seconds a login may take at the IdP (state, nonce, PKCE verifier)") \
+  X(UPSTREAM_URL, "SSOPROXY_UPSTREAM_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "OpenAI-compatible base URL (ending in /v1) serving every model not in " \
+    "SSOPROXY_MODELS_FILE") \
+  X(UPSTREAM_KEY, "SSOPROXY_UPSTREAM_KEY", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
+    "API key sent to SSOPROXY_UPSTREAM_URL as Authorization: Bearer") \
+  X(MODELS_FILE, "SSOPROXY_MODELS_FILE", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Models file: one 'model_name api_base [option=value ...]' per line; " \
+    "re-read on SIGHUP") \
+  X(FORWARD_IDENTITY, "SSOPROXY_FORWARD_IDENTITY", 0, SSO_SET_BOOL, "false", \
+    0, 0, 0, 0, 0, "Send X-Ssoproxy-User, -Email and -Role to upstreams") \
   X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
     "Public URL of ssoproxy (https://llm.example.com); https makes the " \
     "session cookie Secure with the __Host- prefix") \

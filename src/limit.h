@@ -104,6 +104,28 @@
 #define SSO_API_TOUCH_GRAIN  60000      /* Precision of a key's last use, ms */
 #define SSO_API_MAX_DURATION (100LL*366*86400*1000) /* Longest key lifetime, ms */
 
+/* The /v1 proxy (src/proxy.c) */
+#define SSO_PROXY_MAX_FILE   (1u << 20) /* Bytes in the models file */
+#define SSO_PROXY_MAX_LINE   4096       /* Bytes in one line of it */
+#define SSO_PROXY_MAX_MODELS 10000      /* Models in it */
+#define SSO_PROXY_MAX_TIMEOUT_MS 86400000 /* Largest per-model timeout */
+#define SSO_PROXY_BUFFER_MAX (1u << 20) /* Answers up to this go out whole,
+                                        ** larger ones are streamed */
+#define SSO_PROXY_MAX_STREAM (SIZE_MAX/2) /* A streamed answer is not held:
+                                        ** no cap but the connection's life */
+#define SSO_PROXY_TAIL       8192       /* Tail of a streamed JSON answer
+                                        ** kept to read its usage */
+#define SSO_PROXY_SSE_LINE   65536      /* Longest SSE line read for usage */
+#define SSO_PROXY_LIMIT_SLOTS 4096      /* Keys with rpm/tpm windows at once */
+#define SSO_PROXY_LIMIT_WINDOW_MS 60000 /* The rpm/tpm window */
+#define SSO_PROXY_USAGE_SLOTS 1024      /* Keys whose usage a worker batches */
+#define SSO_PROXY_USAGE_MS   1000       /* Interval of the usage writes */
+#define SSO_PROXY_MODEL_CREATED 1677610602 /* "created" of listed models
+                                        ** (LiteLLM's constant) */
+
+/* Forward authentication (src/fauth.c) */
+#define SSO_FAUTH_MAX_GROUPS 4096       /* Bytes of X-Auth-Request-Groups */
+
 /* Browser sessions (src/session.c) and the web sign-in (src/ui.c) */
 #define SSO_SESSION_IDLE_S     28800      /* Idle lifetime default, s (8 h) */
 #define SSO_SESSION_MAX_AGE_S  86400      /* Absolute lifetime default, s (24 h) */

@@ -27,6 +27,14 @@
 */
 static ssoproxy *volatile pSignalTarget;
 
+/* SIGHUP: re-read the models file; the server keeps serving. */
+static void onReloadSignal(int sig){
+  int e = errno;
+  SSO_UNUSED(sig);
+  if( pSignalTarget ) ssoproxy_reload(pSignalTarget);
+  errno = e;
+}
+
 static void onStopSignal(int sig){
   SSO_UNUSED(sig);
   if( pSignalTarget ) ssoproxy_stop(pSignalTarget);
@@ -221,10 +229,13 @@ static int serve(const ssoproxy_config *pCfg){
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, 0);
   sigaction(SIGTERM, &sa, 0);
+  sa.sa_handler = onReloadSignal;
+  sigaction(SIGHUP, &sa, 0);
   rc = ssoproxy_run(pSrv);
   sa.sa_handler = SIG_DFL;
   sigaction(SIGINT, &sa, 0);
   sigaction(SIGTERM, &sa, 0);
+  sigaction(SIGHUP, &sa, 0);
   pSignalTarget = 0;
   if( rc ) fprintf(stderr, "ssoproxy: %s\n", ssoproxy_errmsg(pSrv));
   ssoproxy_close(pSrv);

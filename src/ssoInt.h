@@ -84,6 +84,8 @@ struct SsoStr {
 #include "session.h"
 #include "oidc.h"
 #include "ui.h"
+#include "proxy.h"
+#include "fauth.h"
 #include "config.h"
 #include "app.h"
 #include "admin.h"

@@ -24,6 +24,7 @@
 #include "t_session.c"
 #include "t_config.c"
 #include "t_oidc.c"
+#include "t_fauth.c"
 
 int main(int argc, char **argv){
   static const struct { const TestCase *a; int n; } aSuite[] = {
@@ -42,6 +43,7 @@ int main(int argc, char **argv){
     { aSessionTests, (int)SSO_ARRAYSIZE(aSessionTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
     { aOidcTests,   (int)SSO_ARRAYSIZE(aOidcTests) },
+    { aFauthTests,  (int)SSO_ARRAYSIZE(aFauthTests) },
   };
   const char *zFilter = 0;
   int i, nPass = 0, nFail = 0;

@@ -17,8 +17,8 @@ export LC_ALL
 cd "$(dirname "$0")/.."
 
 FILES="mem.c buf.c log.c os.c crypto.c b64.c json.c url.c jose.c loop.c http.c tls.c
-client.c server.c store.c health.c authz.c api.c page.c session.c oidc.c ui.c config.c
-app.c admin.c main.c"
+client.c server.c store.c health.c authz.c api.c page.c session.c oidc.c ui.c
+proxy.c fauth.c config.c app.c admin.c main.c"
 
 if [ "${1-}" = "--list" ]; then
   for f in $FILES; do printf 'src/%s\n' "$f"; done

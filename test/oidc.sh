@@ -71,7 +71,7 @@ get() {
 # A case passes only when every check in it passes: begin NAME, then
 # want*/check calls, then done_case.
 begin() { C_NAME=$1; C_BAD=""; }
-bad() { [ -n "$C_BAD" ] || C_BAD=$1; }
+bad() { C_BAD="${C_BAD:+$C_BAD | }$1"; }   # every failed check is reported
 want_st() {   # want_st WHAT EXPECTED(regex)
   printf '%s\n' "$ST" | grep -Eqx -- "$2" || bad "$1: status $ST, expected $2; $(printf '%s' "$B" | tr '\n' ' ' | cut -c1-300)"
 }

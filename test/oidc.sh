@@ -262,11 +262,15 @@ sp_start() {
   _u=$(listening_url "$SP_LOG")
   if [ "$_u" != "$SP" ]; then
     echo "ssoproxy ($_name) did not start on $SP: $(head -c 2000 "$SP_LOG")"
-    kill "$SP_PID" 2>/dev/null; wait "$SP_PID" 2>/dev/null
+    sp_stop
     return 1
   fi
 }
-sp_stop() { kill -TERM "$SP_PID" 2>/dev/null; wait "$SP_PID" 2>/dev/null; }
+sp_stop() {
+  kill -TERM "$SP_PID" 2>/dev/null
+  wait "$SP_PID" 2>/dev/null
+  forget_pid "$SP_PID"
+}
 
 # sp_begin JAR [PATH]: GET PATH (default /sso/key/generate) at ssoproxy;
 # sets AUTHZ (the authorization request it redirected to).

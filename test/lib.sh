@@ -113,10 +113,21 @@ idp_start() {
   return 1
 }
 
+# forget_pid PID: take PID off T_PIDS once that process has been stopped
+# and reaped, so that the exit trap cannot hit another process that got
+# the same pid later.
+forget_pid() {
+  _k=""
+  for _p in $T_PIDS; do [ "$_p" = "$1" ] || _k="$_k $_p"; done
+  T_PIDS=$_k
+}
+
 # idp_stop: stop the IdP started last, by its pid, and wait until its port
 # refuses connections.
 idp_stop() {
   kill "$IDP_PID" 2>/dev/null
+  wait "$IDP_PID" 2>/dev/null
+  forget_pid "$IDP_PID"
   _i=0
   while [ $_i -lt 50 ] && curl -s -o /dev/null --max-time 1 "$IDP_URL/"; do
     sleep 0.1; _i=$((_i+1))

@@ -71,7 +71,7 @@ get() {
 # A case passes only when every check in it passes: begin NAME, then
 # want*/check calls, then done_case.
 begin() { C_NAME=$1; C_BAD=""; }
-bad() { [ -n "$C_BAD" ] || C_BAD=$1; }
+bad() { C_BAD="${C_BAD:+$C_BAD | }$1"; }   # every failed check is reported
 want_st() {   # want_st WHAT EXPECTED(regex)
   printf '%s\n' "$ST" | grep -Eqx -- "$2" || bad "$1: status $ST, expected $2; $(printf '%s' "$B" | tr '\n' ' ' | cut -c1-300)"
 }
@@ -262,11 +262,15 @@ sp_start() {
   _u=$(listening_url "$SP_LOG")
   if [ "$_u" != "$SP" ]; then
     echo "ssoproxy ($_name) did not start on $SP: $(head -c 2000 "$SP_LOG")"
-    kill "$SP_PID" 2>/dev/null; wait "$SP_PID" 2>/dev/null
+    sp_stop
     return 1
   fi
 }
-sp_stop() { kill -TERM "$SP_PID" 2>/dev/null; wait "$SP_PID" 2>/dev/null; }
+sp_stop() {
+  kill -TERM "$SP_PID" 2>/dev/null
+  wait "$SP_PID" 2>/dev/null
+  forget_pid "$SP_PID"
+}
 
 # sp_begin JAR [PATH]: GET PATH (default /sso/key/generate) at ssoproxy;
 # sets AUTHZ (the authorization request it redirected to).

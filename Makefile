@@ -28,7 +28,7 @@ SAN_FLAGS := -O1 -g -fno-omit-frame-pointer \
 SRC := $(shell tool/mkamalg.sh --list)
 HDR := $(wildcard src/*.h) src/ssoproxy.h.in
 TEST_SRC := $(wildcard test/*.c test/*.h)
-FUZZERS := json url b64 http client api proxy jose cookie redirect
+FUZZERS := json url b64 http client api proxy jose cookie redirect oidc
 O := build
 
 .PHONY: all amalgamation test san fuzz bench bench-http bench-keys bench-proxy install clean run \

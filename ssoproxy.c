@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: fbdf423263e58b5b0b12a3dd817cbe134ae3935aa4ced36ef6a990a75665c159
+** Source id: 704ef336c0f7484b5b0c555e25c7555b76964a14afa02e65e4e3698d1c444559
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -3537,12 +3537,8 @@ static int ssoOauthLoginCommand(const SsoOauthLoginArgs*);
   X(OIDC_DEFAULT_ROLE, "GENERIC_ROLE_MAPPINGS_DEFAULT_ROLE", 0, SSO_SET_STR, \
     0, 0, 0, 0, 0, 0, "Role of new users (and, with role mappings, of users " \
     "in no mapped group); unset = internal_user_viewer") \
-  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
-    "Public URL of ssoproxy (redirect_uri = it + /sso/callback)") \
   X(LOGOUT_URL, "PROXY_LOGOUT_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
     "Where the browser goes after logout; unset = the IdP's end_session") \
-  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
-    "false", 0, 0, 0, 0, 0, "/ui goes straight to the IdP when SSO is on") \
   X(ALLOWED_EMAIL_DOMAINS, "ALLOWED_EMAIL_DOMAINS", 0, SSO_SET_STR, 0, 0, 0, \
     0, 0, 0, "SSO users must have an e-mail in one of these domains (comma " \
     "list); unset = any") \
@@ -3586,6 +3582,12 @@ static int ssoOauthLoginCommand(const SsoOauthLoginArgs*);
   X(DEVICE_INTERVAL, "SSOPROXY_DEVICE_INTERVAL", 0, SSO_SET_INT, 0, \
     SSO_OAUTH_INTERVAL_S, 1, 60, 0, 0, \
     "Seconds device clients wait between polls (faster: slow_down)") \
+  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Public URL of ssoproxy (https://llm.example.com); https makes the " \
+    "session cookie Secure with the __Host- prefix") \
+  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
+    "false", 0, 0, 0, 0, 0, \
+    "Sign-in pages go straight to the IdP when single sign-on is set up") \
   X(UI_USERNAME, "UI_USERNAME", 0, SSO_SET_STR, "admin", 0, 0, 0, 0, 0, \
     "User id of the local admin who signs in with a password at /login") \
   X(UI_PASSWORD, "UI_PASSWORD", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \
@@ -19301,6 +19303,7 @@ static int oidcFinish(OidcFlow *f){
   OidcIdentity id;
   SsoUser u;
   SsoBuf data;
+  memset(&u, 0, sizeof(u));
   const char *zWhy = 0;
   int iStatus = 403, rc;
   c.pUser = ssoJsonRoot(f->pUserinfo);

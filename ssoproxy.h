@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "fbdf423263e58b5b0b12a3dd817cbe134ae3935aa4ced36ef6a990a75665c159"
+#define SSOPROXY_SOURCE_ID      "704ef336c0f7484b5b0c555e25c7555b76964a14afa02e65e4e3698d1c444559"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -143,12 +143,8 @@
   X(OIDC_DEFAULT_ROLE, "GENERIC_ROLE_MAPPINGS_DEFAULT_ROLE", 0, SSO_SET_STR, \
     0, 0, 0, 0, 0, 0, "Role of new users (and, with role mappings, of users " \
     "in no mapped group); unset = internal_user_viewer") \
-  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
-    "Public URL of ssoproxy (redirect_uri = it + /sso/callback)") \
   X(LOGOUT_URL, "PROXY_LOGOUT_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
     "Where the browser goes after logout; unset = the IdP's end_session") \
-  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
-    "false", 0, 0, 0, 0, 0, "/ui goes straight to the IdP when SSO is on") \
   X(ALLOWED_EMAIL_DOMAINS, "ALLOWED_EMAIL_DOMAINS", 0, SSO_SET_STR, 0, 0, 0, \
     0, 0, 0, "SSO users must have an e-mail in one of these domains (comma " \
     "list); unset = any") \
@@ -192,6 +188,12 @@
   X(DEVICE_INTERVAL, "SSOPROXY_DEVICE_INTERVAL", 0, SSO_SET_INT, 0, \
     SSO_OAUTH_INTERVAL_S, 1, 60, 0, 0, \
     "Seconds device clients wait between polls (faster: slow_down)") \
+  X(BASE_URL, "PROXY_BASE_URL", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 0, \
+    "Public URL of ssoproxy (https://llm.example.com); https makes the " \
+    "session cookie Secure with the __Host- prefix") \
+  X(AUTO_REDIRECT_SSO, "AUTO_REDIRECT_UI_LOGIN_TO_SSO", 0, SSO_SET_BOOL, \
+    "false", 0, 0, 0, 0, 0, \
+    "Sign-in pages go straight to the IdP when single sign-on is set up") \
   X(UI_USERNAME, "UI_USERNAME", 0, SSO_SET_STR, "admin", 0, 0, 0, 0, 0, \
     "User id of the local admin who signs in with a password at /login") \
   X(UI_PASSWORD, "UI_PASSWORD", 0, SSO_SET_STR, 0, 0, 0, 0, 0, 1, \

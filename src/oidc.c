@@ -1716,6 +1716,7 @@ static int oidcFinish(OidcFlow *f){
   OidcIdentity id;
   SsoUser u;
   SsoBuf data;
+  memset(&u, 0, sizeof(u));
   const char *zWhy = 0;
   int iStatus = 403, rc;
   c.pUser = ssoJsonRoot(f->pUserinfo);

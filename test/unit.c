@@ -25,6 +25,7 @@
 #include "t_proxy.c"
 #include "t_session.c"
 #include "t_config.c"
+#include "t_oidc.c"
 #include "t_fauth.c"
 #include "t_oauth.c"
 
@@ -46,6 +47,7 @@ int main(int argc, char **argv){
     { aProxyTests,  (int)SSO_ARRAYSIZE(aProxyTests) },
     { aSessionTests, (int)SSO_ARRAYSIZE(aSessionTests) },
     { aConfigTests, (int)SSO_ARRAYSIZE(aConfigTests) },
+    { aOidcTests,   (int)SSO_ARRAYSIZE(aOidcTests) },
     { aFauthTests,  (int)SSO_ARRAYSIZE(aFauthTests) },
     { aOauthTests,  (int)SSO_ARRAYSIZE(aOauthTests) },
   };

@@ -361,6 +361,34 @@ want_match session_cookie_path "$SETC" 'path=/'
 done_case
 ALICE_JAR=$JAR
 
+# The seed PR's story on a real IdP: an IDE opens
+# /sso/key/generate?response_type=oauth_token in a browser without a
+# session; it signs in at the IdP, comes back to the flow and gets a key
+# that is the signed-in user's.
+begin sp-seed-key-handoff-after-sso
+JAR=$T_DIR/seed.jar; rm -f "$JAR"
+sp_begin "$JAR" "/sso/key/generate?response_type=oauth_token"
+want_match seed_sign_in_first "$AUTHZ" "^$SP/login\\?rd="
+get "$JAR" "$AUTHZ"        # /login goes on to the IdP (auto-redirect is on)
+AUTHZ=$LOC
+want_match seed_goes_to_idp "$AUTHZ" "^$IDP/auth\\?"
+idp_drive "$JAR" "$AUTHZ" alice alice-pw || bad "IdP steps failed"
+get "$JAR" "$IDP_OUT"
+want_st seed_callback 302
+want_match seed_back_to_flow "$LOC" "^$SP/sso/key/generate\\?response_type=oauth_token"
+get "$JAR" "$LOC"
+want_st seed_key 200
+want_match seed_no_store "$(grep -i '^cache-control' "$H")" 'no-store'
+J=$B
+SEED_KEY=$(js j.access_token)
+want_match seed_key_format "$SEED_KEY" '^sk-[A-Za-z0-9_-]{20,}$'
+want_eq seed_token_type "$(js j.token_type)" Bearer
+get /dev/null "$SP/key/info" -H "Authorization: Bearer $SEED_KEY"
+want_st seed_key_works 200
+J=$B
+want_eq seed_key_owner "$(js 'j.info&&j.info.user_id')" alice
+done_case
+
 begin sp-user-login-internal-user
 JAR=$T_DIR/bob.jar; rm -f "$JAR"
 login "$JAR" bob bob-pw

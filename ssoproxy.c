@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 704ef336c0f7484b5b0c555e25c7555b76964a14afa02e65e4e3698d1c444559
+** Source id: 3467d8346b42282da5aab2b8f9d6f1c8599e47911d1828a163a62dab853e10b2
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -2111,17 +2111,11 @@ static int ssoStoreKeyList(SsoStore*, const char *zUserId, int iOffset,
                                 SsoKey **paKey, int *pnKey);
 static int ssoStoreKeyCount(SsoStore*, const char *zUserId, int *pnKey);
 /*
-** Record last use of n keys in one transaction (the proxy batches these
-** instead of writing on every request). A time never moves backwards; a
-** hash no longer in the table is skipped. Joins the caller's transaction
-** if one is open.
-*/
-static int ssoStoreKeysTouch(SsoStore*, const char **azHash,
-                                  const long long *aAt, int n);
-/*
-** The proxy's batch: for each entry add the counts to the key's usage and
-** move its last use to tAt (never backwards), all in one transaction
-** (joining the caller's if one is open). Unknown hashes are skipped.
+** Record the use of n keys in one transaction (joining the caller's if one
+** is open): for each entry add the counts to the key's usage and move its
+** last use to tAt, never backwards. Hashes no longer in the table are
+** skipped. The proxy and the API batch these instead of writing on every
+** request.
 */
 typedef struct SsoKeyUsage SsoKeyUsage;
 struct SsoKeyUsage {
@@ -14814,23 +14808,6 @@ static int storeKeyUsageRow(SsoStore *p, sqlite3_stmt *s,
   return storeRun(p, s, rcBind, 0);
 }
 
-static int ssoStoreKeysTouch(SsoStore *p, const char **azHash,
-                                  const long long *aAt, int n){
-  sqlite3_stmt *s;
-  int i, bOwn, rc;
-  if( n<=0 ) return SSOPROXY_OK;
-  rc = storeStmt(p, STMT_KEY_USAGE, &s);
-  if( rc ) return rc;
-  rc = storeTxnEnter(p, &bOwn);
-  for(i=0; i<n && rc==SSOPROXY_OK; i++){
-    SsoKeyUsage u = {0};
-    u.zHash = azHash[i];
-    u.tAt = aAt[i];
-    rc = storeKeyUsageRow(p, s, &u);
-  }
-  return storeTxnLeave(p, bOwn, rc);
-}
-
 static int ssoStoreKeysUsage(SsoStore *p, const SsoKeyUsage *a, int n){
   sqlite3_stmt *s;
   int i, bOwn, rc;
@@ -15510,7 +15487,7 @@ static int ssoAuthzAuthenticateMethod(const SsoAuthz *pAuthz,
 **
 ** Last-used times: an authenticated request only notes its key in the
 ** worker's table; a loop timer writes the table once a second in one
-** transaction (ssoStoreKeysTouch). So a busy key costs one write per
+** transaction (ssoStoreKeysUsage). So a busy key costs one write per
 ** second, not one per request, and readers never wait on a writer.
 */
 /* #include "ssoInt.h" */
@@ -15597,16 +15574,16 @@ static int ssoApiWorkerClient(SsoApiWorker *p, SsoLoop *pLoop,
 }
 
 static int ssoApiWorkerFlush(SsoApiWorker *p){
-  const char *azHash[SSO_API_TOUCH_SLOTS];
-  long long aAt[SSO_API_TOUCH_SLOTS];
+  SsoKeyUsage aUse[SSO_API_TOUCH_SLOTS];
   int i, n = 0, rc;
   if( p->nTouch==0 ) return SSOPROXY_OK;
+  memset(aUse, 0, sizeof(aUse));
   for(i=0; i<SSO_API_TOUCH_SLOTS; i++){
     if( p->aTouch[i].zHash[0]==0 ) continue;
-    azHash[n] = p->aTouch[i].zHash;
-    aAt[n++] = p->aTouch[i].tAt;
+    aUse[n].zHash = p->aTouch[i].zHash;
+    aUse[n++].tAt = p->aTouch[i].tAt;
   }
-  rc = ssoStoreKeysTouch(p->pStore, azHash, aAt, n);
+  rc = ssoStoreKeysUsage(p->pStore, aUse, n);
   if( rc && p->pApi && p->pApi->pLog ){
     /* Last use is advisory: drop the batch rather than grow it. */
     ssoLog(p->pApi->pLog, SSO_LOG_WARN, "cannot record keys' last use",
@@ -17653,6 +17630,7 @@ static int ssoSessionAuthz(void *pArg, SsoStr method,
 */
 /* #include "ssoInt.h" */
 #include <pthread.h>
+#include <strings.h>
 
 #define OIDC_COOKIE      "ssoproxy_login"
 #define OIDC_COOKIE_LEN  43           /* base64url of 32 random bytes */
@@ -19107,7 +19085,17 @@ static int oidcVerify(OidcFlow *f){
   SsoOidc *p = f->p;
   const char *z;
   SsoHttpHeader h;
-  if( f->m.zJwks==0 ) return oidcClaimsCheck(f);
+  if( f->m.zJwks==0 ){
+    /* The TLS connection to the token endpoint vouches for the token, so
+    ** whatever the IdP signs with (HS256 included) is taken unchecked;
+    ** but "none" says it signs nothing at all, which no setting of ours
+    ** asks for: that is a forgery or a broken IdP. */
+    if( strcasecmp(f->jwt.zAlg, "none")==0 ){
+      return oidcFail(f, 400, OIDC_REFUSED, "The id_token is not signed "
+                      "(alg none).");
+    }
+    return oidcClaimsCheck(f);
+  }
   z = oidcCacheGet(p, &p->zJwks, &p->tJwks, 0, &f->arena);
   if( z ) return oidcVerifyWith(f, z);
   h.name.z = "Accept"; h.name.n = 6;
@@ -23655,6 +23643,38 @@ static int oauthDeny(OauthCtx *c, const SsoJson *pD, OauthAnswer *pA){
   return SSOPROXY_OK;
 }
 
+/*
+** The common start of a signed-in form POST (consent, device): the form
+** read, the session found and its CSRF token checked. SSOPROXY_OK with
+** *pSess; otherwise *pbDone is set when the request has been answered
+** (zAgain tells the user what to do next) and the result is the
+** handler's.
+*/
+static int oauthFormPost(OauthCtx *c, SsoSession *pSess, const char *zAgain,
+                         int *pbDone){
+  const char *zCsrf;
+  int rc, bDup = 0;
+  rc = oauthReadForm(c, 0, pbDone);
+  if( *pbDone ) return rc;
+  rc = oauthSession(c, pSess);
+  if( rc==SSOPROXY_NOTFOUND ){
+    *pbDone = 1;
+    return ssoPageError(c->req, 403, "Not signed in", zAgain);
+  }
+  if( rc ){
+    *pbDone = 1;
+    return oauthInternal(c, rc, "cannot read a session");
+  }
+  zCsrf = oauthParam(&c->f, "csrf", &bDup);
+  if( zCsrf==0 || !ssoSessionCsrfOk(pSess, zCsrf, strlen(zCsrf)) ){
+    *pbDone = 1;
+    return ssoPageError(c->req, 403, "Request refused", "The form's security "
+                        "token is missing or wrong. Start again from the "
+                        "application.");
+  }
+  return SSOPROXY_OK;
+}
+
 /* POST /oauth/consent: consent, csrf, action=approve|deny. */
 static int oauthConsentPost(SsoServerReq *req, void *pArg){
   OauthCtx c;
@@ -23663,29 +23683,16 @@ static int oauthConsentPost(SsoServerReq *req, void *pArg){
   SsoJsonDoc *pDoc = 0;
   const SsoJson *pD = 0;
   OauthAnswer ans;
-  const char *zId, *zCsrf, *zAction;
+  const char *zId, *zAction;
   int rc, bDone = 0, bDup = 0, bTx = 0;
   memset(&ans, 0, sizeof(ans));
   ssoBufInit(&ans.loc, 0);
   oauthCtxInit(&c, req, pArg);
-  rc = oauthReadForm(&c, 0, &bDone);
+  rc = oauthFormPost(&c, &sess, "Your session has ended. Start again from "
+                     "the application.", &bDone);
   if( bDone ) goto end;
-  rc = oauthSession(&c, &sess);
-  if( rc==SSOPROXY_NOTFOUND ){
-    rc = ssoPageError(req, 403, "Not signed in", "Your session has ended. "
-                      "Start again from the application.");
-    goto end;
-  }
-  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
   zId = oauthParam(&c.f, "consent", &bDup);
-  zCsrf = oauthParam(&c.f, "csrf", &bDup);
   zAction = oauthParam(&c.f, "action", &bDup);
-  if( zCsrf==0 || !ssoSessionCsrfOk(&sess, zCsrf, strlen(zCsrf)) ){
-    rc = ssoPageError(req, 403, "Request refused", "The form's security "
-                      "token is missing or wrong. Start again from the "
-                      "application.");
-    goto end;
-  }
   if( zId==0 || zAction==0 || (strcmp(zAction, "approve")!=0
                                && strcmp(zAction, "deny")!=0) ){
     rc = ssoPageError(req, 400, "Bad request", "The form is incomplete.");
@@ -24524,27 +24531,15 @@ static int oauthDevicePost(SsoServerReq *req, void *pArg){
   SsoJsonDoc *pDoc = 0;
   SsoBuf d;
   SsoJsonWriter w;
-  const char *zCode, *zCsrf, *zAction;
+  const char *zCode, *zAction;
   int rc, bDone = 0, bDup = 0, bApprove;
   ssoBufInit(&d, 0);
   oauthCtxInit(&c, req, pArg);
-  rc = oauthReadForm(&c, 0, &bDone);
+  rc = oauthFormPost(&c, &sess, "Your session has ended. Sign in and enter "
+                     "the code again.", &bDone);
   if( bDone ) goto end;
-  rc = oauthSession(&c, &sess);
-  if( rc==SSOPROXY_NOTFOUND ){
-    rc = ssoPageError(req, 403, "Not signed in", "Your session has ended. "
-                      "Sign in and enter the code again.");
-    goto end;
-  }
-  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
   zCode = oauthParam(&c.f, "user_code", &bDup);
-  zCsrf = oauthParam(&c.f, "csrf", &bDup);
   zAction = oauthParam(&c.f, "action", &bDup);
-  if( zCsrf==0 || !ssoSessionCsrfOk(&sess, zCsrf, strlen(zCsrf)) ){
-    rc = ssoPageError(req, 403, "Request refused", "The form's security "
-                      "token is missing or wrong.");
-    goto end;
-  }
   if( zCode==0 || zAction==0 || (strcmp(zAction, "approve")!=0
                                  && strcmp(zAction, "deny")!=0) ){
     rc = ssoPageError(req, 400, "Bad request", "The form is incomplete.");

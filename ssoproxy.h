@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "704ef336c0f7484b5b0c555e25c7555b76964a14afa02e65e4e3698d1c444559"
+#define SSOPROXY_SOURCE_ID      "3467d8346b42282da5aab2b8f9d6f1c8599e47911d1828a163a62dab853e10b2"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -19,7 +19,7 @@
 **
 ** Last-used times: an authenticated request only notes its key in the
 ** worker's table; a loop timer writes the table once a second in one
-** transaction (ssoStoreKeysTouch). So a busy key costs one write per
+** transaction (ssoStoreKeysUsage). So a busy key costs one write per
 ** second, not one per request, and readers never wait on a writer.
 */
 #include "ssoInt.h"
@@ -106,16 +106,16 @@ SSO_PRIVATE int ssoApiWorkerClient(SsoApiWorker *p, SsoLoop *pLoop,
 }
 
 SSO_PRIVATE int ssoApiWorkerFlush(SsoApiWorker *p){
-  const char *azHash[SSO_API_TOUCH_SLOTS];
-  long long aAt[SSO_API_TOUCH_SLOTS];
+  SsoKeyUsage aUse[SSO_API_TOUCH_SLOTS];
   int i, n = 0, rc;
   if( p->nTouch==0 ) return SSOPROXY_OK;
+  memset(aUse, 0, sizeof(aUse));
   for(i=0; i<SSO_API_TOUCH_SLOTS; i++){
     if( p->aTouch[i].zHash[0]==0 ) continue;
-    azHash[n] = p->aTouch[i].zHash;
-    aAt[n++] = p->aTouch[i].tAt;
+    aUse[n].zHash = p->aTouch[i].zHash;
+    aUse[n++].tAt = p->aTouch[i].tAt;
   }
-  rc = ssoStoreKeysTouch(p->pStore, azHash, aAt, n);
+  rc = ssoStoreKeysUsage(p->pStore, aUse, n);
   if( rc && p->pApi && p->pApi->pLog ){
     /* Last use is advisory: drop the batch rather than grow it. */
     ssoLog(p->pApi->pLog, SSO_LOG_WARN, "cannot record keys' last use",

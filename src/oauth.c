@@ -912,6 +912,38 @@ static int oauthDeny(OauthCtx *c, const SsoJson *pD, OauthAnswer *pA){
   return SSOPROXY_OK;
 }
 
+/*
+** The common start of a signed-in form POST (consent, device): the form
+** read, the session found and its CSRF token checked. SSOPROXY_OK with
+** *pSess; otherwise *pbDone is set when the request has been answered
+** (zAgain tells the user what to do next) and the result is the
+** handler's.
+*/
+static int oauthFormPost(OauthCtx *c, SsoSession *pSess, const char *zAgain,
+                         int *pbDone){
+  const char *zCsrf;
+  int rc, bDup = 0;
+  rc = oauthReadForm(c, 0, pbDone);
+  if( *pbDone ) return rc;
+  rc = oauthSession(c, pSess);
+  if( rc==SSOPROXY_NOTFOUND ){
+    *pbDone = 1;
+    return ssoPageError(c->req, 403, "Not signed in", zAgain);
+  }
+  if( rc ){
+    *pbDone = 1;
+    return oauthInternal(c, rc, "cannot read a session");
+  }
+  zCsrf = oauthParam(&c->f, "csrf", &bDup);
+  if( zCsrf==0 || !ssoSessionCsrfOk(pSess, zCsrf, strlen(zCsrf)) ){
+    *pbDone = 1;
+    return ssoPageError(c->req, 403, "Request refused", "The form's security "
+                        "token is missing or wrong. Start again from the "
+                        "application.");
+  }
+  return SSOPROXY_OK;
+}
+
 /* POST /oauth/consent: consent, csrf, action=approve|deny. */
 static int oauthConsentPost(SsoServerReq *req, void *pArg){
   OauthCtx c;
@@ -920,29 +952,16 @@ static int oauthConsentPost(SsoServerReq *req, void *pArg){
   SsoJsonDoc *pDoc = 0;
   const SsoJson *pD = 0;
   OauthAnswer ans;
-  const char *zId, *zCsrf, *zAction;
+  const char *zId, *zAction;
   int rc, bDone = 0, bDup = 0, bTx = 0;
   memset(&ans, 0, sizeof(ans));
   ssoBufInit(&ans.loc, 0);
   oauthCtxInit(&c, req, pArg);
-  rc = oauthReadForm(&c, 0, &bDone);
+  rc = oauthFormPost(&c, &sess, "Your session has ended. Start again from "
+                     "the application.", &bDone);
   if( bDone ) goto end;
-  rc = oauthSession(&c, &sess);
-  if( rc==SSOPROXY_NOTFOUND ){
-    rc = ssoPageError(req, 403, "Not signed in", "Your session has ended. "
-                      "Start again from the application.");
-    goto end;
-  }
-  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
   zId = oauthParam(&c.f, "consent", &bDup);
-  zCsrf = oauthParam(&c.f, "csrf", &bDup);
   zAction = oauthParam(&c.f, "action", &bDup);
-  if( zCsrf==0 || !ssoSessionCsrfOk(&sess, zCsrf, strlen(zCsrf)) ){
-    rc = ssoPageError(req, 403, "Request refused", "The form's security "
-                      "token is missing or wrong. Start again from the "
-                      "application.");
-    goto end;
-  }
   if( zId==0 || zAction==0 || (strcmp(zAction, "approve")!=0
                                && strcmp(zAction, "deny")!=0) ){
     rc = ssoPageError(req, 400, "Bad request", "The form is incomplete.");
@@ -1781,27 +1800,15 @@ static int oauthDevicePost(SsoServerReq *req, void *pArg){
   SsoJsonDoc *pDoc = 0;
   SsoBuf d;
   SsoJsonWriter w;
-  const char *zCode, *zCsrf, *zAction;
+  const char *zCode, *zAction;
   int rc, bDone = 0, bDup = 0, bApprove;
   ssoBufInit(&d, 0);
   oauthCtxInit(&c, req, pArg);
-  rc = oauthReadForm(&c, 0, &bDone);
+  rc = oauthFormPost(&c, &sess, "Your session has ended. Sign in and enter "
+                     "the code again.", &bDone);
   if( bDone ) goto end;
-  rc = oauthSession(&c, &sess);
-  if( rc==SSOPROXY_NOTFOUND ){
-    rc = ssoPageError(req, 403, "Not signed in", "Your session has ended. "
-                      "Sign in and enter the code again.");
-    goto end;
-  }
-  if( rc ){ oauthInternal(&c, rc, "cannot read a session"); goto end; }
   zCode = oauthParam(&c.f, "user_code", &bDup);
-  zCsrf = oauthParam(&c.f, "csrf", &bDup);
   zAction = oauthParam(&c.f, "action", &bDup);
-  if( zCsrf==0 || !ssoSessionCsrfOk(&sess, zCsrf, strlen(zCsrf)) ){
-    rc = ssoPageError(req, 403, "Request refused", "The form's security "
-                      "token is missing or wrong.");
-    goto end;
-  }
   if( zCode==0 || zAction==0 || (strcmp(zAction, "approve")!=0
                                  && strcmp(zAction, "deny")!=0) ){
     rc = ssoPageError(req, 400, "Bad request", "The form is incomplete.");

@@ -66,6 +66,7 @@
 */
 #include "ssoInt.h"
 #include <pthread.h>
+#include <strings.h>
 
 #define OIDC_COOKIE      "ssoproxy_login"
 #define OIDC_COOKIE_LEN  43           /* base64url of 32 random bytes */
@@ -1520,7 +1521,17 @@ static int oidcVerify(OidcFlow *f){
   SsoOidc *p = f->p;
   const char *z;
   SsoHttpHeader h;
-  if( f->m.zJwks==0 ) return oidcClaimsCheck(f);
+  if( f->m.zJwks==0 ){
+    /* The TLS connection to the token endpoint vouches for the token, so
+    ** whatever the IdP signs with (HS256 included) is taken unchecked;
+    ** but "none" says it signs nothing at all, which no setting of ours
+    ** asks for: that is a forgery or a broken IdP. */
+    if( strcasecmp(f->jwt.zAlg, "none")==0 ){
+      return oidcFail(f, 400, OIDC_REFUSED, "The id_token is not signed "
+                      "(alg none).");
+    }
+    return oidcClaimsCheck(f);
+  }
   z = oidcCacheGet(p, &p->zJwks, &p->tJwks, 0, &f->arena);
   if( z ) return oidcVerifyWith(f, z);
   h.name.z = "Accept"; h.name.n = 6;

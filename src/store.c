@@ -1144,23 +1144,6 @@ static int storeKeyUsageRow(SsoStore *p, sqlite3_stmt *s,
   return storeRun(p, s, rcBind, 0);
 }
 
-SSO_PRIVATE int ssoStoreKeysTouch(SsoStore *p, const char **azHash,
-                                  const long long *aAt, int n){
-  sqlite3_stmt *s;
-  int i, bOwn, rc;
-  if( n<=0 ) return SSOPROXY_OK;
-  rc = storeStmt(p, STMT_KEY_USAGE, &s);
-  if( rc ) return rc;
-  rc = storeTxnEnter(p, &bOwn);
-  for(i=0; i<n && rc==SSOPROXY_OK; i++){
-    SsoKeyUsage u = {0};
-    u.zHash = azHash[i];
-    u.tAt = aAt[i];
-    rc = storeKeyUsageRow(p, s, &u);
-  }
-  return storeTxnLeave(p, bOwn, rc);
-}
-
 SSO_PRIVATE int ssoStoreKeysUsage(SsoStore *p, const SsoKeyUsage *a, int n){
   sqlite3_stmt *s;
   int i, bOwn, rc;

@@ -159,17 +159,11 @@ SSO_PRIVATE int ssoStoreKeyList(SsoStore*, const char *zUserId, int iOffset,
                                 SsoKey **paKey, int *pnKey);
 SSO_PRIVATE int ssoStoreKeyCount(SsoStore*, const char *zUserId, int *pnKey);
 /*
-** Record last use of n keys in one transaction (the proxy batches these
-** instead of writing on every request). A time never moves backwards; a
-** hash no longer in the table is skipped. Joins the caller's transaction
-** if one is open.
-*/
-SSO_PRIVATE int ssoStoreKeysTouch(SsoStore*, const char **azHash,
-                                  const long long *aAt, int n);
-/*
-** The proxy's batch: for each entry add the counts to the key's usage and
-** move its last use to tAt (never backwards), all in one transaction
-** (joining the caller's if one is open). Unknown hashes are skipped.
+** Record the use of n keys in one transaction (joining the caller's if one
+** is open): for each entry add the counts to the key's usage and move its
+** last use to tAt, never backwards. Hashes no longer in the table are
+** skipped. The proxy and the API batch these instead of writing on every
+** request.
 */
 typedef struct SsoKeyUsage SsoKeyUsage;
 struct SsoKeyUsage {

@@ -1007,7 +1007,7 @@ static void test_oidc_jwks_refetch(void){
 /* The seed guide's setup: no issuer, no JWKS; state misuse. */
 static void test_oidc_state(void){
   OiEnv e;
-  OiLogin L, L2;
+  OiLogin L, L2, Ln;
   Resp r;
   SsoOidcConfig x;
   char zRole[64];
@@ -1054,6 +1054,13 @@ static void test_oidc_state(void){
   CHECK( r.zBody && (strstr(r.zBody, "expired") || strstr(r.zBody, "unknown")) );
   respFree(&r);
   CHECK_INT( oiCount(&gOi.nToken), 0 );
+  /* Without a key set the back channel vouches for the token, but an
+  ** unsigned one (alg none) is still refused. */
+  CHECK_INT( oiBegin(&e, 0, &Ln), 0 );
+  oiSetToken(&e, &Ln, "none", 0, "k1", 0, "u-1", 0, 300);
+  CHECK_INT( oiCallback(&e, &Ln, 0, 1, &r), 0 );
+  OI_REFUSED(r, 400, "alg none");
+  respFree(&r);
   /* Back-channel mode: an unverified signature is accepted, but an iss
   ** from another origin is not. */
   CHECK_INT( oiBegin(&e, 0, &L), 0 );

@@ -802,6 +802,18 @@ static void test_store_keys(void){
 }
 
 static int stoCommits;
+/* Last use only (no counts) of n keys, through the usage batch. */
+static int stoTouch(SsoStore *p, const char **az, const long long *aAt, int n){
+  SsoKeyUsage aUse[8];
+  int i;
+  memset(aUse, 0, sizeof(aUse));
+  for(i=0; i<n && i<8; i++){
+    aUse[i].zHash = az[i];
+    aUse[i].tAt = aAt[i];
+  }
+  return ssoStoreKeysUsage(p, aUse, n);
+}
+
 static int stoOnCommit(void *pArg){
   SSO_UNUSED(pArg);
   stoCommits++;
@@ -831,7 +843,7 @@ static void test_store_touch(void){
   }
   /* Key 3 does not exist (deleted since): skipped, not an error. */
   aAt[0] = 1000; aAt[1] = 2000; aAt[2] = 3000; aAt[3] = 4000;
-  CHECK_INT( ssoStoreKeysTouch(p, az, aAt, 4), SSOPROXY_OK );
+  CHECK_INT( stoTouch(p, az, aAt, 4), SSOPROXY_OK );
   CHECK_INT( sqlite3_get_autocommit(p->db), 1 );
   for(i=0; i<3; i++){
     CHECK_INT( ssoStoreKeyGet(p, azHash[i], &a, &k), SSOPROXY_OK );
@@ -839,23 +851,23 @@ static void test_store_touch(void){
   }
   /* Never backwards. */
   aAt[0] = 500; aAt[1] = 2500;
-  CHECK_INT( ssoStoreKeysTouch(p, az, aAt, 2), SSOPROXY_OK );
+  CHECK_INT( stoTouch(p, az, aAt, 2), SSOPROXY_OK );
   CHECK_INT( ssoStoreKeyGet(p, azHash[0], &a, &k), SSOPROXY_OK );
   CHECK_INT( k.tLastUsed, 1000 );
   CHECK_INT( ssoStoreKeyGet(p, azHash[1], &a, &k), SSOPROXY_OK );
   CHECK_INT( k.tLastUsed, 2500 );
-  CHECK_INT( ssoStoreKeysTouch(p, az, aAt, 0), SSOPROXY_OK );
+  CHECK_INT( stoTouch(p, az, aAt, 0), SSOPROXY_OK );
   /* One transaction for the batch: one commit, whatever n is. */
   stoCommits = 0;
   sqlite3_commit_hook(p->db, stoOnCommit, 0);
   aAt[0] = 9000; aAt[1] = 9000; aAt[2] = 9000;
-  CHECK_INT( ssoStoreKeysTouch(p, az, aAt, 3), SSOPROXY_OK );
+  CHECK_INT( stoTouch(p, az, aAt, 3), SSOPROXY_OK );
   CHECK_INT( stoCommits, 1 );
   sqlite3_commit_hook(p->db, 0, 0);
   /* Inside the caller's transaction it joins and rolls back with it. */
   CHECK_INT( ssoStoreBegin(p), SSOPROXY_OK );
   aAt[2] = 99999;
-  CHECK_INT( ssoStoreKeysTouch(p, az+2, aAt+2, 1), SSOPROXY_OK );
+  CHECK_INT( stoTouch(p, az+2, aAt+2, 1), SSOPROXY_OK );
   CHECK_INT( sqlite3_get_autocommit(p->db), 0 );
   CHECK_INT( ssoStoreRollback(p), SSOPROXY_OK );
   CHECK_INT( ssoStoreKeyGet(p, azHash[2], &a, &k), SSOPROXY_OK );

@@ -45,6 +45,7 @@ help:
 	@echo "make bench        benchmarks, ratios against in-run references"
 	@echo "make bench-http   wrk against ssoproxy and nginx (installs both tools)"
 	@echo "make bench-proxy  the /v1 proxy and /oauth2/auth against nginx, SSE memory"
+	@echo "make bench-keys   key lookups with 1,000 and 1,000,000 keys (installs wrk)"
 	@echo "make amalgamation regenerate ssoproxy.c and ssoproxy.h from src/"
 	@echo "make split        compile src/*.c one by one (gcc and clang)"
 	@echo "make install      install to DESTDIR/PREFIX (default /usr/local)"

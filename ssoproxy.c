@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 3467d8346b42282da5aab2b8f9d6f1c8599e47911d1828a163a62dab853e10b2
+** Source id: ef2469c70f492f7ce701cf1f07fa6a4f7a5c00dcb9e6ecda1facf7d2c415b872
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -142,6 +142,8 @@ struct SsoStr {
 /* OpenID Connect relying party (src/oidc.c) */
 #define SSO_OIDC_STATE_TTL_S     300        /* Life of a login state, seconds */
 #define SSO_OIDC_STATE_TTL_MAX_S 3600       /* Longest SSOPROXY_LOGIN_STATE_TTL */
+#define SSO_OIDC_CALL_MS         15000      /* Wait for the IdP's answer (its
+                                            ** first byte, or any silence) */
 #define SSO_OIDC_META_MS         3600000    /* Discovery and JWKS re-read after */
 #define SSO_OIDC_JWKS_FORCE_MS   10000      /* Forced JWKS re-fetch at most this
                                             ** often (an unknown "kid") */
@@ -2846,6 +2848,7 @@ struct SsoOidcConfig {
   const char *zAdminId;     /* PROXY_ADMIN_ID */
   int bRoleFirstLogin;      /* SSOPROXY_ROLE_SYNC=first_login */
   int nStateTtl;            /* SSOPROXY_LOGIN_STATE_TTL, seconds; 0: 300 */
+  int msIdpTimeout;         /* SSOPROXY_IDP_TIMEOUT_MS; 0: SSO_OIDC_CALL_MS */
   SsoLog *pLog;
 };
 
@@ -3544,6 +3547,10 @@ static int ssoOauthLoginCommand(const SsoOauthLoginArgs*);
   X(LOGIN_STATE_TTL, "SSOPROXY_LOGIN_STATE_TTL", 0, SSO_SET_INT, 0, \
     SSO_OIDC_STATE_TTL_S, 1, SSO_OIDC_STATE_TTL_MAX_S, 0, 0, \
     "Seconds a login may take at the IdP (state, nonce, PKCE verifier)") \
+  X(IDP_TIMEOUT_MS, "SSOPROXY_IDP_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_OIDC_CALL_MS, 100, 600000, 0, 0, \
+    "Outbound to the IdP: longest wait for an answer or inside one " \
+    "(a 504 page past it)") \
   /* API keys for other programs (src/oauth.c) */ \
   X(OAUTH_ALLOWED_ORIGINS, "OAUTH_ALLOWED_ORIGINS", 0, SSO_SET_STR, 0, 0, 0, \
     0, 0, 0, "Comma list of web origins that may read the key endpoints' " \
@@ -17670,6 +17677,7 @@ struct SsoOidc {
   int bIncludeClientId, bSecretPost, bAutoRedirect, bRoleFirstLogin;
   int bSecure;              /* https base URL: Secure cookie */
   long long msStateTtl;
+  int msCall;               /* Wait for each answer of the IdP */
   SsoOidcKeyFlowFn xKeyFlow;
   void *pKeyFlowArg;
   /* The process-wide cache, shared by every worker, under mu. */
@@ -18075,6 +18083,7 @@ static int oidcCopyConfig(SsoOidc *p, const SsoOidcConfig *c){
   p->bRoleFirstLogin = c->bRoleFirstLogin;
   p->msStateTtl = 1000LL*(c->nStateTtl>0 ? c->nStateTtl
                                          : SSO_OIDC_STATE_TTL_S);
+  p->msCall = c->msIdpTimeout>0 ? c->msIdpTimeout : SSO_OIDC_CALL_MS;
   p->pLog = c->pLog;
   return bOom ? SSOPROXY_NOMEM : SSOPROXY_OK;
 }
@@ -18486,6 +18495,9 @@ static int oidcCall(OidcFlow *f, int eCall, const char *zMethod,
     r.nBody = f->body.n;
   }
   r.mxResponse = eCall==OIDC_CALL_JWKS ? SSO_JOSE_MAX_JWKS : SSO_OIDC_MAX_DOC;
+  /* A person is waiting at the browser: an IdP that hangs gets a clear
+  ** 504 page in seconds, not the upstreams' long first-byte timeout. */
+  r.msFirstByte = r.msIdle = f->p->msCall;
   r.xDone = oidcCallDone;
   r.pArg = f;
   rc = ssoApiWorkerClient(f->pW, f->req->pLoop, &pCli);
@@ -26024,6 +26036,7 @@ static int openOidc(ssoproxy *p){
   oc.bRoleFirstLogin = strcmp(ssoConfigStr(c, SSO_CFG_ROLE_SYNC),
                               "first_login")==0;
   oc.nStateTtl = (int)ssoConfigInt(c, SSO_CFG_LOGIN_STATE_TTL);
+  oc.msIdpTimeout = (int)ssoConfigInt(c, SSO_CFG_IDP_TIMEOUT_MS);
   oc.pLog = &p->log;
   rc = ssoOidcNew(&oc, &p->sessions, &p->pOidc, zErr, sizeof(zErr));
   if( rc ) return appError(p, rc, "%s", zErr);

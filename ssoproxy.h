@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "3467d8346b42282da5aab2b8f9d6f1c8599e47911d1828a163a62dab853e10b2"
+#define SSOPROXY_SOURCE_ID      "ef2469c70f492f7ce701cf1f07fa6a4f7a5c00dcb9e6ecda1facf7d2c415b872"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

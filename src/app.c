@@ -287,6 +287,7 @@ static int openOidc(ssoproxy *p){
   oc.bRoleFirstLogin = strcmp(ssoConfigStr(c, SSO_CFG_ROLE_SYNC),
                               "first_login")==0;
   oc.nStateTtl = (int)ssoConfigInt(c, SSO_CFG_LOGIN_STATE_TTL);
+  oc.msIdpTimeout = (int)ssoConfigInt(c, SSO_CFG_IDP_TIMEOUT_MS);
   oc.pLog = &p->log;
   rc = ssoOidcNew(&oc, &p->sessions, &p->pOidc, zErr, sizeof(zErr));
   if( rc ) return appError(p, rc, "%s", zErr);

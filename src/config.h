@@ -156,6 +156,10 @@
   X(LOGIN_STATE_TTL, "SSOPROXY_LOGIN_STATE_TTL", 0, SSO_SET_INT, 0, \
     SSO_OIDC_STATE_TTL_S, 1, SSO_OIDC_STATE_TTL_MAX_S, 0, 0, \
     "Seconds a login may take at the IdP (state, nonce, PKCE verifier)") \
+  X(IDP_TIMEOUT_MS, "SSOPROXY_IDP_TIMEOUT_MS", 0, SSO_SET_INT, 0, \
+    SSO_OIDC_CALL_MS, 100, 600000, 0, 0, \
+    "Outbound to the IdP: longest wait for an answer or inside one " \
+    "(a 504 page past it)") \
   /* API keys for other programs (src/oauth.c) */ \
   X(OAUTH_ALLOWED_ORIGINS, "OAUTH_ALLOWED_ORIGINS", 0, SSO_SET_STR, 0, 0, 0, \
     0, 0, 0, "Comma list of web origins that may read the key endpoints' " \

@@ -38,6 +38,8 @@
 /* OpenID Connect relying party (src/oidc.c) */
 #define SSO_OIDC_STATE_TTL_S     300        /* Life of a login state, seconds */
 #define SSO_OIDC_STATE_TTL_MAX_S 3600       /* Longest SSOPROXY_LOGIN_STATE_TTL */
+#define SSO_OIDC_CALL_MS         15000      /* Wait for the IdP's answer (its
+                                            ** first byte, or any silence) */
 #define SSO_OIDC_META_MS         3600000    /* Discovery and JWKS re-read after */
 #define SSO_OIDC_JWKS_FORCE_MS   10000      /* Forced JWKS re-fetch at most this
                                             ** often (an unknown "kid") */

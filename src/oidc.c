@@ -106,6 +106,7 @@ struct SsoOidc {
   int bIncludeClientId, bSecretPost, bAutoRedirect, bRoleFirstLogin;
   int bSecure;              /* https base URL: Secure cookie */
   long long msStateTtl;
+  int msCall;               /* Wait for each answer of the IdP */
   SsoOidcKeyFlowFn xKeyFlow;
   void *pKeyFlowArg;
   /* The process-wide cache, shared by every worker, under mu. */
@@ -511,6 +512,7 @@ static int oidcCopyConfig(SsoOidc *p, const SsoOidcConfig *c){
   p->bRoleFirstLogin = c->bRoleFirstLogin;
   p->msStateTtl = 1000LL*(c->nStateTtl>0 ? c->nStateTtl
                                          : SSO_OIDC_STATE_TTL_S);
+  p->msCall = c->msIdpTimeout>0 ? c->msIdpTimeout : SSO_OIDC_CALL_MS;
   p->pLog = c->pLog;
   return bOom ? SSOPROXY_NOMEM : SSOPROXY_OK;
 }
@@ -922,6 +924,9 @@ static int oidcCall(OidcFlow *f, int eCall, const char *zMethod,
     r.nBody = f->body.n;
   }
   r.mxResponse = eCall==OIDC_CALL_JWKS ? SSO_JOSE_MAX_JWKS : SSO_OIDC_MAX_DOC;
+  /* A person is waiting at the browser: an IdP that hangs gets a clear
+  ** 504 page in seconds, not the upstreams' long first-byte timeout. */
+  r.msFirstByte = r.msIdle = f->p->msCall;
   r.xDone = oidcCallDone;
   r.pArg = f;
   rc = ssoApiWorkerClient(f->pW, f->req->pLoop, &pCli);

@@ -43,6 +43,7 @@ struct SsoOidcConfig {
   const char *zAdminId;     /* PROXY_ADMIN_ID */
   int bRoleFirstLogin;      /* SSOPROXY_ROLE_SYNC=first_login */
   int nStateTtl;            /* SSOPROXY_LOGIN_STATE_TTL, seconds; 0: 300 */
+  int msIdpTimeout;         /* SSOPROXY_IDP_TIMEOUT_MS; 0: SSO_OIDC_CALL_MS */
   SsoLog *pLog;
 };
 

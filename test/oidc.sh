@@ -549,7 +549,7 @@ done_case
 
 begin sp-idp-answers-after-10s
 sp_stop
-sp_start slow SSOPROXY_FIRST_BYTE_TIMEOUT_MS=3000 || bad "start: $(head -c 300 "$SP_LOG")"
+sp_start slow SSOPROXY_IDP_TIMEOUT_MS=3000 || bad "start: $(head -c 300 "$SP_LOG")"
 fresh_callback slow
 idp_post /test/config '{"tokenDelayMs":10000}' >/dev/null
 ( get "$JAR" "$CB_URL"; echo "$ST $MS" > "$T_DIR/slow.res"; cp "$T_DIR/b" "$T_DIR/slow.body" ) &

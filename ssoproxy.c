@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: ef2469c70f492f7ce701cf1f07fa6a4f7a5c00dcb9e6ecda1facf7d2c415b872
+** Source id: 2742bb809c47e495b2c4f68e5f25b88b3bb1fdd00245332b9b1539a69673681b
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -2403,26 +2403,18 @@ static int ssoAuthzCredential(const SsoHttpHeader *aHdr, int nHdr,
 /*
 ** Authenticate a request. Returns SSOPROXY_OK with *pCaller filled
 ** (strings in pArena); SSOPROXY_ERROR with *pErr set (401: no, unknown,
-** expired or blocked key, disabled owner, non-"sk-" bearer); or a store
-** failure (_NOMEM, _DB: the caller answers 500). tNow: Unix ms.
+** expired or blocked key, disabled owner, non-"sk-" bearer; 403: a
+** browser session failing its CSRF check); or a store failure (_NOMEM,
+** _DB: the caller answers 500). tNow: Unix ms. method is the request's
+** (req->method): a browser session may make GET, HEAD and OPTIONS
+** requests without an X-CSRF-Token, and any other, or an unknown (empty)
+** method, only with it.
 */
 static int ssoAuthzAuthenticate(const SsoAuthz*, SsoStore*,
+                                     SsoStr method,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena*,
                                      SsoCaller *pCaller, SsoAuthzErr *pErr);
-/*
-** The same, knowing the request's method (req->method), so that a browser
-** session may make GET, HEAD and OPTIONS requests without a CSRF token.
-** ssoAuthzAuthenticate() is this with the method unknown: a session then
-** always needs its X-CSRF-Token (the safe default). A session failing
-** its CSRF check is SSOPROXY_ERROR with a 403 in *pErr.
-*/
-static int ssoAuthzAuthenticateMethod(const SsoAuthz*, SsoStore*,
-                                           SsoStr method,
-                                           const SsoHttpHeader *aHdr,
-                                           int nHdr, long long tNow,
-                                           SsoArena*, SsoCaller *pCaller,
-                                           SsoAuthzErr *pErr);
 
 /*
 ** May pCaller do eAction to an object owned by zOwner (NULL: no owner)?
@@ -15426,23 +15418,10 @@ static int authzSession(const SsoAuthz *pAuthz, SsoStore *pStore,
 }
 
 static int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
-                                     SsoStore *pStore,
+                                     SsoStore *pStore, SsoStr method,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena *pArena,
                                      SsoCaller *p, SsoAuthzErr *pErr){
-  SsoStr unknown;
-  unknown.z = 0;
-  unknown.n = 0;
-  return ssoAuthzAuthenticateMethod(pAuthz, pStore, unknown, aHdr, nHdr,
-                                    tNow, pArena, p, pErr);
-}
-
-static int ssoAuthzAuthenticateMethod(const SsoAuthz *pAuthz,
-                                           SsoStore *pStore, SsoStr method,
-                                           const SsoHttpHeader *aHdr,
-                                           int nHdr, long long tNow,
-                                           SsoArena *pArena, SsoCaller *p,
-                                           SsoAuthzErr *pErr){
   unsigned char aGiven[SSO_SHA256_LEN];
   char zMask[16];
   SsoStr c;
@@ -16928,9 +16907,9 @@ static int apiParseInput(ApiCtx *c){
 
 static int apiRun(ApiCtx *c){
   const SsoApiCall *p = c->pCall;
-  int rc = ssoAuthzAuthenticateMethod(&c->pApi->authz, c->pStore,
-                                      p->method, p->aHdr, p->nHdr, c->tNow,
-                                      &c->a, &c->who, &c->err);
+  int rc = ssoAuthzAuthenticate(&c->pApi->authz, c->pStore, p->method,
+                                p->aHdr, p->nHdr, c->tNow, &c->a, &c->who,
+                                &c->err);
   if( rc ) return rc;
   /* The stored last use came with the key: rewrite it only when it is
   ** a minute old, so a busy key costs a write a minute, not a second,
@@ -21295,10 +21274,10 @@ static int proxyAuthenticate(SsoProxy *p, SsoServerReq *req, ProxyWorker *w,
   long long tNow = ssoOsNowMs();
   int rc;
   memset(&err, 0, sizeof(err));
-  rc = ssoAuthzAuthenticateMethod(&p->cfg.pApi->authz,
-                                  ssoApiWorkerStore(w->pApiW), req->method,
-                                  req->aHdr, req->nHdr, tNow, pArena,
-                                  pCaller, &err);
+  rc = ssoAuthzAuthenticate(&p->cfg.pApi->authz,
+                            ssoApiWorkerStore(w->pApiW), req->method,
+                            req->aHdr, req->nHdr, tNow, pArena, pCaller,
+                            &err);
   if( rc==SSOPROXY_ERROR && err.iStatus ){
     rc = proxyError(req, err.iStatus, err.zType, err.zParam, 0, 0, "%s",
                     err.zMsg);
@@ -22515,8 +22494,9 @@ static int fauthIdentify(const SsoFauth *pF, SsoServerReq *req,
   rc = ssoAuthzCredential(req->aHdr, req->nHdr, &cred, &err);
   if( rc==SSOPROXY_OK ){
     memset(&err, 0, sizeof(err));
-    rc = ssoAuthzAuthenticate(&pF->pApi->authz, pStore, req->aHdr, req->nHdr,
-                              tNow, pArena, &caller, &err);
+    rc = ssoAuthzAuthenticate(&pF->pApi->authz, pStore, req->method,
+                              req->aHdr, req->nHdr, tNow, pArena, &caller,
+                              &err);
     if( rc==SSOPROXY_OK ){
       if( caller.eKind==SSO_CALLER_KEY && caller.key.zHash ){
         ssoApiWorkerTouch(pW, req->pLoop, caller.key.zHash, tNow);
@@ -23798,8 +23778,9 @@ static int oauthShortcut(OauthCtx *c){
                       "existing key is switched off "
                       "(SSOPROXY_OAUTH_KEY_SHORTCUT); sign in instead");
   }
-  rc = ssoAuthzAuthenticate(&c->p->authz, c->pStore, c->req->aHdr,
-                            c->req->nHdr, c->tNow, &c->a, &who, &err);
+  rc = ssoAuthzAuthenticate(&c->p->authz, c->pStore, c->req->method,
+                            c->req->aHdr, c->req->nHdr, c->tNow, &c->a, &who,
+                            &err);
   if( rc==SSOPROXY_ERROR || (rc==SSOPROXY_OK && (who.eKind!=SSO_CALLER_KEY
                                                 || who.zUserId==0)) ){
     return oauthError(c, 401, "invalid_token", rc==SSOPROXY_ERROR

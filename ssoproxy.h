@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "ef2469c70f492f7ce701cf1f07fa6a4f7a5c00dcb9e6ecda1facf7d2c415b872"
+#define SSOPROXY_SOURCE_ID      "2742bb809c47e495b2c4f68e5f25b88b3bb1fdd00245332b9b1539a69673681b"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1453,9 +1453,9 @@ static int apiParseInput(ApiCtx *c){
 
 static int apiRun(ApiCtx *c){
   const SsoApiCall *p = c->pCall;
-  int rc = ssoAuthzAuthenticateMethod(&c->pApi->authz, c->pStore,
-                                      p->method, p->aHdr, p->nHdr, c->tNow,
-                                      &c->a, &c->who, &c->err);
+  int rc = ssoAuthzAuthenticate(&c->pApi->authz, c->pStore, p->method,
+                                p->aHdr, p->nHdr, c->tNow, &c->a, &c->who,
+                                &c->err);
   if( rc ) return rc;
   /* The stored last use came with the key: rewrite it only when it is
   ** a minute old, so a busy key costs a write a minute, not a second,

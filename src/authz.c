@@ -350,23 +350,10 @@ static int authzSession(const SsoAuthz *pAuthz, SsoStore *pStore,
 }
 
 SSO_PRIVATE int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
-                                     SsoStore *pStore,
+                                     SsoStore *pStore, SsoStr method,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena *pArena,
                                      SsoCaller *p, SsoAuthzErr *pErr){
-  SsoStr unknown;
-  unknown.z = 0;
-  unknown.n = 0;
-  return ssoAuthzAuthenticateMethod(pAuthz, pStore, unknown, aHdr, nHdr,
-                                    tNow, pArena, p, pErr);
-}
-
-SSO_PRIVATE int ssoAuthzAuthenticateMethod(const SsoAuthz *pAuthz,
-                                           SsoStore *pStore, SsoStr method,
-                                           const SsoHttpHeader *aHdr,
-                                           int nHdr, long long tNow,
-                                           SsoArena *pArena, SsoCaller *p,
-                                           SsoAuthzErr *pErr){
   unsigned char aGiven[SSO_SHA256_LEN];
   char zMask[16];
   SsoStr c;

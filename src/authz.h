@@ -141,26 +141,18 @@ SSO_PRIVATE int ssoAuthzCredential(const SsoHttpHeader *aHdr, int nHdr,
 /*
 ** Authenticate a request. Returns SSOPROXY_OK with *pCaller filled
 ** (strings in pArena); SSOPROXY_ERROR with *pErr set (401: no, unknown,
-** expired or blocked key, disabled owner, non-"sk-" bearer); or a store
-** failure (_NOMEM, _DB: the caller answers 500). tNow: Unix ms.
+** expired or blocked key, disabled owner, non-"sk-" bearer; 403: a
+** browser session failing its CSRF check); or a store failure (_NOMEM,
+** _DB: the caller answers 500). tNow: Unix ms. method is the request's
+** (req->method): a browser session may make GET, HEAD and OPTIONS
+** requests without an X-CSRF-Token, and any other, or an unknown (empty)
+** method, only with it.
 */
 SSO_PRIVATE int ssoAuthzAuthenticate(const SsoAuthz*, SsoStore*,
+                                     SsoStr method,
                                      const SsoHttpHeader *aHdr, int nHdr,
                                      long long tNow, SsoArena*,
                                      SsoCaller *pCaller, SsoAuthzErr *pErr);
-/*
-** The same, knowing the request's method (req->method), so that a browser
-** session may make GET, HEAD and OPTIONS requests without a CSRF token.
-** ssoAuthzAuthenticate() is this with the method unknown: a session then
-** always needs its X-CSRF-Token (the safe default). A session failing
-** its CSRF check is SSOPROXY_ERROR with a 403 in *pErr.
-*/
-SSO_PRIVATE int ssoAuthzAuthenticateMethod(const SsoAuthz*, SsoStore*,
-                                           SsoStr method,
-                                           const SsoHttpHeader *aHdr,
-                                           int nHdr, long long tNow,
-                                           SsoArena*, SsoCaller *pCaller,
-                                           SsoAuthzErr *pErr);
 
 /*
 ** May pCaller do eAction to an object owned by zOwner (NULL: no owner)?

@@ -295,8 +295,9 @@ static int fauthIdentify(const SsoFauth *pF, SsoServerReq *req,
   rc = ssoAuthzCredential(req->aHdr, req->nHdr, &cred, &err);
   if( rc==SSOPROXY_OK ){
     memset(&err, 0, sizeof(err));
-    rc = ssoAuthzAuthenticate(&pF->pApi->authz, pStore, req->aHdr, req->nHdr,
-                              tNow, pArena, &caller, &err);
+    rc = ssoAuthzAuthenticate(&pF->pApi->authz, pStore, req->method,
+                              req->aHdr, req->nHdr, tNow, pArena, &caller,
+                              &err);
     if( rc==SSOPROXY_OK ){
       if( caller.eKind==SSO_CALLER_KEY && caller.key.zHash ){
         ssoApiWorkerTouch(pW, req->pLoop, caller.key.zHash, tNow);

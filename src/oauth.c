@@ -1055,8 +1055,9 @@ static int oauthShortcut(OauthCtx *c){
                       "existing key is switched off "
                       "(SSOPROXY_OAUTH_KEY_SHORTCUT); sign in instead");
   }
-  rc = ssoAuthzAuthenticate(&c->p->authz, c->pStore, c->req->aHdr,
-                            c->req->nHdr, c->tNow, &c->a, &who, &err);
+  rc = ssoAuthzAuthenticate(&c->p->authz, c->pStore, c->req->method,
+                            c->req->aHdr, c->req->nHdr, c->tNow, &c->a, &who,
+                            &err);
   if( rc==SSOPROXY_ERROR || (rc==SSOPROXY_OK && (who.eKind!=SSO_CALLER_KEY
                                                 || who.zUserId==0)) ){
     return oauthError(c, 401, "invalid_token", rc==SSOPROXY_ERROR

@@ -1128,10 +1128,10 @@ static int proxyAuthenticate(SsoProxy *p, SsoServerReq *req, ProxyWorker *w,
   long long tNow = ssoOsNowMs();
   int rc;
   memset(&err, 0, sizeof(err));
-  rc = ssoAuthzAuthenticateMethod(&p->cfg.pApi->authz,
-                                  ssoApiWorkerStore(w->pApiW), req->method,
-                                  req->aHdr, req->nHdr, tNow, pArena,
-                                  pCaller, &err);
+  rc = ssoAuthzAuthenticate(&p->cfg.pApi->authz,
+                            ssoApiWorkerStore(w->pApiW), req->method,
+                            req->aHdr, req->nHdr, tNow, pArena, pCaller,
+                            &err);
   if( rc==SSOPROXY_ERROR && err.iStatus ){
     rc = proxyError(req, err.iStatus, err.zType, err.zParam, 0, 0, "%s",
                     err.zMsg);

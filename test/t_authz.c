@@ -235,11 +235,12 @@ static int authzTry(AuthzFix *f, const char *zName, const char *zValue,
                     SsoCaller *pc, SsoAuthzErr *pe){
   SsoHttpHeader h;
   const char *az[2];
+  SsoStr get = { "GET", 3 };
   az[0] = zName;
   az[1] = zValue;
   if( zName ) authzHdrs(&h, az, 1);
   memset(pe, 0, sizeof(*pe));
-  return ssoAuthzAuthenticate(&f->authz, f->pStore, &h, zName ? 1 : 0,
+  return ssoAuthzAuthenticate(&f->authz, f->pStore, get, &h, zName ? 1 : 0,
                               1000000, &f->a, pc, pe);
 }
 

@@ -314,7 +314,7 @@ static void test_session_authz_hook(void){
   h[0] = f.h;
 
 #define SES_AUTH(m, n) (memset(&e, 0, sizeof(e)), \
-    ssoAuthzAuthenticateMethod(&authz, f.pStore, m, h, n, 2000, &f.a, &c, &e))
+    ssoAuthzAuthenticate(&authz, f.pStore, m, h, n, 2000, &f.a, &c, &e))
   CHECK_INT( SES_AUTH(get, 1), SSOPROXY_OK );
   CHECK_INT( c.eKind, SSO_CALLER_SESSION );
   CHECK_STR( c.zUserId, "boss" );
@@ -335,10 +335,10 @@ static void test_session_authz_hook(void){
   CHECK_INT( SES_AUTH(post, 2), SSOPROXY_OK );
   CHECK_STR( c.zUserId, "boss" );
   CHECK_INT( SES_AUTH(none, 2), SSOPROXY_OK );
-  /* The old authenticate (method unknown) is the strict one. */
+  /* An unknown (empty) method is treated as state-changing. */
   memset(&e, 0, sizeof(e));
-  CHECK_INT( ssoAuthzAuthenticate(&authz, f.pStore, h, 1, 2000, &f.a, &c, &e),
-             SSOPROXY_ERROR );
+  CHECK_INT( ssoAuthzAuthenticate(&authz, f.pStore, none, h, 1, 2000,
+                                  &f.a, &c, &e), SSOPROXY_ERROR );
   CHECK_INT( e.iStatus, 403 );
   /* Another session's token is no good. */
   {

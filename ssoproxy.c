@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: fbdf423263e58b5b0b12a3dd817cbe134ae3935aa4ced36ef6a990a75665c159
+** Source id: cc754d7486c3c1a8625964458b03bb386105f4e50d5b700c64d81a7e3f52c5b9
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -187,7 +187,9 @@ struct SsoStr {
 #define SSO_CLIENT_MAX_RESPONSE  (64u<<20)  /* Response body bytes */
 #define SSO_CLIENT_MAX_HEAD      65536      /* Response head bytes */
 #define SSO_CLIENT_MAX_HEADERS   128        /* Response header fields */
-#define SSO_CLIENT_POOL_PER_ORIGIN 16       /* Idle kept-alive connections per origin */
+#define SSO_CLIENT_POOL_PER_ORIGIN 64       /* Idle kept-alive connections per origin:
+                                            ** at least the concurrency a worker
+                                            ** sees, or connections churn */
 #define SSO_CLIENT_POOL_IDLE_MS  4000       /* Idle pooled connection lifetime: below
                                             ** the 5 s of common servers (uvicorn) */
 #define SSO_CLIENT_RESOLVERS     4          /* Resolver threads per client */
@@ -3599,7 +3601,11 @@ static int ssoOauthLoginCommand(const SsoOauthLoginArgs*);
     "Seconds after sign-in at which a browser session ends in any case") \
   X(LOGIN_MAX_FAILURES, "SSOPROXY_LOGIN_MAX_FAILURES", 0, SSO_SET_INT, 0, \
     SSO_UI_LOGIN_FAILURES, 1, 1000000, 0, 0, \
-    "Wrong passwords per client address per minute at /login, then 429")
+    "Wrong passwords per client address per minute at /login, then 429") \
+  X(UPSTREAM_KEEPALIVE, "SSOPROXY_UPSTREAM_KEEPALIVE", 0, SSO_SET_INT, 0, \
+    SSO_CLIENT_POOL_PER_ORIGIN, 0, 100000, 0, 0, \
+    "Outbound: idle kept-alive connections per origin and worker (0: close " \
+    "after each answer)")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };
@@ -10574,6 +10580,9 @@ static void hcPoolPut(HcConn *k){
   if( p->pIdle ) p->pIdle->pPrev = k;
   p->pIdle = k;
   p->nIdle++;
+  /* No origin can be over the cap while the whole pool is not: the scan
+  ** below is skipped on the path every proxied request takes. */
+  if( p->nIdle<=p->cfg.nPoolPerOrigin ) return;
   for(q=p->pIdle; q; q=q->pNext){
     if( strcmp(q->zKey, k->zKey)==0 ){
       nSame++;
@@ -25889,6 +25898,8 @@ static int openTls(ssoproxy *p){
   p->clientCfg.msIdle = (int)ssoConfigInt(c, SSO_CFG_IDLE_TIMEOUT_MS);
   p->clientCfg.mxResponse = (size_t)ssoConfigInt(c,
                                                  SSO_CFG_MAX_RESPONSE_BYTES);
+  p->clientCfg.nPoolPerOrigin = (int)ssoConfigInt(c,
+                                                  SSO_CFG_UPSTREAM_KEEPALIVE);
   return SSOPROXY_OK;
 }
 

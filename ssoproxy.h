@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "fbdf423263e58b5b0b12a3dd817cbe134ae3935aa4ced36ef6a990a75665c159"
+#define SSOPROXY_SOURCE_ID      "cc754d7486c3c1a8625964458b03bb386105f4e50d5b700c64d81a7e3f52c5b9"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -467,6 +467,9 @@ static void hcPoolPut(HcConn *k){
   if( p->pIdle ) p->pIdle->pPrev = k;
   p->pIdle = k;
   p->nIdle++;
+  /* No origin can be over the cap while the whole pool is not: the scan
+  ** below is skipped on the path every proxied request takes. */
+  if( p->nIdle<=p->cfg.nPoolPerOrigin ) return;
   for(q=p->pIdle; q; q=q->pNext){
     if( strcmp(q->zKey, k->zKey)==0 ){
       nSame++;

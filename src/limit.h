@@ -83,7 +83,9 @@
 #define SSO_CLIENT_MAX_RESPONSE  (64u<<20)  /* Response body bytes */
 #define SSO_CLIENT_MAX_HEAD      65536      /* Response head bytes */
 #define SSO_CLIENT_MAX_HEADERS   128        /* Response header fields */
-#define SSO_CLIENT_POOL_PER_ORIGIN 16       /* Idle kept-alive connections per origin */
+#define SSO_CLIENT_POOL_PER_ORIGIN 64       /* Idle kept-alive connections per origin:
+                                            ** at least the concurrency a worker
+                                            ** sees, or connections churn */
 #define SSO_CLIENT_POOL_IDLE_MS  4000       /* Idle pooled connection lifetime: below
                                             ** the 5 s of common servers (uvicorn) */
 #define SSO_CLIENT_RESOLVERS     4          /* Resolver threads per client */

@@ -699,6 +699,55 @@ static void test_client_basic(void){
   CHECK_INT( tsStop(&t), SSOPROXY_OK );
 }
 
+/*
+** The pool keeps at most nPoolPerOrigin idle connections per origin, and
+** counts each origin on its own: four calls at once to one origin leave
+** two idle, and a call to a second origin (same server, another name)
+** adds its own connection without evicting the first origin's.
+*/
+static void test_client_pool_cap(void){
+  SsoServerConfig cfg;
+  SsoClientConfig cc;
+  TSrv t;
+  SsoLoop *pLoop = 0;
+  SsoClient *pCli = 0;
+  SsoClientReq r;
+  TcRes a[5];
+  char zUrl[200], zUrl2[200];
+  int i, nDone;
+  long long iEnd;
+  tsConfig(&cfg);
+  if( tsStart(&t, &cfg, 0) ){ CHECK( 0 ); return; }
+  CHECK( ssoLoopNew(&pLoop)==0 );
+  ssoClientConfigInit(&cc);
+  cc.nPoolPerOrigin = 2;
+  CHECK( pLoop && ssoClientNew(pLoop, &cc, &pCli)==0 );
+  if( pCli==0 ){ ssoLoopFree(pLoop); tsStop(&t); return; }
+  snprintf(zUrl, sizeof(zUrl), "http://127.0.0.1:%d/hello", t.iPort);
+  snprintf(zUrl2, sizeof(zUrl2), "http://localhost:%d/hello", t.iPort);
+  for(i=0; i<5; i++){
+    tcInit(&a[i], pLoop);
+    memset(&r, 0, sizeof(r));
+    r.zUrl = i<4 ? zUrl : zUrl2;
+    r.xDone = tcDone;
+    r.pArg = &a[i];
+    CHECK_INT( ssoClientRequest(pCli, &r, &a[i].pCall), SSOPROXY_OK );
+  }
+  iEnd = ssoOsMonoMs() + 10000;
+  do{
+    ssoLoopRunOnce(pLoop, 20);
+    for(nDone=i=0; i<5; i++) nDone += a[i].bDone!=0;
+  }while( nDone<5 && ssoOsMonoMs()<iEnd );
+  for(i=0; i<5; i++){
+    CHECK_INT( a[i].rc, SSOPROXY_OK );
+    CHECK_STR( a[i].zBody ? a[i].zBody : "", "hello" );
+    tcFree(&a[i]);
+  }
+  CHECK_INT( ssoClientIdleCount(pCli), 3 );
+  tcClose(pLoop, pCli);
+  CHECK_INT( tsStop(&t), SSOPROXY_OK );
+}
+
 /* Streaming with back-pressure: 200000 bytes from the server's chunked
 ** stream, the consumer pausing every 64 KiB. */
 static void test_client_stream(void){
@@ -1272,6 +1321,7 @@ static void test_client_oom(void){
 static const TestCase aClientTests[] = {
   TEST_CASE(test_client_parser),
   TEST_CASE(test_client_basic),
+  TEST_CASE(test_client_pool_cap),
   TEST_CASE(test_client_stream),
   TEST_CASE(test_client_framing),
   TEST_CASE(test_client_timeouts),

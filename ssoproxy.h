@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "cc754d7486c3c1a8625964458b03bb386105f4e50d5b700c64d81a7e3f52c5b9"
+#define SSOPROXY_SOURCE_ID      "631c864d737c69b9bbd0f37bbf26bf43a2c179e6d76dbd33b69c9a3a4b02bf11"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

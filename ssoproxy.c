@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 631c864d737c69b9bbd0f37bbf26bf43a2c179e6d76dbd33b69c9a3a4b02bf11
+** Source id: 12a3f7a731fc62e0e95abbfa0b0a5a785a08ad112bd0852ec9e40ff1c59157c2
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -195,6 +195,8 @@ struct SsoStr {
 #define SSO_CLIENT_RESOLVERS     4          /* Resolver threads per client */
 #define SSO_CLIENT_MAX_ADDRS     8          /* Addresses tried per host name */
 #define SSO_CLIENT_READ_CHUNK    16384      /* Bytes read per call once in a body */
+#define SSO_CLIENT_COALESCE_BODY 16384      /* Request bodies up to this size are
+                                            ** sent in one write with the head */
 
 /* Storage (src/store.c) */
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */
@@ -10435,8 +10437,9 @@ struct SsoClientCall {
   long long iStart;         /* This hop began (connect deadline base) */
   long long iSent;          /* The request was fully written */
   long long iLastIo;        /* Last progress reading or writing */
-  SsoBuf out;               /* Request head */
+  SsoBuf out;               /* Request head, and a small body after it */
   size_t iOut;              /* Bytes of head+body written */
+  unsigned char bBodyOut;   /* The body is in out too */
   char *aIn;                /* Input: aIn[iIn..nIn) not yet parsed */
   size_t iIn, nIn, nInAlloc;
   unsigned long long nRecv; /* Response bytes received on this hop */
@@ -11103,12 +11106,19 @@ static int hcBuildRequest(SsoClientCall *c){
     ssoBufAppendStr(b, "Connection: close\r\n");
   }
   ssoBufAppendStr(b, "\r\n");
+  /* A small body goes out with the head in one write: a second write
+  ** costs a system call and a TCP segment of its own (with TCP_NODELAY),
+  ** far more than the copy. */
+  c->bBodyOut = c->req.nBody<=SSO_CLIENT_COALESCE_BODY;
+  if( c->bBodyOut && c->req.nBody ){
+    ssoBufAppend(b, c->req.pBody, c->req.nBody);
+  }
   return b->rc;
 }
 
 static void hcSend(SsoClientCall *c){
   HcConn *k = c->pConn;
-  size_t nTotal = c->out.n + c->req.nBody;
+  size_t nTotal = c->out.n + (c->bBodyOut ? 0 : c->req.nBody);
   c->bWriteWantsRead = 0;
   while( c->iOut<nTotal ){
     const char *z;

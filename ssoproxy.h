@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "631c864d737c69b9bbd0f37bbf26bf43a2c179e6d76dbd33b69c9a3a4b02bf11"
+#define SSOPROXY_SOURCE_ID      "12a3f7a731fc62e0e95abbfa0b0a5a785a08ad112bd0852ec9e40ff1c59157c2"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

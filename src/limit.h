@@ -91,6 +91,8 @@
 #define SSO_CLIENT_RESOLVERS     4          /* Resolver threads per client */
 #define SSO_CLIENT_MAX_ADDRS     8          /* Addresses tried per host name */
 #define SSO_CLIENT_READ_CHUNK    16384      /* Bytes read per call once in a body */
+#define SSO_CLIENT_COALESCE_BODY 16384      /* Request bodies up to this size are
+                                            ** sent in one write with the head */
 
 /* Storage (src/store.c) */
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */

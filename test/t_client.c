@@ -672,6 +672,22 @@ static void test_client_basic(void){
   CHECK_INT( tcDo(pCli, pLoop, &r, &a), SSOPROXY_OK );
   CHECK_STR( a.zBody, "the body" );
   tcFree(&a);
+  /* Bodies up to SSO_CLIENT_COALESCE_BODY go out in the head's write,
+  ** larger ones after it: both arrive whole, at and past the boundary. */
+  {
+    static char aBig[SSO_CLIENT_COALESCE_BODY+2];
+    size_t aN[] = { SSO_CLIENT_COALESCE_BODY, SSO_CLIENT_COALESCE_BODY+1 };
+    size_t k, j;
+    for(j=0; j<sizeof(aBig); j++) aBig[j] = (char)('a' + j%26);
+    for(k=0; k<2; k++){
+      r.pBody = aBig;
+      r.nBody = aN[k];
+      tcInit(&a, pLoop);
+      CHECK_INT( tcDo(pCli, pLoop, &r, &a), SSOPROXY_OK );
+      CHECK( a.nBody==aN[k] && a.zBody && memcmp(a.zBody, aBig, aN[k])==0 );
+      tcFree(&a);
+    }
+  }
   snprintf(zUrl, sizeof(zUrl), "http://127.0.0.1:%d/hello", t.iPort);
   r.zUrl = zUrl;
   r.zMethod = "HEAD";

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 12a3f7a731fc62e0e95abbfa0b0a5a785a08ad112bd0852ec9e40ff1c59157c2
+** Source id: 1ce3fc0519d4ca590c516ba4d582438b4fe060ea16c354f8ad5a2a564c0438bc
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -366,6 +366,9 @@ static void ssoBufInitStatic(SsoBuf*, char *zSpace, size_t nSpace,
 static int ssoBufReserve(SsoBuf*, size_t nExtra);
 static void ssoBufAppendSlow(SsoBuf*, const void *p, size_t n);
 static void ssoBufAppendStr(SsoBuf*, const char *z);
+/* v in decimal: what ssoBufPrintf("%llu") gives, without the printf
+** machinery, for paths that run once per request. */
+static void ssoBufAppendUint(SsoBuf*, unsigned long long v);
 static void ssoBufPrintf(SsoBuf*, const char *zFmt, ...)
 #if defined(__GNUC__)
   __attribute__((format(printf, 2, 3)))
@@ -3963,6 +3966,16 @@ static void ssoBufAppendStr(SsoBuf *p, const char *z){
   ssoBufAppend(p, z, strlen(z));
 }
 
+static void ssoBufAppendUint(SsoBuf *p, unsigned long long v){
+  char z[24];
+  size_t i = sizeof(z);
+  do{
+    z[--i] = (char)('0' + v%10);
+    v /= 10;
+  }while( v );
+  ssoBufAppend(p, z+i, sizeof(z)-i);
+}
+
 static void ssoBufVPrintf(SsoBuf *p, const char *zFmt, va_list ap){
   va_list ap2;
   int n;
@@ -6863,7 +6876,8 @@ static void ssoUrlAppendHostPort(SsoBuf *pBuf, const SsoUrl *p){
   ssoBufAppend(pBuf, p->host.z, p->host.n);
   if( bV6 ) ssoBufAppendChar(pBuf, ']');
   if( p->iPort && p->iPort!=ssoUrlDefaultPort(p->scheme.z, p->scheme.n) ){
-    ssoBufPrintf(pBuf, ":%d", p->iPort);
+    ssoBufAppendChar(pBuf, ':');
+    ssoBufAppendUint(pBuf, (unsigned)p->iPort);
   }
 }
 
@@ -11085,7 +11099,8 @@ static int hcBuildRequest(SsoClientCall *c){
   const char *zM = c->req.zMethod;
   int i;
   ssoBufTruncate(b, 0);
-  ssoBufPrintf(b, "%s ", zM);
+  ssoBufAppendStr(b, zM);
+  ssoBufAppendChar(b, ' ');
   ssoUrlAppendTarget(b, &c->url);
   ssoBufAppendStr(b, " HTTP/1.1\r\nHost: ");
   ssoUrlAppendHostPort(b, &c->url);
@@ -11100,7 +11115,9 @@ static int hcBuildRequest(SsoClientCall *c){
   }
   if( c->req.nBody || strcmp(zM, "POST")==0 || strcmp(zM, "PUT")==0
    || strcmp(zM, "PATCH")==0 ){
-    ssoBufPrintf(b, "Content-Length: %zu\r\n", c->req.nBody);
+    ssoBufAppendStr(b, "Content-Length: ");
+    ssoBufAppendUint(b, c->req.nBody);
+    ssoBufAppendStr(b, "\r\n");
   }
   if( c->pClient->cfg.nPoolPerOrigin==0 ){
     ssoBufAppendStr(b, "Connection: close\r\n");
@@ -11513,10 +11530,13 @@ static int hcSetTarget(SsoClientCall *c, const char *z, size_t n){
   zUrl = ssoArenaStrndup(&c->arena, z, n);
   if( zUrl==0 ) return SSOPROXY_NOMEM;
   ssoBufInit(&b, 0);
-  ssoBufPrintf(&b, "%s://", u.scheme.z);
-  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufPrintf(&b, "[%s]", u.host.z);
-  else ssoBufAppendStr(&b, u.host.z);
-  ssoBufPrintf(&b, ":%d", u.iPort);
+  ssoBufAppend(&b, u.scheme.z, u.scheme.n);
+  ssoBufAppendStr(&b, "://");
+  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufAppendChar(&b, '[');
+  ssoBufAppend(&b, u.host.z, u.host.n);
+  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufAppendChar(&b, ']');
+  ssoBufAppendChar(&b, ':');
+  ssoBufAppendUint(&b, (unsigned)u.iPort);
   if( b.rc==0 ) c->zKey = ssoArenaStrndup(&c->arena, b.z, b.n);
   rc = b.rc ? b.rc : c->zKey ? SSOPROXY_OK : SSOPROXY_NOMEM;
   if( rc==SSOPROXY_OK ){

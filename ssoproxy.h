@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "12a3f7a731fc62e0e95abbfa0b0a5a785a08ad112bd0852ec9e40ff1c59157c2"
+#define SSOPROXY_SOURCE_ID      "1ce3fc0519d4ca590c516ba4d582438b4fe060ea16c354f8ad5a2a564c0438bc"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -970,7 +970,8 @@ static int hcBuildRequest(SsoClientCall *c){
   const char *zM = c->req.zMethod;
   int i;
   ssoBufTruncate(b, 0);
-  ssoBufPrintf(b, "%s ", zM);
+  ssoBufAppendStr(b, zM);
+  ssoBufAppendChar(b, ' ');
   ssoUrlAppendTarget(b, &c->url);
   ssoBufAppendStr(b, " HTTP/1.1\r\nHost: ");
   ssoUrlAppendHostPort(b, &c->url);
@@ -985,7 +986,9 @@ static int hcBuildRequest(SsoClientCall *c){
   }
   if( c->req.nBody || strcmp(zM, "POST")==0 || strcmp(zM, "PUT")==0
    || strcmp(zM, "PATCH")==0 ){
-    ssoBufPrintf(b, "Content-Length: %zu\r\n", c->req.nBody);
+    ssoBufAppendStr(b, "Content-Length: ");
+    ssoBufAppendUint(b, c->req.nBody);
+    ssoBufAppendStr(b, "\r\n");
   }
   if( c->pClient->cfg.nPoolPerOrigin==0 ){
     ssoBufAppendStr(b, "Connection: close\r\n");
@@ -1398,10 +1401,13 @@ static int hcSetTarget(SsoClientCall *c, const char *z, size_t n){
   zUrl = ssoArenaStrndup(&c->arena, z, n);
   if( zUrl==0 ) return SSOPROXY_NOMEM;
   ssoBufInit(&b, 0);
-  ssoBufPrintf(&b, "%s://", u.scheme.z);
-  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufPrintf(&b, "[%s]", u.host.z);
-  else ssoBufAppendStr(&b, u.host.z);
-  ssoBufPrintf(&b, ":%d", u.iPort);
+  ssoBufAppend(&b, u.scheme.z, u.scheme.n);
+  ssoBufAppendStr(&b, "://");
+  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufAppendChar(&b, '[');
+  ssoBufAppend(&b, u.host.z, u.host.n);
+  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufAppendChar(&b, ']');
+  ssoBufAppendChar(&b, ':');
+  ssoBufAppendUint(&b, (unsigned)u.iPort);
   if( b.rc==0 ) c->zKey = ssoArenaStrndup(&c->arena, b.z, b.n);
   rc = b.rc ? b.rc : c->zKey ? SSOPROXY_OK : SSOPROXY_NOMEM;
   if( rc==SSOPROXY_OK ){

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "1ce3fc0519d4ca590c516ba4d582438b4fe060ea16c354f8ad5a2a564c0438bc"
+#define SSOPROXY_SOURCE_ID      "b8c716f4fd4796bf1eaa8865f776b54384246da45366fc271f40806cd61f5947"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: b8c716f4fd4796bf1eaa8865f776b54384246da45366fc271f40806cd61f5947
+** Source id: 85eb3a66eff8480baabe4912aee0625bdaf23a7d6f72527f1e8b83e398e3f227
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -1401,8 +1401,19 @@ static int ssoHttpParseResponse(const char *z, size_t n, size_t nLast,
 static int ssoHttpHeaderFind(const SsoHttpHead*, const char *zName,
                                   SsoStr *pVal);
 
-/* Case-insensitive comparison of a view with a NUL-terminated ASCII name. */
-static int ssoHttpStrIEq(SsoStr s, const char *z);
+/*
+** Case-insensitive comparison of a view with a NUL-terminated ASCII name.
+** Filters compare every field of a request and an answer with lists of
+** names, a few hundred calls per proxied request, and nearly all of them
+** differ at the first byte: that test is inline. It only rejects: two
+** bytes equal but for bit 0x20 may still differ ('[' and '{'), and the
+** full comparison decides those.
+*/
+static int ssoHttpStrIEqFull(SsoStr s, const char *z);
+static inline int ssoHttpStrIEq(SsoStr s, const char *z){
+  if( s.n>0 && (s.z[0]|0x20)!=(z[0]|0x20) ) return 0;
+  return ssoHttpStrIEqFull(s, z);
+}
 
 /*
 ** Incremental decoder of the chunked transfer coding (RFC 9112 §7.1).
@@ -8787,7 +8798,7 @@ static int lowerAscii(int c){
   return (c>='A' && c<='Z') ? c+('a'-'A') : c;
 }
 
-static int ssoHttpStrIEq(SsoStr s, const char *z){
+static int ssoHttpStrIEqFull(SsoStr s, const char *z){
   size_t i;
   for(i=0; i<s.n; i++){
     if( z[i]==0 || lowerAscii((unsigned char)s.z[i])!=lowerAscii(z[i]) ){

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "b8c716f4fd4796bf1eaa8865f776b54384246da45366fc271f40806cd61f5947"
+#define SSOPROXY_SOURCE_ID      "85eb3a66eff8480baabe4912aee0625bdaf23a7d6f72527f1e8b83e398e3f227"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

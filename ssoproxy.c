@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 85eb3a66eff8480baabe4912aee0625bdaf23a7d6f72527f1e8b83e398e3f227
+** Source id: 7227b53b8c2e06e66dca7ed08c2a3b9004ff0735f3d86a58dbe2b01fddc591e1
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -10154,7 +10154,8 @@ static const char *ssoTlsVersionOf(void *pCtx){
 **              pooled connections skip this
 **   CONNECT    non-blocking connect(), one address after the other
 **   HANDSHAKE  TLS (https only), certificate and host name verified
-**   SEND       the request head, then the body, as the socket allows
+**   SEND       the request head, then the body (a small one in the same
+**              write), as the socket allows
 **   RECV       the response, through the pure SsoClientParser
 **
 ** One timer per call holds the deadline of its current state: connect

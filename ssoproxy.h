@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "85eb3a66eff8480baabe4912aee0625bdaf23a7d6f72527f1e8b83e398e3f227"
+#define SSOPROXY_SOURCE_ID      "7227b53b8c2e06e66dca7ed08c2a3b9004ff0735f3d86a58dbe2b01fddc591e1"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -14,7 +14,8 @@
 **              pooled connections skip this
 **   CONNECT    non-blocking connect(), one address after the other
 **   HANDSHAKE  TLS (https only), certificate and host name verified
-**   SEND       the request head, then the body, as the socket allows
+**   SEND       the request head, then the body (a small one in the same
+**              write), as the socket allows
 **   RECV       the response, through the pure SsoClientParser
 **
 ** One timer per call holds the deadline of its current state: connect

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: 2742bb809c47e495b2c4f68e5f25b88b3bb1fdd00245332b9b1539a69673681b
+** Source id: d53dc1c2f7f32b27c0357f9aa771436f2ead00c6991e707436a7ca7a5b6326e5
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -189,12 +189,16 @@ struct SsoStr {
 #define SSO_CLIENT_MAX_RESPONSE  (64u<<20)  /* Response body bytes */
 #define SSO_CLIENT_MAX_HEAD      65536      /* Response head bytes */
 #define SSO_CLIENT_MAX_HEADERS   128        /* Response header fields */
-#define SSO_CLIENT_POOL_PER_ORIGIN 16       /* Idle kept-alive connections per origin */
+#define SSO_CLIENT_POOL_PER_ORIGIN 64       /* Idle kept-alive connections per origin:
+                                            ** at least the concurrency a worker
+                                            ** sees, or connections churn */
 #define SSO_CLIENT_POOL_IDLE_MS  4000       /* Idle pooled connection lifetime: below
                                             ** the 5 s of common servers (uvicorn) */
 #define SSO_CLIENT_RESOLVERS     4          /* Resolver threads per client */
 #define SSO_CLIENT_MAX_ADDRS     8          /* Addresses tried per host name */
 #define SSO_CLIENT_READ_CHUNK    16384      /* Bytes read per call once in a body */
+#define SSO_CLIENT_COALESCE_BODY 16384      /* Request bodies up to this size are
+                                            ** sent in one write with the head */
 
 /* Storage (src/store.c) */
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */
@@ -364,6 +368,9 @@ static void ssoBufInitStatic(SsoBuf*, char *zSpace, size_t nSpace,
 static int ssoBufReserve(SsoBuf*, size_t nExtra);
 static void ssoBufAppendSlow(SsoBuf*, const void *p, size_t n);
 static void ssoBufAppendStr(SsoBuf*, const char *z);
+/* v in decimal: what ssoBufPrintf("%llu") gives, without the printf
+** machinery, for paths that run once per request. */
+static void ssoBufAppendUint(SsoBuf*, unsigned long long v);
 static void ssoBufPrintf(SsoBuf*, const char *zFmt, ...)
 #if defined(__GNUC__)
   __attribute__((format(printf, 2, 3)))
@@ -1396,8 +1403,19 @@ static int ssoHttpParseResponse(const char *z, size_t n, size_t nLast,
 static int ssoHttpHeaderFind(const SsoHttpHead*, const char *zName,
                                   SsoStr *pVal);
 
-/* Case-insensitive comparison of a view with a NUL-terminated ASCII name. */
-static int ssoHttpStrIEq(SsoStr s, const char *z);
+/*
+** Case-insensitive comparison of a view with a NUL-terminated ASCII name.
+** Filters compare every field of a request and an answer with lists of
+** names, a few hundred calls per proxied request, and nearly all of them
+** differ at the first byte: that test is inline. It only rejects: two
+** bytes equal but for bit 0x20 may still differ ('[' and '{'), and the
+** full comparison decides those.
+*/
+static int ssoHttpStrIEqFull(SsoStr s, const char *z);
+static inline int ssoHttpStrIEq(SsoStr s, const char *z){
+  if( s.n>0 && (s.z[0]|0x20)!=(z[0]|0x20) ) return 0;
+  return ssoHttpStrIEqFull(s, z);
+}
 
 /*
 ** Incremental decoder of the chunked transfer coding (RFC 9112 §7.1).
@@ -3594,7 +3612,11 @@ static int ssoOauthLoginCommand(const SsoOauthLoginArgs*);
     "Seconds after sign-in at which a browser session ends in any case") \
   X(LOGIN_MAX_FAILURES, "SSOPROXY_LOGIN_MAX_FAILURES", 0, SSO_SET_INT, 0, \
     SSO_UI_LOGIN_FAILURES, 1, 1000000, 0, 0, \
-    "Wrong passwords per client address per minute at /login, then 429")
+    "Wrong passwords per client address per minute at /login, then 429") \
+  X(UPSTREAM_KEEPALIVE, "SSOPROXY_UPSTREAM_KEEPALIVE", 0, SSO_SET_INT, 0, \
+    SSO_CLIENT_POOL_PER_ORIGIN, 0, 100000, 0, 0, \
+    "Outbound: idle kept-alive connections per origin and worker (0: close " \
+    "after each answer)")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };
@@ -3948,6 +3970,16 @@ static void ssoBufAppendSlow(SsoBuf *p, const void *pData, size_t n){
 
 static void ssoBufAppendStr(SsoBuf *p, const char *z){
   ssoBufAppend(p, z, strlen(z));
+}
+
+static void ssoBufAppendUint(SsoBuf *p, unsigned long long v){
+  char z[24];
+  size_t i = sizeof(z);
+  do{
+    z[--i] = (char)('0' + v%10);
+    v /= 10;
+  }while( v );
+  ssoBufAppend(p, z+i, sizeof(z)-i);
 }
 
 static void ssoBufVPrintf(SsoBuf *p, const char *zFmt, va_list ap){
@@ -6850,7 +6882,8 @@ static void ssoUrlAppendHostPort(SsoBuf *pBuf, const SsoUrl *p){
   ssoBufAppend(pBuf, p->host.z, p->host.n);
   if( bV6 ) ssoBufAppendChar(pBuf, ']');
   if( p->iPort && p->iPort!=ssoUrlDefaultPort(p->scheme.z, p->scheme.n) ){
-    ssoBufPrintf(pBuf, ":%d", p->iPort);
+    ssoBufAppendChar(pBuf, ':');
+    ssoBufAppendUint(pBuf, (unsigned)p->iPort);
   }
 }
 
@@ -8760,7 +8793,7 @@ static int lowerAscii(int c){
   return (c>='A' && c<='Z') ? c+('a'-'A') : c;
 }
 
-static int ssoHttpStrIEq(SsoStr s, const char *z){
+static int ssoHttpStrIEqFull(SsoStr s, const char *z){
   size_t i;
   for(i=0; i<s.n; i++){
     if( z[i]==0 || lowerAscii((unsigned char)s.z[i])!=lowerAscii(z[i]) ){
@@ -10116,7 +10149,8 @@ static const char *ssoTlsVersionOf(void *pCtx){
 **              pooled connections skip this
 **   CONNECT    non-blocking connect(), one address after the other
 **   HANDSHAKE  TLS (https only), certificate and host name verified
-**   SEND       the request head, then the body, as the socket allows
+**   SEND       the request head, then the body (a small one in the same
+**              write), as the socket allows
 **   RECV       the response, through the pure SsoClientParser
 **
 ** One timer per call holds the deadline of its current state: connect
@@ -10424,8 +10458,9 @@ struct SsoClientCall {
   long long iStart;         /* This hop began (connect deadline base) */
   long long iSent;          /* The request was fully written */
   long long iLastIo;        /* Last progress reading or writing */
-  SsoBuf out;               /* Request head */
+  SsoBuf out;               /* Request head, and a small body after it */
   size_t iOut;              /* Bytes of head+body written */
+  unsigned char bBodyOut;   /* The body is in out too */
   char *aIn;                /* Input: aIn[iIn..nIn) not yet parsed */
   size_t iIn, nIn, nInAlloc;
   unsigned long long nRecv; /* Response bytes received on this hop */
@@ -10569,6 +10604,9 @@ static void hcPoolPut(HcConn *k){
   if( p->pIdle ) p->pIdle->pPrev = k;
   p->pIdle = k;
   p->nIdle++;
+  /* No origin can be over the cap while the whole pool is not: the scan
+  ** below is skipped on the path every proxied request takes. */
+  if( p->nIdle<=p->cfg.nPoolPerOrigin ) return;
   for(q=p->pIdle; q; q=q->pNext){
     if( strcmp(q->zKey, k->zKey)==0 ){
       nSame++;
@@ -11068,7 +11106,8 @@ static int hcBuildRequest(SsoClientCall *c){
   const char *zM = c->req.zMethod;
   int i;
   ssoBufTruncate(b, 0);
-  ssoBufPrintf(b, "%s ", zM);
+  ssoBufAppendStr(b, zM);
+  ssoBufAppendChar(b, ' ');
   ssoUrlAppendTarget(b, &c->url);
   ssoBufAppendStr(b, " HTTP/1.1\r\nHost: ");
   ssoUrlAppendHostPort(b, &c->url);
@@ -11083,18 +11122,27 @@ static int hcBuildRequest(SsoClientCall *c){
   }
   if( c->req.nBody || strcmp(zM, "POST")==0 || strcmp(zM, "PUT")==0
    || strcmp(zM, "PATCH")==0 ){
-    ssoBufPrintf(b, "Content-Length: %zu\r\n", c->req.nBody);
+    ssoBufAppendStr(b, "Content-Length: ");
+    ssoBufAppendUint(b, c->req.nBody);
+    ssoBufAppendStr(b, "\r\n");
   }
   if( c->pClient->cfg.nPoolPerOrigin==0 ){
     ssoBufAppendStr(b, "Connection: close\r\n");
   }
   ssoBufAppendStr(b, "\r\n");
+  /* A small body goes out with the head in one write: a second write
+  ** costs a system call and a TCP segment of its own (with TCP_NODELAY),
+  ** far more than the copy. */
+  c->bBodyOut = c->req.nBody<=SSO_CLIENT_COALESCE_BODY;
+  if( c->bBodyOut && c->req.nBody ){
+    ssoBufAppend(b, c->req.pBody, c->req.nBody);
+  }
   return b->rc;
 }
 
 static void hcSend(SsoClientCall *c){
   HcConn *k = c->pConn;
-  size_t nTotal = c->out.n + c->req.nBody;
+  size_t nTotal = c->out.n + (c->bBodyOut ? 0 : c->req.nBody);
   c->bWriteWantsRead = 0;
   while( c->iOut<nTotal ){
     const char *z;
@@ -11489,10 +11537,13 @@ static int hcSetTarget(SsoClientCall *c, const char *z, size_t n){
   zUrl = ssoArenaStrndup(&c->arena, z, n);
   if( zUrl==0 ) return SSOPROXY_NOMEM;
   ssoBufInit(&b, 0);
-  ssoBufPrintf(&b, "%s://", u.scheme.z);
-  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufPrintf(&b, "[%s]", u.host.z);
-  else ssoBufAppendStr(&b, u.host.z);
-  ssoBufPrintf(&b, ":%d", u.iPort);
+  ssoBufAppend(&b, u.scheme.z, u.scheme.n);
+  ssoBufAppendStr(&b, "://");
+  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufAppendChar(&b, '[');
+  ssoBufAppend(&b, u.host.z, u.host.n);
+  if( u.eHost==SSO_URL_HOST_IPV6 ) ssoBufAppendChar(&b, ']');
+  ssoBufAppendChar(&b, ':');
+  ssoBufAppendUint(&b, (unsigned)u.iPort);
   if( b.rc==0 ) c->zKey = ssoArenaStrndup(&c->arena, b.z, b.n);
   rc = b.rc ? b.rc : c->zKey ? SSOPROXY_OK : SSOPROXY_NOMEM;
   if( rc==SSOPROXY_OK ){
@@ -11809,9 +11860,12 @@ static void ssoClientFree(SsoClient *p){
 ** A client that leaves while its answer is being made (an async handler
 ** waiting on an upstream, a stream) must not keep that work going: in
 ** HANDLE the connection reads nothing (pipelined requests wait unread
-** in the kernel) but watches for SSO_LOOP_HUP, the peer's FIN or reset,
-** and closes at once, which tells the handler through xAbort and logs
-** 499. A half-close (shutdown(SHUT_WR)) after a complete request counts
+** in the kernel) but watches for the peer's FIN or reset, and closes at
+** once, which tells the handler through xAbort and logs 499. It watches
+** with the readable interest it already has, so the poller is not asked
+** to change twice per request: when that fires, a one-byte peek tells a
+** FIN or reset (leave) from a pipelined request (then SSO_LOOP_HUP alone
+** is watched until the answer is done, so the input waits quietly). A half-close (shutdown(SHUT_WR)) after a complete request counts
 ** as leaving too: on the wire it is the same FIN as a close, and RFC 9112
 ** §9.6 lets a server close then; nginx answers it the same way (499).
 ** Only async answers are affected: a synchronous one is complete before
@@ -11919,6 +11973,7 @@ struct Conn {
   unsigned char bParsed;    /* req.method/path are valid */
   unsigned char bWriteWantsRead;  /* Transport: output waits for input */
   unsigned char bReadWantsWrite;  /* Transport: input waits for output */
+  unsigned char bHoldIn;    /* HANDLE: input is waiting; watch HUP only */
   char zClient[64];
   char zId[20];
   SsoHttpHeader aHdr[];     /* mxHeader entries for the parser */
@@ -12671,6 +12726,7 @@ static void resetRequest(Conn *c){
   c->eResp = RESP_NONE;
   c->bRespDone = c->bAsync = c->bPaused = c->bChunkOut = 0;
   c->bHeadReq = c->bBodyless = c->bMoved = c->bParsed = 0;
+  c->bHoldIn = 0;
   c->xAbort = c->xDrain = 0;
   c->pAsyncArg = 0;
   c->pRoute = 0;
@@ -13088,12 +13144,15 @@ static void updateInterest(Conn *c){
     eMask |= SSO_LOOP_READ;
   }
   if( c->eState==CONN_LINGER ) eMask |= SSO_LOOP_READ;
-  /* An answer in the making: notice a client that goes away. */
-  if( c->eState==CONN_HANDLE && !c->bRespDone ) eMask |= SSO_LOOP_HUP;
   /* A transport (TLS) may need the other direction to make progress. */
   if( c->bWriteWantsRead && c->iOut<c->nOutReady ) eMask |= SSO_LOOP_READ;
   if( c->bReadWantsWrite && (eMask & SSO_LOOP_READ) ){
     eMask = (eMask & ~SSO_LOOP_READ) | SSO_LOOP_WRITE;
+  }
+  /* An answer in the making: notice a client that goes away (see the
+  ** file header). After the TLS swap above: this READ is for a peek. */
+  if( c->eState==CONN_HANDLE && !c->bRespDone ){
+    eMask |= c->bHoldIn ? SSO_LOOP_HUP : SSO_LOOP_READ;
   }
   if( ssoLoopMod(c->pWorker->pLoop, c->fd, eMask) ) c->bDead = 1;
 }
@@ -13174,12 +13233,33 @@ static void connAfter(Conn *c){
   if( c->bDead ) closeConn(c);
 }
 
+/*
+** The socket became readable while an answer is being made: has the
+** client left (FIN or reset: SSO_LOOP_HUP), or sent its next request
+** early (0, and input is held until this answer is done)?
+*/
+static int peekLeft(Conn *c){
+  char ch;
+  ssize_t n;
+  do{
+    n = recv(c->fd, &ch, 1, MSG_PEEK|MSG_DONTWAIT);
+  }while( n<0 && errno==EINTR );
+  if( n==0 ) return SSO_LOOP_HUP;
+  if( n<0 ) return (errno==EAGAIN || errno==EWOULDBLOCK) ? 0 : SSO_LOOP_HUP;
+  c->bHoldIn = 1;
+  return 0;
+}
+
 static void onConnIo(SsoLoop *pLoop, int fd, int eEvents, void *pArg){
   Conn *c = pArg;
   SSO_UNUSED(pLoop);
   SSO_UNUSED(fd);
   int bWantsRead = c->bWriteWantsRead, bWantsWrite = c->bReadWantsWrite;
   c->bBusy = 1;
+  if( c->eState==CONN_HANDLE && !c->bRespDone && !bWantsRead
+   && (eEvents & SSO_LOOP_READ) && !(eEvents & SSO_LOOP_HUP) ){
+    eEvents |= peekLeft(c);
+  }
   if( (eEvents & SSO_LOOP_HUP) && c->eState==CONN_HANDLE && !c->bRespDone ){
     c->bDead = 1;                 /* the client left: abort, log 499 */
     c->bBusy = 0;
@@ -15349,13 +15429,15 @@ static int authzFromUser(SsoCaller *p, SsoArena *pArena){
   return SSOPROXY_OK;
 }
 
-/* The key behind credential c, checked for every reason to refuse it. */
-static int authzKey(SsoStore *pStore, SsoStr c, long long tNow,
-                    SsoArena *pArena, SsoCaller *p, SsoAuthzErr *pErr){
+/* The key behind credential c (aSha: its SHA-256, the key table's
+** index as hex), checked for every reason to refuse it. */
+static int authzKey(SsoStore *pStore, SsoStr c, const unsigned char *aSha,
+                    long long tNow, SsoArena *pArena, SsoCaller *p,
+                    SsoAuthzErr *pErr){
   char zHash[SSO_KEY_HEX], zShow[SSO_KEY_DISPLAY], zExp[32], zNow[32];
   int rc;
   ssoAuthzKeyDisplay(c.z, c.n, zShow);
-  ssoAuthzKeyHash(c.z, c.n, zHash);
+  ssoHexEncode(aSha, SSO_SHA256_LEN, zHash);
   rc = ssoStoreKeyAuth(pStore, zHash, pArena, &p->key, &p->user);
   if( rc==SSOPROXY_NOTFOUND ){
     return ssoAuthzFail(pErr, 401, "auth_error", 0, "Authentication Error, "
@@ -15433,8 +15515,10 @@ static int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
                         pErr);
   }
   if( rc ) return SSOPROXY_ERROR;
+  /* One digest serves both checks: the master key is compared by its
+  ** hash (in constant time), and a virtual key is looked up by it. */
+  ssoSha256(c.z, c.n, aGiven);
   if( pAuthz->bMaster ){
-    ssoSha256(c.z, c.n, aGiven);
     if( ssoCtEqual(aGiven, pAuthz->aMaster, sizeof(aGiven)) ){
       p->eKind = SSO_CALLER_MASTER;
       p->eRole = SSO_ROLE_PROXY_ADMIN;
@@ -15448,7 +15532,7 @@ static int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
                         "expected. Received=%s, expected to start with "
                         "'sk-'.", zMask);
   }
-  return authzKey(pStore, c, tNow, pArena, p, pErr);
+  return authzKey(pStore, c, aGiven, tNow, pArena, p, pErr);
 }
 /************** End of authz.c **************/
 /************** Begin file api.c **************/
@@ -25880,6 +25964,8 @@ static int openTls(ssoproxy *p){
   p->clientCfg.msIdle = (int)ssoConfigInt(c, SSO_CFG_IDLE_TIMEOUT_MS);
   p->clientCfg.mxResponse = (size_t)ssoConfigInt(c,
                                                  SSO_CFG_MAX_RESPONSE_BYTES);
+  p->clientCfg.nPoolPerOrigin = (int)ssoConfigInt(c,
+                                                  SSO_CFG_UPSTREAM_KEEPALIVE);
   return SSOPROXY_OK;
 }
 

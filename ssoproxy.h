@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "2742bb809c47e495b2c4f68e5f25b88b3bb1fdd00245332b9b1539a69673681b"
+#define SSOPROXY_SOURCE_ID      "d53dc1c2f7f32b27c0357f9aa771436f2ead00c6991e707436a7ca7a5b6326e5"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -150,6 +150,8 @@ static int openTls(ssoproxy *p){
   p->clientCfg.msIdle = (int)ssoConfigInt(c, SSO_CFG_IDLE_TIMEOUT_MS);
   p->clientCfg.mxResponse = (size_t)ssoConfigInt(c,
                                                  SSO_CFG_MAX_RESPONSE_BYTES);
+  p->clientCfg.nPoolPerOrigin = (int)ssoConfigInt(c,
+                                                  SSO_CFG_UPSTREAM_KEEPALIVE);
   return SSOPROXY_OK;
 }
 

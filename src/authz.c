@@ -281,13 +281,15 @@ static int authzFromUser(SsoCaller *p, SsoArena *pArena){
   return SSOPROXY_OK;
 }
 
-/* The key behind credential c, checked for every reason to refuse it. */
-static int authzKey(SsoStore *pStore, SsoStr c, long long tNow,
-                    SsoArena *pArena, SsoCaller *p, SsoAuthzErr *pErr){
+/* The key behind credential c (aSha: its SHA-256, the key table's
+** index as hex), checked for every reason to refuse it. */
+static int authzKey(SsoStore *pStore, SsoStr c, const unsigned char *aSha,
+                    long long tNow, SsoArena *pArena, SsoCaller *p,
+                    SsoAuthzErr *pErr){
   char zHash[SSO_KEY_HEX], zShow[SSO_KEY_DISPLAY], zExp[32], zNow[32];
   int rc;
   ssoAuthzKeyDisplay(c.z, c.n, zShow);
-  ssoAuthzKeyHash(c.z, c.n, zHash);
+  ssoHexEncode(aSha, SSO_SHA256_LEN, zHash);
   rc = ssoStoreKeyAuth(pStore, zHash, pArena, &p->key, &p->user);
   if( rc==SSOPROXY_NOTFOUND ){
     return ssoAuthzFail(pErr, 401, "auth_error", 0, "Authentication Error, "
@@ -365,8 +367,10 @@ SSO_PRIVATE int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
                         pErr);
   }
   if( rc ) return SSOPROXY_ERROR;
+  /* One digest serves both checks: the master key is compared by its
+  ** hash (in constant time), and a virtual key is looked up by it. */
+  ssoSha256(c.z, c.n, aGiven);
   if( pAuthz->bMaster ){
-    ssoSha256(c.z, c.n, aGiven);
     if( ssoCtEqual(aGiven, pAuthz->aMaster, sizeof(aGiven)) ){
       p->eKind = SSO_CALLER_MASTER;
       p->eRole = SSO_ROLE_PROXY_ADMIN;
@@ -380,5 +384,5 @@ SSO_PRIVATE int ssoAuthzAuthenticate(const SsoAuthz *pAuthz,
                         "expected. Received=%s, expected to start with "
                         "'sk-'.", zMask);
   }
-  return authzKey(pStore, c, tNow, pArena, p, pErr);
+  return authzKey(pStore, c, aGiven, tNow, pArena, p, pErr);
 }

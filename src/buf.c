@@ -69,6 +69,16 @@ SSO_PRIVATE void ssoBufAppendStr(SsoBuf *p, const char *z){
   ssoBufAppend(p, z, strlen(z));
 }
 
+SSO_PRIVATE void ssoBufAppendUint(SsoBuf *p, unsigned long long v){
+  char z[24];
+  size_t i = sizeof(z);
+  do{
+    z[--i] = (char)('0' + v%10);
+    v /= 10;
+  }while( v );
+  ssoBufAppend(p, z+i, sizeof(z)-i);
+}
+
 SSO_PRIVATE void ssoBufVPrintf(SsoBuf *p, const char *zFmt, va_list ap){
   va_list ap2;
   int n;

@@ -22,6 +22,9 @@ SSO_PRIVATE void ssoBufInitStatic(SsoBuf*, char *zSpace, size_t nSpace,
 SSO_PRIVATE int ssoBufReserve(SsoBuf*, size_t nExtra);
 SSO_PRIVATE void ssoBufAppendSlow(SsoBuf*, const void *p, size_t n);
 SSO_PRIVATE void ssoBufAppendStr(SsoBuf*, const char *z);
+/* v in decimal: what ssoBufPrintf("%llu") gives, without the printf
+** machinery, for paths that run once per request. */
+SSO_PRIVATE void ssoBufAppendUint(SsoBuf*, unsigned long long v);
 SSO_PRIVATE void ssoBufPrintf(SsoBuf*, const char *zFmt, ...)
 #if defined(__GNUC__)
   __attribute__((format(printf, 2, 3)))

@@ -211,7 +211,11 @@
     "Seconds after sign-in at which a browser session ends in any case") \
   X(LOGIN_MAX_FAILURES, "SSOPROXY_LOGIN_MAX_FAILURES", 0, SSO_SET_INT, 0, \
     SSO_UI_LOGIN_FAILURES, 1, 1000000, 0, 0, \
-    "Wrong passwords per client address per minute at /login, then 429")
+    "Wrong passwords per client address per minute at /login, then 429") \
+  X(UPSTREAM_KEEPALIVE, "SSOPROXY_UPSTREAM_KEEPALIVE", 0, SSO_SET_INT, 0, \
+    SSO_CLIENT_POOL_PER_ORIGIN, 0, 100000, 0, 0, \
+    "Outbound: idle kept-alive connections per origin and worker (0: close " \
+    "after each answer)")
 
 #define SSO_SETTING_ENUM(id, ...) SSO_CFG_##id,
 enum { SSO_SETTINGS(SSO_SETTING_ENUM) SSO_CFG_COUNT };

@@ -62,7 +62,7 @@ static int lowerAscii(int c){
   return (c>='A' && c<='Z') ? c+('a'-'A') : c;
 }
 
-SSO_PRIVATE int ssoHttpStrIEq(SsoStr s, const char *z){
+SSO_PRIVATE int ssoHttpStrIEqFull(SsoStr s, const char *z){
   size_t i;
   for(i=0; i<s.n; i++){
     if( z[i]==0 || lowerAscii((unsigned char)s.z[i])!=lowerAscii(z[i]) ){

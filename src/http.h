@@ -92,8 +92,19 @@ SSO_PRIVATE int ssoHttpParseResponse(const char *z, size_t n, size_t nLast,
 SSO_PRIVATE int ssoHttpHeaderFind(const SsoHttpHead*, const char *zName,
                                   SsoStr *pVal);
 
-/* Case-insensitive comparison of a view with a NUL-terminated ASCII name. */
-SSO_PRIVATE int ssoHttpStrIEq(SsoStr s, const char *z);
+/*
+** Case-insensitive comparison of a view with a NUL-terminated ASCII name.
+** Filters compare every field of a request and an answer with lists of
+** names, a few hundred calls per proxied request, and nearly all of them
+** differ at the first byte: that test is inline. It only rejects: two
+** bytes equal but for bit 0x20 may still differ ('[' and '{'), and the
+** full comparison decides those.
+*/
+SSO_PRIVATE int ssoHttpStrIEqFull(SsoStr s, const char *z);
+static inline int ssoHttpStrIEq(SsoStr s, const char *z){
+  if( s.n>0 && (s.z[0]|0x20)!=(z[0]|0x20) ) return 0;
+  return ssoHttpStrIEqFull(s, z);
+}
 
 /*
 ** Incremental decoder of the chunked transfer coding (RFC 9112 §7.1).

@@ -85,12 +85,16 @@
 #define SSO_CLIENT_MAX_RESPONSE  (64u<<20)  /* Response body bytes */
 #define SSO_CLIENT_MAX_HEAD      65536      /* Response head bytes */
 #define SSO_CLIENT_MAX_HEADERS   128        /* Response header fields */
-#define SSO_CLIENT_POOL_PER_ORIGIN 16       /* Idle kept-alive connections per origin */
+#define SSO_CLIENT_POOL_PER_ORIGIN 64       /* Idle kept-alive connections per origin:
+                                            ** at least the concurrency a worker
+                                            ** sees, or connections churn */
 #define SSO_CLIENT_POOL_IDLE_MS  4000       /* Idle pooled connection lifetime: below
                                             ** the 5 s of common servers (uvicorn) */
 #define SSO_CLIENT_RESOLVERS     4          /* Resolver threads per client */
 #define SSO_CLIENT_MAX_ADDRS     8          /* Addresses tried per host name */
 #define SSO_CLIENT_READ_CHUNK    16384      /* Bytes read per call once in a body */
+#define SSO_CLIENT_COALESCE_BODY 16384      /* Request bodies up to this size are
+                                            ** sent in one write with the head */
 
 /* Storage (src/store.c) */
 #define SSO_DB_BUSY_TIMEOUT_MS 5000     /* Wait for a lock this long */

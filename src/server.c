@@ -33,9 +33,12 @@
 ** A client that leaves while its answer is being made (an async handler
 ** waiting on an upstream, a stream) must not keep that work going: in
 ** HANDLE the connection reads nothing (pipelined requests wait unread
-** in the kernel) but watches for SSO_LOOP_HUP, the peer's FIN or reset,
-** and closes at once, which tells the handler through xAbort and logs
-** 499. A half-close (shutdown(SHUT_WR)) after a complete request counts
+** in the kernel) but watches for the peer's FIN or reset, and closes at
+** once, which tells the handler through xAbort and logs 499. It watches
+** with the readable interest it already has, so the poller is not asked
+** to change twice per request: when that fires, a one-byte peek tells a
+** FIN or reset (leave) from a pipelined request (then SSO_LOOP_HUP alone
+** is watched until the answer is done, so the input waits quietly). A half-close (shutdown(SHUT_WR)) after a complete request counts
 ** as leaving too: on the wire it is the same FIN as a close, and RFC 9112
 ** §9.6 lets a server close then; nginx answers it the same way (499).
 ** Only async answers are affected: a synchronous one is complete before
@@ -143,6 +146,7 @@ struct Conn {
   unsigned char bParsed;    /* req.method/path are valid */
   unsigned char bWriteWantsRead;  /* Transport: output waits for input */
   unsigned char bReadWantsWrite;  /* Transport: input waits for output */
+  unsigned char bHoldIn;    /* HANDLE: input is waiting; watch HUP only */
   char zClient[64];
   char zId[20];
   SsoHttpHeader aHdr[];     /* mxHeader entries for the parser */
@@ -895,6 +899,7 @@ static void resetRequest(Conn *c){
   c->eResp = RESP_NONE;
   c->bRespDone = c->bAsync = c->bPaused = c->bChunkOut = 0;
   c->bHeadReq = c->bBodyless = c->bMoved = c->bParsed = 0;
+  c->bHoldIn = 0;
   c->xAbort = c->xDrain = 0;
   c->pAsyncArg = 0;
   c->pRoute = 0;
@@ -1312,12 +1317,15 @@ static void updateInterest(Conn *c){
     eMask |= SSO_LOOP_READ;
   }
   if( c->eState==CONN_LINGER ) eMask |= SSO_LOOP_READ;
-  /* An answer in the making: notice a client that goes away. */
-  if( c->eState==CONN_HANDLE && !c->bRespDone ) eMask |= SSO_LOOP_HUP;
   /* A transport (TLS) may need the other direction to make progress. */
   if( c->bWriteWantsRead && c->iOut<c->nOutReady ) eMask |= SSO_LOOP_READ;
   if( c->bReadWantsWrite && (eMask & SSO_LOOP_READ) ){
     eMask = (eMask & ~SSO_LOOP_READ) | SSO_LOOP_WRITE;
+  }
+  /* An answer in the making: notice a client that goes away (see the
+  ** file header). After the TLS swap above: this READ is for a peek. */
+  if( c->eState==CONN_HANDLE && !c->bRespDone ){
+    eMask |= c->bHoldIn ? SSO_LOOP_HUP : SSO_LOOP_READ;
   }
   if( ssoLoopMod(c->pWorker->pLoop, c->fd, eMask) ) c->bDead = 1;
 }
@@ -1398,12 +1406,33 @@ static void connAfter(Conn *c){
   if( c->bDead ) closeConn(c);
 }
 
+/*
+** The socket became readable while an answer is being made: has the
+** client left (FIN or reset: SSO_LOOP_HUP), or sent its next request
+** early (0, and input is held until this answer is done)?
+*/
+static int peekLeft(Conn *c){
+  char ch;
+  ssize_t n;
+  do{
+    n = recv(c->fd, &ch, 1, MSG_PEEK|MSG_DONTWAIT);
+  }while( n<0 && errno==EINTR );
+  if( n==0 ) return SSO_LOOP_HUP;
+  if( n<0 ) return (errno==EAGAIN || errno==EWOULDBLOCK) ? 0 : SSO_LOOP_HUP;
+  c->bHoldIn = 1;
+  return 0;
+}
+
 static void onConnIo(SsoLoop *pLoop, int fd, int eEvents, void *pArg){
   Conn *c = pArg;
   SSO_UNUSED(pLoop);
   SSO_UNUSED(fd);
   int bWantsRead = c->bWriteWantsRead, bWantsWrite = c->bReadWantsWrite;
   c->bBusy = 1;
+  if( c->eState==CONN_HANDLE && !c->bRespDone && !bWantsRead
+   && (eEvents & SSO_LOOP_READ) && !(eEvents & SSO_LOOP_HUP) ){
+    eEvents |= peekLeft(c);
+  }
   if( (eEvents & SSO_LOOP_HUP) && c->eState==CONN_HANDLE && !c->bRespDone ){
     c->bDead = 1;                 /* the client left: abort, log 499 */
     c->bBusy = 0;

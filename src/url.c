@@ -487,7 +487,8 @@ SSO_PRIVATE void ssoUrlAppendHostPort(SsoBuf *pBuf, const SsoUrl *p){
   ssoBufAppend(pBuf, p->host.z, p->host.n);
   if( bV6 ) ssoBufAppendChar(pBuf, ']');
   if( p->iPort && p->iPort!=ssoUrlDefaultPort(p->scheme.z, p->scheme.n) ){
-    ssoBufPrintf(pBuf, ":%d", p->iPort);
+    ssoBufAppendChar(pBuf, ':');
+    ssoBufAppendUint(pBuf, (unsigned)p->iPort);
   }
 }
 

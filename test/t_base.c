@@ -68,6 +68,22 @@ static void test_buf_basic(void){
   ssoBufPrintf(&b, "%d/%s", 42, "x");
   ssoBufAppendChar(&b, '!');
   CHECK_STR( ssoBufStr(&b), "key=42/x!" );
+  /* Decimal without printf: the same text as %llu, 0 and the extremes. */
+  {
+    static const unsigned long long aV[] = {
+      0, 7, 10, 65535, 18446744073709551615ull
+    };
+    size_t k;
+    for(k=0; k<SSO_ARRAYSIZE(aV); k++){
+      char zWant[32];
+      SsoBuf u;
+      ssoBufInit(&u, 0);
+      ssoBufAppendUint(&u, aV[k]);
+      snprintf(zWant, sizeof(zWant), "%llu", aV[k]);
+      CHECK_STR( ssoBufStr(&u), zWant );
+      ssoBufFree(&u);
+    }
+  }
   for(i=0; i<1000; i++) ssoBufAppend(&b, "0123456789", 10);
   CHECK_INT( b.n, 10009 );
   ssoBufTruncate(&b, 3);

@@ -672,6 +672,22 @@ static void test_client_basic(void){
   CHECK_INT( tcDo(pCli, pLoop, &r, &a), SSOPROXY_OK );
   CHECK_STR( a.zBody, "the body" );
   tcFree(&a);
+  /* Bodies up to SSO_CLIENT_COALESCE_BODY go out in the head's write,
+  ** larger ones after it: both arrive whole, at and past the boundary. */
+  {
+    static char aBig[SSO_CLIENT_COALESCE_BODY+2];
+    size_t aN[] = { SSO_CLIENT_COALESCE_BODY, SSO_CLIENT_COALESCE_BODY+1 };
+    size_t k, j;
+    for(j=0; j<sizeof(aBig); j++) aBig[j] = (char)('a' + j%26);
+    for(k=0; k<2; k++){
+      r.pBody = aBig;
+      r.nBody = aN[k];
+      tcInit(&a, pLoop);
+      CHECK_INT( tcDo(pCli, pLoop, &r, &a), SSOPROXY_OK );
+      CHECK( a.nBody==aN[k] && a.zBody && memcmp(a.zBody, aBig, aN[k])==0 );
+      tcFree(&a);
+    }
+  }
   snprintf(zUrl, sizeof(zUrl), "http://127.0.0.1:%d/hello", t.iPort);
   r.zUrl = zUrl;
   r.zMethod = "HEAD";
@@ -695,6 +711,55 @@ static void test_client_basic(void){
   CHECK_STR( a.zBody, "hello" );
   tcFree(&a);
 
+  tcClose(pLoop, pCli);
+  CHECK_INT( tsStop(&t), SSOPROXY_OK );
+}
+
+/*
+** The pool keeps at most nPoolPerOrigin idle connections per origin, and
+** counts each origin on its own: four calls at once to one origin leave
+** two idle, and a call to a second origin (same server, another name)
+** adds its own connection without evicting the first origin's.
+*/
+static void test_client_pool_cap(void){
+  SsoServerConfig cfg;
+  SsoClientConfig cc;
+  TSrv t;
+  SsoLoop *pLoop = 0;
+  SsoClient *pCli = 0;
+  SsoClientReq r;
+  TcRes a[5];
+  char zUrl[200], zUrl2[200];
+  int i, nDone;
+  long long iEnd;
+  tsConfig(&cfg);
+  if( tsStart(&t, &cfg, 0) ){ CHECK( 0 ); return; }
+  CHECK( ssoLoopNew(&pLoop)==0 );
+  ssoClientConfigInit(&cc);
+  cc.nPoolPerOrigin = 2;
+  CHECK( pLoop && ssoClientNew(pLoop, &cc, &pCli)==0 );
+  if( pCli==0 ){ ssoLoopFree(pLoop); tsStop(&t); return; }
+  snprintf(zUrl, sizeof(zUrl), "http://127.0.0.1:%d/hello", t.iPort);
+  snprintf(zUrl2, sizeof(zUrl2), "http://localhost:%d/hello", t.iPort);
+  for(i=0; i<5; i++){
+    tcInit(&a[i], pLoop);
+    memset(&r, 0, sizeof(r));
+    r.zUrl = i<4 ? zUrl : zUrl2;
+    r.xDone = tcDone;
+    r.pArg = &a[i];
+    CHECK_INT( ssoClientRequest(pCli, &r, &a[i].pCall), SSOPROXY_OK );
+  }
+  iEnd = ssoOsMonoMs() + 10000;
+  do{
+    ssoLoopRunOnce(pLoop, 20);
+    for(nDone=i=0; i<5; i++) nDone += a[i].bDone!=0;
+  }while( nDone<5 && ssoOsMonoMs()<iEnd );
+  for(i=0; i<5; i++){
+    CHECK_INT( a[i].rc, SSOPROXY_OK );
+    CHECK_STR( a[i].zBody ? a[i].zBody : "", "hello" );
+    tcFree(&a[i]);
+  }
+  CHECK_INT( ssoClientIdleCount(pCli), 3 );
   tcClose(pLoop, pCli);
   CHECK_INT( tsStop(&t), SSOPROXY_OK );
 }
@@ -1272,6 +1337,7 @@ static void test_client_oom(void){
 static const TestCase aClientTests[] = {
   TEST_CASE(test_client_parser),
   TEST_CASE(test_client_basic),
+  TEST_CASE(test_client_pool_cap),
   TEST_CASE(test_client_stream),
   TEST_CASE(test_client_framing),
   TEST_CASE(test_client_timeouts),

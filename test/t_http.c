@@ -521,6 +521,14 @@ static void test_http_misc(void){
   CHECK( ssoHttpStrIEq((SsoStr){"ChUnKeD", 7}, "chunked") );
   CHECK( !ssoHttpStrIEq((SsoStr){"chunke", 6}, "chunked") );
   CHECK( !ssoHttpStrIEq((SsoStr){"chunkedx", 8}, "chunked") );
+  /* The inline first-byte test: equal but for bit 0x20 is not enough. */
+  CHECK( !ssoHttpStrIEq((SsoStr){"[a", 2}, "{a") );
+  CHECK( !ssoHttpStrIEq((SsoStr){"-", 1}, "\r") );
+  CHECK( ssoHttpStrIEq((SsoStr){"", 0}, "") );
+  CHECK( !ssoHttpStrIEq((SsoStr){"", 0}, "a") );
+  CHECK( !ssoHttpStrIEq((SsoStr){" ", 1}, "") );
+  CHECK( !ssoHttpStrIEq((SsoStr){"a", 1}, "") );
+  CHECK( ssoHttpStrIEq((SsoStr){"Host", 4}, "host") );
 }
 
 static const TestCase aHttpTests[] = {

@@ -1,7 +1,7 @@
 /******************************************************************************
 ** This file is the ssoproxy amalgamation, version 0.1.0:
 ** every source file of ssoproxy concatenated into one translation unit.
-** Source id: d53dc1c2f7f32b27c0357f9aa771436f2ead00c6991e707436a7ca7a5b6326e5
+** Source id: 6a7db95af5405625f288eeb865d48680b48fa50f631429d797bc78456dd5d812
 **
 ** It is generated from src/ by tool/mkamalg.sh: do not edit it by hand.
 ** Compile it with ssoproxy.h beside it and link mbedTLS and SQLite:
@@ -21582,6 +21582,18 @@ static void proxyOnData(SsoClientCall *pCall, const char *z, size_t n,
   }
 }
 
+/* One entry of OpenAI's model list. zOwner NULL: "openai". */
+static void proxyWriteModel(SsoJsonWriter *jw, const char *zId, size_t nId,
+                            long long tCreated, const char *zOwner){
+  ssoJsonWriteBeginObject(jw);
+  ssoJsonWriteKey(jw, "id");
+  ssoJsonWriteStringN(jw, zId, nId);
+  ssoJsonWriteKeyString(jw, "object", "model");
+  ssoJsonWriteKeyInt64(jw, "created", tCreated);
+  ssoJsonWriteKeyString(jw, "owned_by", zOwner ? zOwner : "openai");
+  ssoJsonWriteEndObject(jw);
+}
+
 /* The /v1/models answer: the table's models the key may use, then those
 ** of the default upstream's list (pList, may be NULL) not already in. */
 static int proxyModelsAnswer(SsoServerReq *req, const SsoProxyTable *t,
@@ -21600,13 +21612,7 @@ static int proxyModelsAnswer(SsoServerReq *req, const SsoProxyTable *t,
   for(i=0; i<(size_t)t->nModel; i++){
     const SsoProxyModel *m = &t->aModel[i];
     if( !proxyAllowed(a, m->zName, m->nName) ) continue;
-    ssoJsonWriteBeginObject(&jw);
-    ssoJsonWriteKey(&jw, "id");
-    ssoJsonWriteStringN(&jw, m->zName, m->nName);
-    ssoJsonWriteKeyString(&jw, "object", "model");
-    ssoJsonWriteKeyInt64(&jw, "created", SSO_PROXY_MODEL_CREATED);
-    ssoJsonWriteKeyString(&jw, "owned_by", "openai");
-    ssoJsonWriteEndObject(&jw);
+    proxyWriteModel(&jw, m->zName, m->nName, SSO_PROXY_MODEL_CREATED, 0);
   }
   for(i=0; i<ssoJsonCount(aData); i++){
     const SsoJson *e = ssoJsonAt(aData, i);
@@ -21617,13 +21623,7 @@ static int proxyModelsAnswer(SsoServerReq *req, const SsoProxyTable *t,
     if( zId==0 || ssoProxyTableFind(t, zId, nId) ) continue;
     if( !proxyAllowed(a, zId, nId) ) continue;
     ssoJsonInt64(ssoJsonGet(e, "created"), &tCreated);
-    ssoJsonWriteBeginObject(&jw);
-    ssoJsonWriteKey(&jw, "id");
-    ssoJsonWriteStringN(&jw, zId, nId);
-    ssoJsonWriteKeyString(&jw, "object", "model");
-    ssoJsonWriteKeyInt64(&jw, "created", tCreated);
-    ssoJsonWriteKeyString(&jw, "owned_by", zOwner ? zOwner : "openai");
-    ssoJsonWriteEndObject(&jw);
+    proxyWriteModel(&jw, zId, nId, tCreated, zOwner);
   }
   ssoJsonWriteEndArray(&jw);
   ssoJsonWriteEndObject(&jw);
@@ -22015,13 +22015,7 @@ static int proxyModelEntry(SsoServerReq *req, SsoStr id){
   int rc;
   ssoBufInit(&b, 0);
   ssoJsonWriteInit(&jw, &b);
-  ssoJsonWriteBeginObject(&jw);
-  ssoJsonWriteKey(&jw, "id");
-  ssoJsonWriteStringN(&jw, id.z, id.n);
-  ssoJsonWriteKeyString(&jw, "object", "model");
-  ssoJsonWriteKeyInt64(&jw, "created", SSO_PROXY_MODEL_CREATED);
-  ssoJsonWriteKeyString(&jw, "owned_by", "openai");
-  ssoJsonWriteEndObject(&jw);
+  proxyWriteModel(&jw, id.z, id.n, SSO_PROXY_MODEL_CREATED, 0);
   rc = ssoJsonWriteFinish(&jw);
   if( rc==SSOPROXY_OK ){
     rc = ssoServerRespond(req, 200, "application/json", b.z, b.n);

@@ -27,7 +27,7 @@ extern "C" {
 
 #define SSOPROXY_VERSION        "0.1.0"
 #define SSOPROXY_VERSION_NUMBER 0001000
-#define SSOPROXY_SOURCE_ID      "d53dc1c2f7f32b27c0357f9aa771436f2ead00c6991e707436a7ca7a5b6326e5"
+#define SSOPROXY_SOURCE_ID      "6a7db95af5405625f288eeb865d48680b48fa50f631429d797bc78456dd5d812"
 
 /*
 ** Result codes. Every fallible function returns one of these; 0 is success.

@@ -64,10 +64,21 @@ apt_install() {
     { echo "apt-get install $* failed"; return 1; }
 }
 
+# node_setup: node 20 or later (what oidc-provider needs) and npm. The
+# nodejs package is installed alone first: NodeSource's build of it brings
+# npm and conflicts with Debian's npm package; Debian's own needs npm too.
+node_setup() {
+  have_cmd node || apt_install nodejs || return 1
+  have_cmd npm || apt_install npm || return 1
+  _v=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$_v" -ge 20 ] 2>/dev/null ||
+    { echo "node $(node -v) is too old: the test IdP needs node 20 or later"; return 1; }
+}
+
 # idp_setup: make sure node, npm and test/idp/node_modules (from the
 # committed lockfile) are there; installs them only when missing.
 idp_setup() {
-  have_cmd node && have_cmd npm || apt_install nodejs npm || return 1
+  node_setup || return 1
   _d=$PWD/test/idp   # suites run from the top of the repository
   if [ ! -f "$_d/node_modules/.package-lock.json" ] ||
      ! cmp -s "$_d/package-lock.json" "$_d/node_modules/.ssoproxy-lock"; then

@@ -60,22 +60,7 @@ while [ $# -gt 0 ]; do
 done
 
 # ---- Tools -----------------------------------------------------------------
-need=""
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
-command -v wrk >/dev/null 2>&1 || need="$need wrk"
-command -v taskset >/dev/null 2>&1 || need="$need util-linux"
-[ $callgrind = 0 ] || command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
-if [ -n "$need" ]; then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo=sudo
-  command -v apt-get >/dev/null 2>&1 ||
-    { echo "bench/http.sh needs:$need (no apt-get here)" >&2; exit 1; }
-  echo "installing:$need" >&2
-  # shellcheck disable=SC2086
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >&2
-fi
-NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+bench_tools bench/http.sh nginx wrk taskset $([ $callgrind = 0 ] || echo valgrind)
 if [ "$(nproc)" -lt 2 ]; then
   echo "bench/http.sh needs 2 CPUs (server on core 0, wrk on core 1)" >&2
   exit 1
@@ -84,14 +69,6 @@ fi
 nofile=$((idle + 400))
 [ "$idle" = 0 ] || ulimit -n $nofile 2>/dev/null ||
   { echo "cannot raise ulimit -n to $nofile (hard limit $(ulimit -Hn)); use -n" >&2; exit 1; }
-
-# The value of a Makefile variable, exactly as make computes it.
-# shellcheck disable=SC2016  # $(...) is make's expansion, not the shell's
-makevar() {
-  printf 'bench-print-var:\n\t@echo $(%s)\n' "$1" |
-    make -s --no-print-directory ${CC:+"CC=$CC"} ${CFLAGS:+"CFLAGS=$CFLAGS"} \
-      -f Makefile -f - bench-print-var
-}
 
 make -s ${CC:+"CC=$CC"} ${CFLAGS:+"CFLAGS=$CFLAGS"} ssoproxy
 mkdir -p $O

@@ -38,13 +38,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-command -v wrk >/dev/null 2>&1 || { echo "bench/keys.sh needs wrk" >&2; exit 1; }
+bench_tools bench/keys.sh wrk
 
-# shellcheck disable=SC2016  # $(...) is make's expansion, not the shell's
-makevar() {
-  printf 'bench-print-var:\n\t@echo $(%s)\n' "$1" |
-    make -s --no-print-directory -f Makefile -f - bench-print-var
-}
 make -s ssoproxy
 mkdir -p $O
 # shellcheck disable=SC2046

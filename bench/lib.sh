@@ -26,3 +26,40 @@ source_id() {
     echo unknown
   fi
 }
+
+# The value of a Makefile variable, exactly as make computes it (with the
+# caller's CC and CFLAGS, as the scripts build with them).
+# shellcheck disable=SC2016  # $(...) is make's expansion, not the shell's
+makevar() {
+  printf 'bench-print-var:\n\t@echo $(%s)\n' "$1" |
+    make -s --no-print-directory ${CC:+"CC=$CC"} ${CFLAGS:+"CFLAGS=$CFLAGS"} \
+      -f Makefile -f - bench-print-var
+}
+
+# bench_tools SCRIPT TOOL...: the tools a wrk benchmark runs (nginx, wrk,
+# taskset, valgrind), installed from the distribution's packages when
+# missing; sets NGINX. SCRIPT names the caller in messages. Exits when a
+# tool cannot be had.
+bench_tools() {
+  _who=$1; shift
+  _need=""
+  for _t in "$@"; do
+    case $_t in
+      nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
+               _need="$_need nginx" ;;
+      taskset) command -v taskset >/dev/null 2>&1 || _need="$_need util-linux" ;;
+      *) command -v "$_t" >/dev/null 2>&1 || _need="$_need $_t" ;;
+    esac
+  done
+  if [ -n "$_need" ]; then
+    _sudo=""
+    [ "$(id -u)" = 0 ] || _sudo=sudo
+    command -v apt-get >/dev/null 2>&1 ||
+      { echo "$_who needs:$_need (no apt-get here)" >&2; exit 1; }
+    echo "installing:$_need" >&2
+    # shellcheck disable=SC2086
+    $_sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+    $_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $_need >&2
+  fi
+  NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+}

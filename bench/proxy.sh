@@ -61,21 +61,7 @@ while [ $# -gt 0 ]; do
 done
 
 # ---- Tools -------------------------------------------------------------------
-need=""
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
-command -v wrk >/dev/null 2>&1 || need="$need wrk"
-command -v taskset >/dev/null 2>&1 || need="$need util-linux"
-if [ -n "$need" ]; then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo=sudo
-  command -v apt-get >/dev/null 2>&1 ||
-    { echo "bench/proxy.sh needs:$need (no apt-get here)" >&2; exit 1; }
-  echo "installing:$need" >&2
-  # shellcheck disable=SC2086
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >&2
-fi
-NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+bench_tools bench/proxy.sh nginx wrk taskset
 if [ "$(nproc)" -lt 2 ]; then
   echo "bench/proxy.sh needs 2 CPUs (servers on core 0, wrk on core 1)" >&2
   exit 1
@@ -88,12 +74,6 @@ maxstreams=$(( (hard - 200) / 2 ))
 streams_asked=$streams
 [ "$streams" -le "$maxstreams" ] || streams=$maxstreams
 
-# shellcheck disable=SC2016  # $(...) is make's expansion, not the shell's
-makevar() {
-  printf 'bench-print-var:\n\t@echo $(%s)\n' "$1" |
-    make -s --no-print-directory ${CC:+"CC=$CC"} ${CFLAGS:+"CFLAGS=$CFLAGS"} \
-      -f Makefile -f - bench-print-var
-}
 make -s ${CC:+"CC=$CC"} ${CFLAGS:+"CFLAGS=$CFLAGS"} ssoproxy
 rm -rf "${O:?}"
 mkdir -p $O/tmp

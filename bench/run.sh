@@ -44,14 +44,6 @@ for a do
   esac
 done
 
-# The value of a Makefile variable, exactly as make computes it.
-# shellcheck disable=SC2016  # $(...) is make's expansion, not the shell's
-makevar() {
-  printf 'bench-print-var:\n\t@echo $(%s)\n' "$1" |
-    make -s --no-print-directory ${CC:+"CC=$CC"} ${CFLAGS:+"CFLAGS=$CFLAGS"} \
-      -f Makefile -f - bench-print-var
-}
-
 # Checks (and if need be installs) the dependencies, as `make` does.
 make -s ${CC:+"CC=$CC"} ${CFLAGS:+"CFLAGS=$CFLAGS"} ssoproxy
 cc=$(makevar CC)
